@@ -1,0 +1,41 @@
+"""The Article record that extraction produces and every later stage consumes."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(slots=True)
+class Article:
+    """One page after extraction and cleanup.
+
+    ``is_article`` is False for listing, tag and video-only pages: they are counted as
+    non-articles and never stored as articles.
+    """
+
+    url: str
+    canonical_url: str
+    title: str | None = None
+    paragraphs: list[str] = field(default_factory=list)
+    published_at: datetime | None = None  # always timezone-aware when set
+    author: str | None = None
+    section: str | None = None
+    language: str | None = None
+    is_article: bool = True
+    # Why a page is not an article, or other extraction notes (e.g. "no body text").
+    reason: str | None = None
+    # Attribution lines removed from the body and kept as metadata («المصدر:»).
+    source_credit: str | None = None
+
+    @property
+    def text(self) -> str:
+        """Body paragraphs joined by blank lines."""
+        return "\n\n".join(self.paragraphs)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["text"] = self.text
+        data["published_at"] = self.published_at.isoformat() if self.published_at else None
+        return data

@@ -1,0 +1,163 @@
+"""SQLAlchemy 2 typed models: the schema downstream teams query (see docs/schema.md).
+
+Every change goes through an alembic revision in ``migrations/versions``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    SmallInteger,
+    String,
+    Text,
+    func,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Source(Base):
+    """A news site from the registry (sources.toml); upserted at the start of each crawl."""
+
+    __tablename__ = "sources"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str | None] = mapped_column(Text)
+    domains: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
+    language: Mapped[str] = mapped_column(String(16), default="ar")
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+
+class CrawlRun(Base):
+    """One crawl of one source: who started it, when, how it ended and what it did."""
+
+    __tablename__ = "crawl_runs"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('running', 'finished', 'failed', 'interrupted')", name="crawl_runs_status"
+        ),
+        Index("ix_crawl_runs_source_started", "source_id", "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
+    spider: Mapped[str] = mapped_column(String(64))
+    trigger: Mapped[str] = mapped_column(String(32), default="manual")
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    pages_fetched: Mapped[int] = mapped_column(Integer, default=0)
+    articles_stored: Mapped[int] = mapped_column(Integer, default=0)
+    exact_duplicates: Mapped[int] = mapped_column(Integer, default=0)
+    near_duplicates: Mapped[int] = mapped_column(Integer, default=0)
+    non_articles: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[int] = mapped_column(Integer, default=0)
+    log_path: Mapped[str | None] = mapped_column(Text)
+    hostname: Mapped[str | None] = mapped_column(Text)
+    pid: Mapped[int | None] = mapped_column(Integer)
+    stats: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+
+    source: Mapped[Source] = relationship()
+
+
+class Article(Base):
+    """A clean, unique article. Near and exact copies live in ``duplicates``."""
+
+    __tablename__ = "articles"
+    __table_args__ = (
+        Index("ix_articles_source_published", "source_id", "published_at"),
+        Index("ix_articles_published", "published_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
+    url: Mapped[str] = mapped_column(Text, unique=True)
+    canonical_url: Mapped[str] = mapped_column(Text, unique=True)
+    title: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    author: Mapped[str | None] = mapped_column(Text)
+    section: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(16))
+    word_count: Mapped[int] = mapped_column(Integer, default=0)
+    # sha256 of the normalised body: the exact-duplicate key (unique, so two racing
+    # crawlers cannot both store the same text).
+    content_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    # MinHash signature (num_perm little-endian uint32 values) for near-duplicate checks.
+    minhash: Mapped[bytes | None] = mapped_column(LargeBinary)
+    fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+    crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id", ondelete="SET NULL"))
+    extractor_version: Mapped[str | None] = mapped_column(String(32))
+
+    source: Mapped[Source] = relationship()
+
+
+class ArticleHtml(Base):
+    """The fetched page, zlib-compressed, so extraction can be re-run without a crawl."""
+
+    __tablename__ = "article_html"
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    html_zlib: Mapped[bytes] = mapped_column(LargeBinary)
+    headers: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    status: Mapped[int] = mapped_column(SmallInteger, default=200)
+
+
+class Duplicate(Base):
+    """A page not stored as an article because it copies one that is (syndication)."""
+
+    __tablename__ = "duplicates"
+    __table_args__ = (
+        CheckConstraint("kind IN ('url', 'exact', 'near')", name="duplicates_kind"),
+        Index("ix_duplicates_duplicate_of", "duplicate_of"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    url: Mapped[str] = mapped_column(Text, unique=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
+    duplicate_of: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(8))
+    similarity: Mapped[float] = mapped_column(Float)
+    title: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id", ondelete="SET NULL"))
+
+    article: Mapped[Article] = relationship()
+
+
+class MinhashBand(Base):
+    """The persisted LSH index: one row per (band, band hash) of each stored article."""
+
+    __tablename__ = "minhash_bands"
+
+    band: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    hash: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
