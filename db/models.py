@@ -17,6 +17,7 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    MetaData,
     SmallInteger,
     String,
     Text,
@@ -25,9 +26,18 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+# Stable constraint and index names, so alembic revisions name what they change.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
 
 class Base(DeclarativeBase):
-    pass
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
 class Source(Base):
@@ -38,9 +48,9 @@ class Source(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
     title: Mapped[str | None] = mapped_column(Text)
-    domains: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
-    language: Mapped[str] = mapped_column(String(16), default="ar")
-    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    domains: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
+    language: Mapped[str] = mapped_column(String(16), server_default="ar")
+    timezone: Mapped[str] = mapped_column(String(64), server_default="UTC")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
@@ -53,24 +63,24 @@ class CrawlRun(Base):
     __tablename__ = "crawl_runs"
     __table_args__ = (
         CheckConstraint(
-            "status IN ('running', 'finished', 'failed', 'interrupted')", name="crawl_runs_status"
+            "status IN ('running', 'finished', 'failed', 'interrupted')", name="status"
         ),
-        Index("ix_crawl_runs_source_started", "source_id", "started_at"),
+        Index("ix_crawl_runs_source_id_started_at", "source_id", "started_at"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
     spider: Mapped[str] = mapped_column(String(64))
-    trigger: Mapped[str] = mapped_column(String(32), default="manual")
-    status: Mapped[str] = mapped_column(String(16), default="running")
+    trigger: Mapped[str] = mapped_column(String(32), server_default="manual")
+    status: Mapped[str] = mapped_column(String(16), server_default="running")
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    pages_fetched: Mapped[int] = mapped_column(Integer, default=0)
-    articles_stored: Mapped[int] = mapped_column(Integer, default=0)
-    exact_duplicates: Mapped[int] = mapped_column(Integer, default=0)
-    near_duplicates: Mapped[int] = mapped_column(Integer, default=0)
-    non_articles: Mapped[int] = mapped_column(Integer, default=0)
-    errors: Mapped[int] = mapped_column(Integer, default=0)
+    pages_fetched: Mapped[int] = mapped_column(Integer, server_default="0")
+    articles_stored: Mapped[int] = mapped_column(Integer, server_default="0")
+    exact_duplicates: Mapped[int] = mapped_column(Integer, server_default="0")
+    near_duplicates: Mapped[int] = mapped_column(Integer, server_default="0")
+    non_articles: Mapped[int] = mapped_column(Integer, server_default="0")
+    errors: Mapped[int] = mapped_column(Integer, server_default="0")
     log_path: Mapped[str | None] = mapped_column(Text)
     hostname: Mapped[str | None] = mapped_column(Text)
     pid: Mapped[int | None] = mapped_column(Integer)
@@ -84,8 +94,8 @@ class Article(Base):
 
     __tablename__ = "articles"
     __table_args__ = (
-        Index("ix_articles_source_published", "source_id", "published_at"),
-        Index("ix_articles_published", "published_at"),
+        Index("ix_articles_source_id_published_at", "source_id", "published_at"),
+        Index("ix_articles_published_at", "published_at"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -98,18 +108,22 @@ class Article(Base):
     author: Mapped[str | None] = mapped_column(Text)
     section: Mapped[str | None] = mapped_column(Text)
     language: Mapped[str | None] = mapped_column(String(16))
-    word_count: Mapped[int] = mapped_column(Integer, default=0)
+    word_count: Mapped[int] = mapped_column(Integer, server_default="0")
     # sha256 of the normalised body: the exact-duplicate key (unique, so two racing
     # crawlers cannot both store the same text).
     content_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
     # MinHash signature (num_perm little-endian uint32 values) for near-duplicate checks.
     minhash: Mapped[bytes | None] = mapped_column(LargeBinary)
     fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    first_seen_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
-    crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id", ondelete="SET NULL"))
+    crawl_run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("crawl_runs.id", ondelete="SET NULL")
+    )
     extractor_version: Mapped[str | None] = mapped_column(String(32))
 
     source: Mapped[Source] = relationship()
@@ -125,7 +139,7 @@ class ArticleHtml(Base):
     )
     html_zlib: Mapped[bytes] = mapped_column(LargeBinary)
     headers: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
-    status: Mapped[int] = mapped_column(SmallInteger, default=200)
+    status: Mapped[int] = mapped_column(SmallInteger, server_default="200")
 
 
 class Duplicate(Base):
@@ -133,7 +147,7 @@ class Duplicate(Base):
 
     __tablename__ = "duplicates"
     __table_args__ = (
-        CheckConstraint("kind IN ('url', 'exact', 'near')", name="duplicates_kind"),
+        CheckConstraint("kind IN ('url', 'exact', 'near')", name="kind"),
         Index("ix_duplicates_duplicate_of", "duplicate_of"),
     )
 
@@ -146,7 +160,9 @@ class Duplicate(Base):
     title: Mapped[str | None] = mapped_column(Text)
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id", ondelete="SET NULL"))
+    crawl_run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("crawl_runs.id", ondelete="SET NULL")
+    )
 
     article: Mapped[Article] = relationship()
 
