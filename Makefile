@@ -1,0 +1,46 @@
+# akhbar: `make demo` installs and runs the demo crawl; `make test` installs and runs the tests.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: install demo test lint format bench db-start db-stop clean
+
+install: $(STAMP)
+
+# pip 23 silently skips lxml_html_clean (trafilatura then fails to import), so the venv's
+# pip is upgraded and uv installs the exact versions pinned in requirements.lock.
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip uv
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	@touch $(STAMP)
+
+demo: install
+	$(BIN)/akhbar demo
+
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: install
+	$(BIN)/python bench/crawl_bench.py
+
+db-start: install
+	$(BIN)/akhbar db start
+
+db-stop: install
+	$(BIN)/akhbar db stop
+
+# Stops the embedded database and removes it with the virtualenv.
+clean:
+	-$(BIN)/akhbar db stop
+	rm -rf $(VENV) var

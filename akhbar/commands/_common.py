@@ -1,0 +1,87 @@
+"""Helpers the commands share: getting a ready database, printing run summaries."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def ready_database() -> str:
+    """A reachable database at the head revision; its URL. Exits with a sentence otherwise.
+
+    The embedded database is started and migrated on demand; a DATABASE_URL server must be
+    migrated explicitly (`akhbar db upgrade`), since other teams may share it.
+    """
+    from db import migrate
+    from db.embedded import EmbeddedDatabaseError
+    from db.engine import DatabaseUnavailable, check_connection, database_url, get_engine, mask_url
+
+    try:
+        url = database_url()
+        check_connection(get_engine(url))
+    except (EmbeddedDatabaseError, DatabaseUnavailable) as exc:
+        err_console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    current, head = migrate.current_revision(url), migrate.head_revision(url)
+    if current != head:
+        if os.environ.get("DATABASE_URL"):
+            err_console.print(
+                f"[red]The database at {mask_url(url)} is at revision {current or 'none'}, "
+                f"the code needs {head}. Run `akhbar db upgrade`.[/red]"
+            )
+            raise typer.Exit(2)
+        migrate.upgrade(url)
+    return url
+
+
+def summary_table(run_ids: Sequence[int], url: str) -> tuple[Table, dict[str, int]]:
+    from db.engine import get_engine, session_scope
+    from db.queries import runs_by_id
+
+    table = Table(title="Crawl summary")
+    for column in (
+        "source",
+        "status",
+        "pages",
+        "stored",
+        "exact dup",
+        "near dup",
+        "non-articles",
+        "known, skipped",
+        "errors",
+    ):
+        table.add_column(column, justify="left" if column in {"source", "status"} else "right")
+    totals = dict.fromkeys(("pages", "stored", "exact", "near", "non", "known", "errors"), 0)
+    with session_scope(get_engine(url)) as session:
+        for run in runs_by_id(session, run_ids):
+            known = int((run.stats or {}).get("akhbar/skipped_known_url", 0)) + int(
+                (run.stats or {}).get("akhbar/known_urls", 0)
+            )
+            row = (
+                run.pages_fetched,
+                run.articles_stored,
+                run.exact_duplicates,
+                run.near_duplicates,
+                run.non_articles,
+                known,
+                run.errors,
+            )
+            for key, value in zip(totals, row, strict=True):
+                totals[key] += value
+            style = {"finished": "green", "failed": "red", "interrupted": "yellow"}.get(
+                run.status, ""
+            )
+            table.add_row(
+                run.spider,
+                f"[{style}]{run.status}[/{style}]" if style else run.status,
+                *map(str, row),
+            )
+    table.add_row("[b]total[/b]", "", *(f"[b]{v}[/b]" for v in totals.values()))
+    return table, totals

@@ -1,0 +1,100 @@
+"""`akhbar db upgrade|status|start|stop`."""
+
+from __future__ import annotations
+
+import os
+
+import typer
+from rich.console import Console
+
+console = Console()
+
+
+def register(app: typer.Typer) -> None:
+    db_app = typer.Typer(
+        help="The database: migrations and the embedded server.", no_args_is_help=True
+    )
+    app.add_typer(db_app, name="db")
+
+    @db_app.command("start")
+    def start() -> None:
+        """Start the embedded PostgreSQL (var/postgres), creating it the first time."""
+        from db.embedded import EmbeddedDatabaseError, EmbeddedPostgres
+        from db.engine import mask_url
+
+        try:
+            url = EmbeddedPostgres().start()
+        except EmbeddedDatabaseError as exc:
+            console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(1) from None
+        console.print(f"Embedded PostgreSQL is running: {mask_url(url)}")
+
+    @db_app.command("stop")
+    def stop() -> None:
+        """Stop the embedded PostgreSQL."""
+        from db.embedded import EmbeddedPostgres
+
+        was_running = EmbeddedPostgres().stop()
+        console.print(
+            "Stopped the embedded PostgreSQL."
+            if was_running
+            else "The embedded PostgreSQL was not running."
+        )
+
+    @db_app.command("upgrade")
+    def upgrade(revision: str = typer.Argument("head")) -> None:
+        """Apply alembic migrations (to head by default)."""
+        from db import migrate
+        from db.engine import database_url, mask_url
+
+        url = _url_or_exit(database_url)
+        migrate.upgrade(url, revision)
+        console.print(f"{mask_url(url)} is at revision {migrate.current_revision(url)}.")
+
+    @db_app.command("url")
+    def url() -> None:
+        """Print the database URL in the form psql accepts (password included: for your shell)."""
+        from db.engine import database_url
+
+        print(_url_or_exit(database_url).replace("postgresql+psycopg://", "postgresql://"))
+
+    @db_app.command("status")
+    def status() -> None:
+        """Which database, is it reachable, which revision, how much is in it."""
+        from db import migrate
+        from db.engine import database_url, get_engine, mask_url, session_scope
+        from db.queries import corpus_counts
+
+        embedded = not os.environ.get("DATABASE_URL")
+        url = _url_or_exit(lambda: database_url(start_embedded=False))
+        console.print(f"Database: {mask_url(url)} ({'embedded' if embedded else 'DATABASE_URL'})")
+        _check_or_exit(url)
+        current, head = migrate.current_revision(url), migrate.head_revision(url)
+        console.print(
+            f"Revision: {current or 'none'} (head {head})"
+            + ("" if current == head else " — run `akhbar db upgrade`")
+        )
+        if current:
+            with session_scope(get_engine(url)) as session:
+                for name, count in corpus_counts(session).items():
+                    console.print(f"  {name}: {count}")
+
+
+def _url_or_exit(factory) -> str:  # noqa: ANN001
+    from db.embedded import EmbeddedDatabaseError
+
+    try:
+        return factory()
+    except EmbeddedDatabaseError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+
+
+def _check_or_exit(url: str) -> None:
+    from db.engine import DatabaseUnavailable, check_connection, get_engine
+
+    try:
+        check_connection(get_engine(url))
+    except DatabaseUnavailable as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None

@@ -1,0 +1,35 @@
+"""What a spider hands to the pipelines, and what processing makes of it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from akhbar.article import Article
+
+
+@dataclass(slots=True)
+class FetchedPage:
+    """A downloaded candidate article page. Plain data: picklable for worker processes."""
+
+    source: str
+    url: str
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+    status: int = 200
+    fetched_at: datetime | None = None
+    timezone: str = "UTC"
+    # Discovery hints (sitemap/feed publication date), used when the page states none.
+    listed_published: datetime | None = None
+
+
+@dataclass(slots=True)
+class ProcessedPage:
+    """A page after extraction, quality checks and fingerprinting."""
+
+    page: FetchedPage
+    article: Article
+    rejected: str | None = None  # why it is not stored as an article (non-article, too short)
+    content_hash: bytes | None = None
+    signature: bytes | None = None  # MinHash signature bytes (akhbar.dedup.signature_to_bytes)
+    extractor_version: str = ""

@@ -1,0 +1,32 @@
+"""page -> extraction -> quality filter -> fingerprints: the CPU-heavy part of a crawl.
+
+Runs in worker processes during a crawl (pipelines/extraction.py) and in-process when
+re-processing stored HTML (``akhbar reprocess``): the same function either way.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from akhbar import dedup
+from akhbar.extract import EXTRACTOR_VERSION, extract
+from akhbar.page import FetchedPage, ProcessedPage
+from akhbar.quality import rejection_reason
+
+
+def process_page(page: FetchedPage) -> ProcessedPage:
+    article = extract(
+        page.body,
+        page.url,
+        page.headers,
+        timezone=page.timezone,
+        fetched_at=page.fetched_at or datetime.now(UTC),
+    )
+    if article.published_at is None and page.listed_published is not None:
+        article.published_at = page.listed_published
+    processed = ProcessedPage(page=page, article=article, extractor_version=EXTRACTOR_VERSION)
+    processed.rejected = rejection_reason(article)
+    if processed.rejected is None:
+        processed.content_hash = dedup.content_hash(article.text)
+        processed.signature = dedup.signature_to_bytes(dedup.signature(article.text))
+    return processed

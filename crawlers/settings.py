@@ -1,0 +1,62 @@
+"""Scrapy settings for akhbar. Each can be overridden by an AKHBAR_* environment variable
+(see README, "Configuration") or on the command line with ``-s NAME=VALUE``."""
+
+from __future__ import annotations
+
+import os
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+BOT_NAME = "akhbar"
+SPIDER_MODULES = ["crawlers.spiders"]
+NEWSPIDER_MODULE = "crawlers.spiders"
+
+# --- politeness --------------------------------------------------------------------------
+USER_AGENT = _env(
+    "AKHBAR_USER_AGENT", "akhbar-bot/0.1 (+https://github.com/akhbar/akhbar; news archiving)"
+)
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = int(_env("AKHBAR_CONCURRENT_REQUESTS", "32"))
+CONCURRENT_REQUESTS_PER_DOMAIN = int(_env("AKHBAR_CONCURRENT_PER_DOMAIN", "4"))
+DOWNLOAD_DELAY = float(_env("AKHBAR_DOWNLOAD_DELAY", "0.25"))
+AUTOTHROTTLE_ENABLED = _env("AKHBAR_AUTOTHROTTLE", "1") == "1"
+AUTOTHROTTLE_START_DELAY = DOWNLOAD_DELAY
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = float(_env("AKHBAR_AUTOTHROTTLE_TARGET", "2.0"))
+DOWNLOAD_MAXSIZE = int(_env("AKHBAR_MAX_RESPONSE_BYTES", str(8 * 1024 * 1024)))
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+DOWNLOAD_TIMEOUT = int(_env("AKHBAR_DOWNLOAD_TIMEOUT", "30"))
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+REDIRECT_MAX_TIMES = 5
+
+# --- components --------------------------------------------------------------------------
+DOWNLOADER_MIDDLEWARES = {
+    # Incremental crawling: URLs already stored or known as duplicates are not fetched.
+    "crawlers.middlewares.SkipKnownUrlsMiddleware": 560,
+    "crawlers.middlewares.BackoffRetryMiddleware": 550,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+}
+ITEM_PIPELINES = {
+    "pipelines.extraction.ExtractionPipeline": 100,
+    "pipelines.quality.QualityFilterPipeline": 200,
+    "pipelines.storage.DedupStoragePipeline": 300,
+}
+EXTENSIONS = {
+    "crawlers.extensions.CrawlRunRecorder": 100,
+}
+
+# --- akhbar ------------------------------------------------------------------------------
+# Worker processes for extraction and MinHash (CPU-heavy; Scrapy itself runs one thread).
+AKHBAR_WORKERS = int(_env("AKHBAR_WORKERS", str(os.cpu_count() or 2)))
+AKHBAR_RUN_TRIGGER = _env("AKHBAR_RUN_TRIGGER", "manual")
+AKHBAR_STORE = _env("AKHBAR_STORE", "1") == "1"  # 0: dry run, fetch and extract only
+
+LOG_LEVEL = _env("AKHBAR_LOG_LEVEL", "INFO")
+FEED_EXPORT_ENCODING = "utf-8"

@@ -1,0 +1,130 @@
+"""NewsSpider: one generic spider, specialised per registry source (crawlers/spiders/sources.py).
+
+Discovery only: sitemaps, feeds and section listings lead to article URLs; each article
+page is handed to the pipelines as a FetchedPage. Extraction happens there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+from urllib.parse import urljoin
+
+import scrapy
+from scrapy.http import Response
+
+from akhbar.discovery import parse_feed, parse_sitemap
+from akhbar.page import FetchedPage
+from akhbar.sources import Source
+from crawlers.middlewares import ARTICLE_META
+
+
+def parse_since(value: str | None) -> datetime | None:
+    """``2024-05-01``, an ISO timestamp, or a relative ``3d`` / ``12h``."""
+    if not value:
+        return None
+    value = value.strip()
+    if value[-1:] in {"d", "h"} and value[:-1].isdigit():
+        delta = (
+            timedelta(days=int(value[:-1]))
+            if value[-1] == "d"
+            else timedelta(hours=int(value[:-1]))
+        )
+        return datetime.now(UTC) - delta
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(
+            f"since={value!r}: use a date (2024-05-01), an ISO timestamp or 3d/12h"
+        ) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+class NewsSpider(scrapy.Spider):
+    source: ClassVar[Source]
+
+    def __init__(
+        self, since: str | None = None, limit: str | int | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.since = parse_since(since)
+        self.limit = int(limit) if limit not in (None, "") else None
+        self.allowed_domains = list(self.source.domains)
+        self.article_requests = 0
+
+    async def start(self) -> AsyncIterator[Any]:
+        for url in self.source.sitemaps:
+            yield scrapy.Request(url, callback=self.parse_sitemap, priority=20)
+        for url in self.source.feeds:
+            yield scrapy.Request(url, callback=self.parse_feed, priority=20)
+        for url in self.source.listings:
+            yield scrapy.Request(url, callback=self.parse_listing, priority=10)
+
+    # -- discovery -----------------------------------------------------------------------
+    def _article_request(self, url: str, listed: datetime | None = None) -> scrapy.Request | None:
+        if not self.source.allows(url) or not self.source.is_article_url(url):
+            return None
+        if self.since and listed and listed < self.since:
+            self.crawler.stats.inc_value("akhbar/skipped_older_than_since")
+            return None
+        if self.limit is not None and self.article_requests >= self.limit:
+            return None
+        self.article_requests += 1
+        return scrapy.Request(
+            url,
+            callback=self.parse_article,
+            meta={ARTICLE_META: True, "listed_published": listed},
+        )
+
+    def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+        sitemap = parse_sitemap(response.body)
+        for entry in sitemap.entries:
+            url = urljoin(response.url, entry.url)
+            if sitemap.is_index:
+                if self.since and entry.date and entry.date < self.since:
+                    continue  # a whole child sitemap last changed before `since`
+                if self.source.allows(url):
+                    yield scrapy.Request(url, callback=self.parse_sitemap, priority=20)
+            elif request := self._article_request(url, entry.date):
+                yield request
+
+    def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
+        for entry in parse_feed(response.body):
+            if request := self._article_request(urljoin(response.url, entry.url), entry.date):
+                yield request
+
+    def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
+        if not hasattr(response, "css"):
+            return
+        next_links = set(
+            response.css('a[rel~="next"]::attr(href), link[rel~="next"]::attr(href)').getall()
+        )
+        for href in response.css("a::attr(href)").getall():
+            url = response.urljoin(href.strip())
+            if not url.startswith(("http://", "https://")):
+                continue
+            if request := self._article_request(url):
+                yield request
+            elif self.source.allows(url) and (
+                href in next_links or self.source.is_listing_url(url)
+            ):
+                yield scrapy.Request(url, callback=self.parse_listing, priority=10)
+
+    # -- articles --------------------------------------------------------------------------
+    def parse_article(self, response: Response) -> Iterator[FetchedPage]:
+        headers = {
+            key.decode("latin-1"): values[-1].decode("latin-1")
+            for key, values in response.headers.items()
+            if values
+        }
+        yield FetchedPage(
+            source=self.source.name,
+            url=response.url,
+            body=response.body,
+            headers=headers,
+            status=response.status,
+            fetched_at=datetime.now(UTC),
+            timezone=self.source.timezone,
+            listed_published=response.meta.get("listed_published"),
+        )

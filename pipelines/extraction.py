@@ -1,0 +1,39 @@
+"""Stage 1: FetchedPage -> ProcessedPage (extraction, quality verdict, fingerprints)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from akhbar.page import FetchedPage
+from akhbar.processing import process_page
+from pipelines.workers import acquire_pool, release_pool
+
+logger = logging.getLogger(__name__)
+
+
+class ExtractionPipeline:
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+        self.workers = crawler.settings.getint("AKHBAR_WORKERS", 2)
+        self.pool = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> ExtractionPipeline:
+        return cls(crawler)
+
+    def open_spider(self) -> None:
+        self.pool = acquire_pool(self.workers)
+
+    def close_spider(self) -> None:
+        if self.pool is not None:
+            release_pool()
+            self.pool = None
+
+    async def process_item(self, item: Any) -> Any:
+        if not isinstance(item, FetchedPage):
+            return item
+        if self.pool is None:
+            return process_page(item)
+        return await asyncio.wrap_future(self.pool.submit(process_page, item))
