@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from typing import Any
@@ -64,10 +65,8 @@ class BackoffRetryMiddleware(RetryMiddleware):
         attempt = request.meta.get("retry_times", 0) + 1
         delay = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
         if response is not None and (after := response.headers.get(b"Retry-After")):
-            try:
+            with contextlib.suppress(ValueError):
                 delay = min(self.max_delay, max(delay, float(after)))
-            except ValueError:
-                pass
         return delay * random.uniform(0.8, 1.2)
 
     async def process_response(self, request: Request, response: Response) -> Request | Response:

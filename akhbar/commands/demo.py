@@ -11,6 +11,7 @@ from akhbar.commands._common import console
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SAMPLES_REGISTRY = REPO_ROOT / "samples" / "sources.toml"
+DEMO_PORT = 48123
 
 
 def register(app: typer.Typer) -> None:
@@ -25,7 +26,10 @@ def register(app: typer.Typer) -> None:
         from db.queries import corpus_counts
 
         url = ready_database()
-        with SampleSites() as sites:
+        # A fixed port keeps the sample URLs the same from one demo run to the next, so a
+        # second run finds everything already stored.
+        port = int(os.environ.get("AKHBAR_SAMPLES_PORT", DEMO_PORT))
+        with SampleSites(port=port) as sites:
             os.environ.update(sites.env())
             os.environ["AKHBAR_SOURCES"] = str(SAMPLES_REGISTRY)
             names = sorted(load_sources(SAMPLES_REGISTRY))
