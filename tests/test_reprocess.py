@@ -42,7 +42,8 @@ def test_reprocess_updates_old_rows_and_merges_copies_it_uncovers(database_url: 
     engine = create_engine(database_url, poolclass=pool.NullPool)
     with session_scope(engine) as session:
         source_id = upsert_source(
-            session, Source(name="t", base_url="http://127.0.0.1", domains=("127.0.0.1",))
+            session,
+            Source(name="t", title="t", base_url="http://127.0.0.1", domains=("127.0.0.1",)),
         )
         ids = []
         for n, (site, widget) in enumerate(
