@@ -83,7 +83,9 @@ def load_specs(samples_dir: Path) -> list[SiteSpec]:
         host = urlsplit(_expand(src["base_url"], {PORT_ENV: "1"})).hostname
         if not host:
             raise ValueError(f"source {src['name']!r}: base_url has no host")
-        specs.append(SiteSpec(src["name"], host, src["base_url"], samples_dir / "sites" / src["name"]))
+        specs.append(
+            SiteSpec(src["name"], host, src["base_url"], samples_dir / "sites" / src["name"])
+        )
     return specs
 
 
