@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import re
 import socket
+import threading
+import time
 import tomllib
 import urllib.error
 import urllib.request
@@ -16,7 +19,7 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-from akhbar.samples import DEFAULT_SAMPLES_DIR, SampleSites
+from akhbar.samples import DEFAULT_SAMPLES_DIR, SampleSites, load_truth, read_page
 
 TRUTH = json.loads((DEFAULT_SAMPLES_DIR / "truth.json").read_text(encoding="utf-8"))
 with (DEFAULT_SAMPLES_DIR / "sources.toml").open("rb") as fh:
@@ -310,12 +313,27 @@ def test_requests_are_logged(sites):
     assert ("sana", "/ar/feed.rss") in sites.request_log
 
 
-def test_stop_closes_every_port():
+def test_read_page_matches_what_is_served(sites):
+    key = "aljazeera/news/2016/3/24/%D9%83%D9%8A%D8%B1%D9%8A-%D9%88%D9%84%D8%A7%D9%81%D8%B1%D9%88%D9%81-%D9%8A%D8%AB%D9%86%D9%8A%D8%A7%D9%86-%D8%B9%D9%84%D9%89-%D9%86%D8%AC%D8%A7%D8%AD-%D8%AA%D8%B9%D8%A7%D9%88%D9%86%D9%87%D9%85%D8%A7"
+    assert load_truth()[key]["is_article"]
+    path = TRUTH[key]["url_path"]
+    served = fetch(sites.url("aljazeera", path))[2]
+    assert read_page("aljazeera", path, sites.base_url("aljazeera")) == served
+    with pytest.raises(FileNotFoundError):
+        read_page("aljazeera", "/../../sources.toml", "http://x")
+
+
+def test_stop_closes_every_port_and_keep_alive_connection():
     s = SampleSites().start()
     port = s.port
     hosts = [s.host(n) for n in s.names]
-    assert fetch(s.url("hespress", "/robots.txt"))[0] == 200
+    conn = http.client.HTTPConnection(hosts[0], port, timeout=5)  # keep-alive, left open
+    conn.request("GET", "/robots.txt")
+    assert conn.getresponse().read()
     s.stop()
+    time.sleep(0.2)
+    assert not [t for t in threading.enumerate() if "process_request" in t.name]
+    conn.close()
     for host in hosts:
         with pytest.raises(OSError), socket.create_connection((host, port), timeout=1):
             pass
