@@ -27,6 +27,7 @@ import errno
 import json
 import os
 import re
+import signal
 import socket
 import threading
 import tomllib
@@ -318,12 +319,17 @@ def _free_port(host: str) -> int:
         return int(s.getsockname()[1])
 
 
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Serve the akhbar sample news sites.")
     parser.add_argument("--port", type=int, default=0, help="shared port (default: a free one)")
     parser.add_argument("--dir", default=None, help="samples folder (default: the repository's)")
     args = parser.parse_args(argv)
     sites = SampleSites(port=args.port, samples_dir=args.dir, record_requests=False).start()
+    signal.signal(signal.SIGTERM, _raise_interrupt)  # stop cleanly when a demo terminates us
     try:
         print(f"export {PORT_ENV}={sites.port}")
         print(f"export AKHBAR_SOURCES={sites.samples_dir / 'sources.toml'}")

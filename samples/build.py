@@ -651,7 +651,7 @@ class JazeeraLayout(Layout):
 <a class="search-link" href="{BASE}/search/">بحث</a>
 <a class="live-link" href="{BASE}/live/">شاهد البث المباشر</a>
 </header></div>
-<div id="main-content-area" class="container--with-sidebar">
+<div id="root" class="container--with-sidebar">
 {body}
 </div>
 <footer class="site-footer"><div class="footer-menu"><a href="{BASE}/about/">من نحن</a><a href="{BASE}/privacy/">سياسة الخصوصية</a><a href="{BASE}/terms/">شروط الاستخدام</a></div>
@@ -686,7 +686,7 @@ class JazeeraLayout(Layout):
         else:
             about = [
                 (
-                    f"Archive photo for: {o.key}",
+                    o.x.get("caption_en") or "FILE PHOTO: A general view of the city. REUTERS",
                     o.title,
                     f"{o.published.day}/{o.published.month}/{o.published.year}",
                     o.url,
@@ -706,7 +706,7 @@ class JazeeraLayout(Layout):
 {date_line}
 </header>
 {fig}
-<div class="article-info-block"><div class="article-source">{e(a.author or "")}</div></div>
+{f'<div class="article-info-block"><div class="article-author">{e(a.author)}</div></div>' if a.author else ""}
 <div class="wysiwyg wysiwyg--all-content">
 {paras_html(a.paragraphs)}
 </div>
