@@ -1,0 +1,182 @@
+"""``extract(html, url, headers) -> Article``: decoding, trafilatura, our cleanup, metadata.
+
+The page is decoded and parsed once; trafilatura works on a copy of that tree and the
+metadata helpers read the original. ``extract`` never raises: anything that goes wrong
+gives an Article with ``is_article=False`` and a ``reason``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import trafilatura
+from lxml import etree
+from trafilatura.utils import load_html
+
+from akhbar import metadata as meta
+from akhbar.article import Article
+from akhbar.cleanup import clean_paragraphs
+from akhbar.encoding import decode_html, header
+
+try:  # written in parallel (branch wt-dates); fall back to trafilatura's date until it lands
+    from akhbar.dates import published_date as _published_date
+except ImportError:  # pragma: no cover - only before the dates branch is merged
+    _published_date = None
+
+# Bump whenever the output for the same input changes; stored with every article.
+EXTRACTOR_VERSION = "1.0.0"
+
+# trafilatura logs every page it discards at WARNING; a crawler sees thousands.
+logging.getLogger("trafilatura").setLevel(logging.ERROR)
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+_MIN_ARTICLE_WORDS = 40
+_LONG_PARAGRAPH_WORDS = 25
+
+
+def _words(text: str) -> int:
+    return len(_WORD.findall(text))
+
+
+def _not_article(url: str, reason: str, **kwargs: Any) -> Article:
+    canonical = kwargs.pop("canonical_url", None) or url
+    return Article(url=url, canonical_url=canonical, is_article=False, reason=reason, **kwargs)
+
+
+def extract(
+    html: bytes | str,
+    url: str,
+    headers: Mapping[str, str] | None = None,
+    *,
+    timezone: str = "UTC",
+    fetched_at: datetime | None = None,
+) -> Article:
+    """Extract one page into an Article. Never raises."""
+    try:
+        return _extract(html, url, headers, timezone=timezone, fetched_at=fetched_at)
+    except Exception as exc:  # arbitrary bytes from the web: report, don't crash the crawl
+        return _not_article(url, f"extraction error: {type(exc).__name__}: {exc}"[:300])
+
+
+def body_paragraphs(tree: Any, url: str | None) -> list[str]:
+    """trafilatura's main text as paragraphs (one per output line)."""
+    doc = trafilatura.bare_extraction(
+        tree,
+        url=url,
+        include_comments=False,
+        deduplicate=False,  # its cache spans pages and empties articles in a crawler
+        with_metadata=False,
+        include_tables=True,
+    )
+    if doc is None or not getattr(doc, "text", None):
+        return []
+    return [line.strip() for line in doc.text.split("\n") if line.strip()]
+
+
+def _extract(
+    html: bytes | str,
+    url: str,
+    headers: Mapping[str, str] | None,
+    *,
+    timezone: str,
+    fetched_at: datetime | None,
+) -> Article:
+    if html is None or len(html) == 0:
+        return _not_article(url, "empty document")
+    text, _encoding = decode_html(html, headers)
+    if not text.strip() or "<" not in text:
+        return _not_article(url, "not HTML")
+    tree = load_html(text)
+    if tree is None or not isinstance(tree, etree._Element):
+        return _not_article(url, "unparseable HTML")
+
+    objs = meta.jsonld_objects(tree)
+    title = meta.find_title(tree, url, objs)
+    canonical = meta.find_canonical(tree, url)
+    sites = tuple(meta.site_names(tree, url, objs))
+
+    raw = body_paragraphs(tree, url)
+    language_hint = meta.find_language(tree, header(headers, "content-language"), " ".join(raw[:20]))
+    cleaned = clean_paragraphs(raw, title, language=language_hint, site_names=sites)
+    paragraphs = cleaned.paragraphs
+    body = "\n".join(paragraphs)
+
+    author = meta.find_author(tree, objs) or cleaned.author
+    section = meta.find_section(tree, objs, title)
+    language = meta.find_language(tree, header(headers, "content-language"), body) or language_hint
+    published = _published(tree, url, timezone, fetched_at)
+
+    article = Article(
+        url=url,
+        canonical_url=canonical,
+        title=title,
+        paragraphs=paragraphs,
+        published_at=published,
+        author=author,
+        section=section,
+        language=language,
+        source_credit=cleaned.source_credit,
+    )
+    reason = page_kind(tree, objs, paragraphs)
+    if reason:
+        article.is_article = False
+        article.reason = reason
+    return article
+
+
+def _published(tree: Any, url: str, timezone: str, fetched_at: datetime | None) -> datetime | None:
+    if _published_date is not None:
+        try:
+            return _published_date(tree, tz=timezone, now=fetched_at, url=url)
+        except Exception:  # a date bug must not lose the article
+            return None
+    return _fallback_date(tree, url, timezone)
+
+
+def _fallback_date(tree: Any, url: str, timezone: str) -> datetime | None:
+    try:
+        from htmldate import find_date
+
+        found = find_date(tree, url=url, extensive_search=False, outputformat="%Y-%m-%dT%H:%M:%S")
+        if not found:
+            return None
+        value = datetime.fromisoformat(found)
+        return value if value.tzinfo else value.replace(tzinfo=ZoneInfo(timezone))
+    except Exception:
+        return None
+
+
+# ---- page kind -------------------------------------------------------------------------
+
+_VIDEO_TYPES = {"video", "video.other", "video.movie", "video.episode", "video.tv_show"}
+_LISTING_TYPES = {"CollectionPage", "ItemList", "SearchResultsPage", "ProfilePage"}
+
+
+def page_kind(tree: Any, objs: list[dict[str, Any]], paragraphs: list[str]) -> str | None:
+    """Why this page is not an article (listing, tag, video-only, empty), or None."""
+    words = sum(_words(p) for p in paragraphs)
+    longest = max((_words(p) for p in paragraphs), default=0)
+    og_type = (tree.xpath("string(//meta[@property='og:type']/@content)") or "").strip().lower()
+    types = {t for o in objs for t in ([o.get("@type")] if isinstance(o.get("@type"), str) else [])}
+    if og_type in _VIDEO_TYPES or ("VideoObject" in types and not types & meta._ARTICLE_TYPES):
+        if words < 150:
+            return "video page"
+    if words == 0:
+        return "no body text"
+    if types & _LISTING_TYPES and not types & (meta._ARTICLE_TYPES - {"WebPage"}):
+        if longest < 2 * _LONG_PARAGRAPH_WORDS:
+            return "listing page"
+    # Listing/tag pages: many links, little running text, no long paragraph.
+    body = tree.find(".//body")
+    if body is not None and longest < _LONG_PARAGRAPH_WORDS:
+        links = body.xpath(".//a[@href]")
+        if len(links) >= 15 and words < 150:
+            return "listing page"
+    if words < _MIN_ARTICLE_WORDS and longest < _LONG_PARAGRAPH_WORDS:
+        return "too little text"
+    return None
