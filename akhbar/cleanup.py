@@ -232,7 +232,9 @@ _IMAGE_URL = re.compile(r"\.(?:jpe?g|png|gif|webp|svg)(?:\?\S*)?$", re.IGNORECAS
 def is_date_line(text: str) -> bool:
     """A line that is a date/time stamp, maybe with a label or a section name."""
     # Table rows and embedded tweets ("— Name (@handle) November 18, 2019") are content.
-    if "|" in text or "@" in text or not _DATE_SHAPE.search(text):
+    if len(text) > 120 or not _HAS_DIGIT.search(text) or "|" in text or "@" in text:
+        return False
+    if not _DATE_SHAPE.search(text):
         return False
     if _ISO_STAMP.match(text.strip()):
         return True
@@ -269,12 +271,19 @@ def parse_attribution(text: str) -> dict[str, str] | None:
     return out or None
 
 
-def boilerplate_rule(text: str, *, arabic_doc: bool, site_names: tuple[str, ...] = ()) -> str | None:
+def boilerplate_rule(
+    text: str, *, arabic_doc: bool, site_names: tuple[str, ...] = (), norm: str | None = None
+) -> str | None:
     """Name of the rule that makes one paragraph boilerplate, or None."""
     if _NO_WORDS.match(text):
         return "no words"
-    norm = _n(text)
-    nwords = len(norm.split())
+    nwords = _words(text)
+    if nwords > 40:
+        # Long paragraphs are prose; only credits/captions written at length can match.
+        if arabic_doc and (_PHOTO_AGENCY.search(text) or is_latin_caption(text, arabic_doc)):
+            return "photo credit"
+        return None
+    norm = _n(text) if norm is None else norm
     if nwords <= 12 and (_LABELS.match(norm) or _TAIL_RE.match(norm) or _INLINE_RE.match(norm)):
         return "label"
     if nwords <= 8 and len(_NETWORKS.findall(text)) >= 2 and len(_NETWORKS.findall(text)) >= nwords / 2:
@@ -363,7 +372,7 @@ def drop_repeats(paragraphs: list[str]) -> tuple[list[str], list[str]]:
     block) twice. Structured pages repeat short items legitimately (an interview's
     questions, a table header, a recipe's "Eat every 2-3 hours"), so a repeat goes only
     when it is long, or when it repeats together with its neighbour (a repeated run)."""
-    keys = [_n(p) for p in paragraphs]
+    keys = [_WS.sub(" ", p).strip().casefold() for p in paragraphs]
     seen: set[str] = set()
     pairs: set[tuple[str, str]] = set()
     drop = [False] * len(paragraphs)
@@ -401,8 +410,9 @@ def clean_paragraphs(
     result = CleanResult([])
     paras = [_squash(p) for p in paragraphs]
     paras = [p for p in paras if p]
-    arabic_text = sum(len(_ARABIC.findall(p)) for p in paras)
-    latin_text = sum(len(_LATIN.findall(p)) for p in paras)
+    sample = " ".join(paras)[:3000]
+    arabic_text = len(_ARABIC.findall(sample))
+    latin_text = len(_LATIN.findall(sample))
     arabic_doc = language == "ar" or arabic_text > latin_text
 
     paras, removed = strip_title_repeats(paras, title)
@@ -414,8 +424,8 @@ def clean_paragraphs(
     i = 0
     while i < len(paras):
         p = paras[i]
-        norm = _n(p)
         nwords = _words(p)
+        norm = _n(p) if nwords <= 40 else ""
         # Tail blocks: the rest of the page is related links, most-read lists, comments.
         if nwords <= 8 and (_TAIL_RE.match(norm) or _MORE_FROM_RE.match(norm)):
             rest = paras[i + 1 :]
@@ -441,14 +451,14 @@ def clean_paragraphs(
             result.removed.append((p, "read-also line"))
             i += 1
             continue
-        attrib = parse_attribution(p)
+        attrib = parse_attribution(p) if nwords <= 16 else None
         if attrib:
             result.author = result.author or attrib.get("author")
             result.source_credit = result.source_credit or attrib.get("source")
             result.removed.append((p, "attribution"))
             i += 1
             continue
-        rule = boilerplate_rule(p, arabic_doc=arabic_doc, site_names=site_names)
+        rule = boilerplate_rule(p, arabic_doc=arabic_doc, site_names=site_names, norm=norm)
         if rule:
             result.removed.append((p, rule))
             i += 1
