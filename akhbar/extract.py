@@ -63,8 +63,7 @@ def extract(
         return _not_article(url, f"extraction error: {type(exc).__name__}: {exc}"[:300])
 
 
-def body_paragraphs(tree: Any, url: str | None) -> list[str]:
-    """trafilatura's main text as paragraphs (one per output line)."""
+def _trafilatura_text(tree: Any, url: str | None, **mode: bool) -> str:
     doc = trafilatura.bare_extraction(
         tree,
         url=url,
@@ -72,10 +71,29 @@ def body_paragraphs(tree: Any, url: str | None) -> list[str]:
         deduplicate=False,  # its cache spans pages and empties articles in a crawler
         with_metadata=False,
         include_tables=True,
+        **mode,
     )
-    if doc is None or not getattr(doc, "text", None):
-        return []
-    return [line.strip() for line in doc.text.split("\n") if line.strip()]
+    return (getattr(doc, "text", None) or "") if doc is not None else ""
+
+
+# Below this many words the precision run probably lost the article (measured on the
+# 181-page benchmark: 30-50 is the sweet spot; more lets boilerplate back in).
+_PRECISION_MIN_WORDS = 50
+
+
+def body_paragraphs(tree: Any, url: str | None) -> list[str]:
+    """trafilatura's main text as paragraphs (one per output line).
+
+    favor_precision first (benchmark F1 0.964 vs 0.960 balanced); when it returns almost
+    nothing, the fast balanced run (no fallback extractors: 0.962, and quicker than the
+    default) takes over.
+    """
+    text = _trafilatura_text(tree, url, favor_precision=True)
+    if _words(text) < _PRECISION_MIN_WORDS:
+        other = _trafilatura_text(tree, url, fast=True)
+        if _words(other) > _words(text):
+            text = other
+    return [line.strip() for line in text.split("\n") if line.strip()]
 
 
 def _extract(
