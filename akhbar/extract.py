@@ -63,6 +63,31 @@ def extract(
         return _not_article(url, f"extraction error: {type(exc).__name__}: {exc}"[:300])
 
 
+_LAYOUT_HINTS = (
+    ".//table | .//h1 | .//h2 | .//h3 | .//form | .//p[string-length(normalize-space()) > 150]"
+)
+_TABLE_TAGS = {"table", "tbody", "thead", "tfoot", "tr", "td", "th"}
+
+
+def unwrap_layout_tables(tree: Any) -> int:
+    """Turn layout tables (table-era sites put the whole page in one) into divs, so that
+    trafilatura sees the article's paragraphs instead of one giant table cell. A table
+    that holds a nested table, a headline, a form or a long paragraph is layout, not data.
+    """
+    count = 0
+    for table in list(tree.iter("table")):
+        if table.tag != "table" or not table.xpath(_LAYOUT_HINTS):
+            continue
+        for el in table.iter(*_TABLE_TAGS):
+            # Nested data tables inside a layout table stay tables.
+            owner = next(el.iterancestors("table"), None) if el.tag != "table" else el
+            if owner is table:
+                el.tag = "div"
+        table.tag = "div"
+        count += 1
+    return count
+
+
 def _trafilatura_text(tree: Any, url: str | None, **mode: bool) -> str:
     doc = trafilatura.bare_extraction(
         tree,
@@ -118,6 +143,8 @@ def _extract(
     canonical = meta.find_canonical(tree, url)
     sites = tuple(meta.site_names(tree, url, objs))
 
+    published = _published(tree, url, timezone, fetched_at)
+    unwrap_layout_tables(tree)  # after the metadata readers, before trafilatura
     raw = body_paragraphs(tree, url)
     language_hint = meta.find_language(tree, header(headers, "content-language"), " ".join(raw[:20]))
     cleaned = clean_paragraphs(raw, title, language=language_hint, site_names=sites)
@@ -127,7 +154,6 @@ def _extract(
     author = meta.find_author(tree, objs) or cleaned.author
     section = meta.find_section(tree, objs, title)
     language = meta.find_language(tree, header(headers, "content-language"), body) or language_hint
-    published = _published(tree, url, timezone, fetched_at)
 
     article = Article(
         url=url,
