@@ -474,6 +474,23 @@ def clean_paragraphs(
     return result
 
 
+def drop_author_lines(paragraphs: list[str], author: str) -> list[str]:
+    """Remove short paragraphs that are just the byline (the author's name, maybe with
+    «بقلم»/«كتب» or a place in parentheses)."""
+    key = _n(author)
+    if not key:
+        return paragraphs
+    out = []
+    for p in paragraphs:
+        if _words(p) <= len(key.split()) + 4:
+            bare = _n(re.sub(r"[(\[][^)\]]*[)\]]", " ", p))
+            bare = re.sub(r"^(?:بقلم|كتب|كتبت|الكاتب|اعداد|تحرير|by)\s+", "", bare)
+            if bare == key:
+                continue
+        out.append(p)
+    return out
+
+
 # ---- site-level template text --------------------------------------------------------
 
 

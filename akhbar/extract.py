@@ -20,7 +20,7 @@ from trafilatura.utils import load_html
 
 from akhbar import metadata as meta
 from akhbar.article import Article
-from akhbar.cleanup import clean_paragraphs
+from akhbar.cleanup import clean_paragraphs, drop_author_lines
 from akhbar.encoding import decode_html, header
 
 try:  # written in parallel (branch wt-dates); fall back to trafilatura's date until it lands
@@ -151,7 +151,12 @@ def _extract(
     paragraphs = cleaned.paragraphs
     body = "\n".join(paragraphs)
 
-    author = meta.find_author(tree, objs) or cleaned.author
+    author = meta.find_author(tree, objs)
+    if not author and cleaned.author:
+        author = meta.clean_author(cleaned.author)
+    if author:
+        # A byline printed as its own body line («رحاب علي» after the text) goes.
+        paragraphs = drop_author_lines(paragraphs, author)
     section = meta.find_section(tree, objs, title)
     language = meta.find_language(tree, header(headers, "content-language"), body) or language_hint
 
@@ -164,7 +169,7 @@ def _extract(
         author=author,
         section=section,
         language=language,
-        source_credit=cleaned.source_credit,
+        source_credit=cleaned.source_credit or meta.attribution_in_page(tree).get("source"),
     )
     reason = page_kind(tree, objs, paragraphs)
     if reason:

@@ -228,8 +228,11 @@ _AUTHOR_XPATHS = (
     "//*[@itemprop='author']//*[@itemprop='name']",
     "//*[@itemprop='author']",
     "//*[contains(@class,'author-name') or contains(@class,'author_name')]",
-    "//*[contains(@class,'byline') or contains(@class,'author') or contains(@class,'writer')]",
+    "//*[contains(@class,'byline') or contains(@class,'author') or contains(@class,'writer')"
+    " or contains(@class,'reporter') or contains(@class,'kateb')]",
 )
+# A trailing place in parentheses after a byline: «محمد عبدالسميع (أبوظبي)».
+_PLACE_SUFFIX = re.compile(r"\s*[(\[][^()\[\]]{1,30}[)\]]\s*$")
 
 
 def clean_author(text: str | None) -> str | None:
@@ -237,6 +240,7 @@ def clean_author(text: str | None) -> str | None:
         return None
     text = _WS.sub(" ", text).strip()
     text = _BYLINE_PREFIX.sub("", text).strip(" :-–—|،,")
+    text = _PLACE_SUFFIX.sub("", text).strip(" :-–—|،,")
     if not text or text.startswith("http") or len(text) > 80 or len(text.split()) > 8:
         return None
     return text
@@ -260,7 +264,32 @@ def find_author(root: Any, objs: list[dict[str, Any]]) -> str | None:
             value = clean_author(text_of(el))
             if value:
                 return value
-    return None
+    return attribution_in_page(root).get("author")
+
+
+_ATTRIB_XPATH = (
+    "//body//*[not(self::script or self::style)][text()[contains(., 'الكاتب') or "
+    "contains(., 'المصدر') or contains(., 'بقلم') or contains(., 'كتب')]]"
+)
+
+
+def attribution_in_page(root: Any) -> dict[str, str]:
+    """«المصدر: ... الكاتب: ...» lines anywhere in the page (short elements only)."""
+    from akhbar.cleanup import parse_attribution
+
+    out: dict[str, str] = {}
+    for el in root.xpath(_ATTRIB_XPATH):
+        text = text_of(el)
+        if len(text) > 160:
+            continue
+        found = parse_attribution(text)
+        if found:
+            if "author" in found:
+                found["author"] = clean_author(found["author"]) or ""
+            for key, value in found.items():
+                if value:
+                    out.setdefault(key, value)
+    return out
 
 
 # ---- section -------------------------------------------------------------------------
