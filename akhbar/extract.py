@@ -35,7 +35,6 @@ EXTRACTOR_VERSION = "1.0.0"
 logging.getLogger("trafilatura").setLevel(logging.ERROR)
 
 _WORD = re.compile(r"\w+", re.UNICODE)
-_MIN_ARTICLE_WORDS = 40
 _LONG_PARAGRAPH_WORDS = 25
 
 
@@ -220,12 +219,10 @@ def page_kind(tree: Any, objs: list[dict[str, Any]], paragraphs: list[str]) -> s
     if types & _LISTING_TYPES and not types & (meta._ARTICLE_TYPES - {"WebPage"}):
         if longest < 2 * _LONG_PARAGRAPH_WORDS:
             return "listing page"
-    # Listing/tag pages: many links, little running text, no long paragraph.
-    body = tree.find(".//body")
-    if body is not None and longest < _LONG_PARAGRAPH_WORDS:
-        links = body.xpath(".//a[@href]")
-        if len(links) >= 15 and words < 150:
-            return "listing page"
-    if words < _MIN_ARTICLE_WORDS and longest < _LONG_PARAGRAPH_WORDS:
-        return "too little text"
+    # Listing/tag pages: teasers are short; an article has running text. No paragraph of
+    # 25+ words and under 150 words in all is not an article (a brief has one long paragraph).
+    if longest < _LONG_PARAGRAPH_WORDS and words < 150:
+        body = tree.find(".//body")
+        links = len(body.xpath(".//a[@href]")) if body is not None else 0
+        return "listing page" if links >= 10 else "too little text"
     return None
