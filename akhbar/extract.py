@@ -36,6 +36,7 @@ logging.getLogger("trafilatura").setLevel(logging.ERROR)
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _LONG_PARAGRAPH_WORDS = 25
+_ATTRIB_WORDS = re.compile("الكاتب|المصدر|بقلم|كتب")
 
 
 def _words(text: str) -> int:
@@ -138,26 +139,30 @@ def _extract(
         return _not_article(url, "unparseable HTML")
 
     objs = meta.jsonld_objects(tree)
-    title = meta.find_title(tree, url, objs)
+    sites = meta.site_names(tree, url, objs)
+    title = meta.find_title(tree, url, objs, sites)
     canonical = meta.find_canonical(tree, url)
-    sites = tuple(meta.site_names(tree, url, objs))
-
+    content_language = header(headers, "content-language")
     published = _published(tree, url, timezone, fetched_at)
+    author = meta.find_author(tree, objs)
+    section = meta.find_section(tree, objs, title)
+    # «المصدر:» / «الكاتب:» lines outside the extracted body (a cheap string test first).
+    attribution = meta.attribution_in_page(tree) if _ATTRIB_WORDS.search(text) else {}
+
     unwrap_layout_tables(tree)  # after the metadata readers, before trafilatura
     raw = body_paragraphs(tree, url)
-    language_hint = meta.find_language(tree, header(headers, "content-language"), " ".join(raw[:20]))
-    cleaned = clean_paragraphs(raw, title, language=language_hint, site_names=sites)
+    cleaned = clean_paragraphs(
+        raw,
+        title,
+        language=meta.declared_language(tree, content_language),
+        site_names=tuple(sites),
+    )
     paragraphs = cleaned.paragraphs
-    body = "\n".join(paragraphs)
-
-    author = meta.find_author(tree, objs)
-    if not author and cleaned.author:
-        author = meta.clean_author(cleaned.author)
+    author = author or meta.clean_author(cleaned.author) or attribution.get("author")
     if author:
         # A byline printed as its own body line («رحاب علي» after the text) goes.
         paragraphs = drop_author_lines(paragraphs, author)
-    section = meta.find_section(tree, objs, title)
-    language = meta.find_language(tree, header(headers, "content-language"), body) or language_hint
+    language = meta.find_language(tree, content_language, "\n".join(paragraphs))
 
     article = Article(
         url=url,
@@ -168,7 +173,7 @@ def _extract(
         author=author,
         section=section,
         language=language,
-        source_credit=cleaned.source_credit or meta.attribution_in_page(tree).get("source"),
+        source_credit=cleaned.source_credit or attribution.get("source"),
     )
     reason = page_kind(tree, objs, paragraphs)
     if reason:
@@ -222,7 +227,6 @@ def page_kind(tree: Any, objs: list[dict[str, Any]], paragraphs: list[str]) -> s
     # Listing/tag pages: teasers are short; an article has running text. No paragraph of
     # 25+ words and under 150 words in all is not an article (a brief has one long paragraph).
     if longest < _LONG_PARAGRAPH_WORDS and words < 150:
-        body = tree.find(".//body")
-        links = len(body.xpath(".//a[@href]")) if body is not None else 0
+        links = len(tree.xpath("//body//a[@href]"))
         return "listing page" if links >= 10 else "too little text"
     return None

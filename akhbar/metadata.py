@@ -31,13 +31,34 @@ def text_of(el: Any) -> str:
         return ""
 
 
-def _meta(root: Any, *keys: str) -> str | None:
-    for key in keys:
+_META_CACHE: list[Any] = [None, None]  # (root, {key: content}) of the last page seen
+
+
+def meta_tags(root: Any) -> dict[str, str]:
+    """All <meta> property/name/itemprop -> content (first wins), built once per tree."""
+    if _META_CACHE[0] is root:
+        return _META_CACHE[1]
+    tags: dict[str, str] = {}
+    for el in root.iter("meta"):
+        content = el.get("content")
+        if not content:
+            continue
         for attr in ("property", "name", "itemprop"):
-            for value in root.xpath(f"//meta[@{attr}=$k]/@content", k=key):
-                value = _WS.sub(" ", str(value)).strip()
-                if value:
-                    return value
+            key = el.get(attr)
+            if key:
+                tags.setdefault(key.strip().lower(), content)
+    _META_CACHE[0], _META_CACHE[1] = root, tags
+    return tags
+
+
+def _meta(root: Any, *keys: str) -> str | None:
+    tags = meta_tags(root)
+    for key in keys:
+        value = tags.get(key.lower())
+        if value:
+            value = _WS.sub(" ", value).strip()
+            if value:
+                return value
     return None
 
 
@@ -187,8 +208,10 @@ def _h1s(root: Any) -> list[str]:
     return out
 
 
-def find_title(root: Any, url: str, objs: list[dict[str, Any]]) -> str | None:
-    sites = site_names(root, url, objs)
+def find_title(
+    root: Any, url: str, objs: list[dict[str, Any]], sites: list[str] | None = None
+) -> str | None:
+    sites = site_names(root, url, objs) if sites is None else sites
     candidates: list[str] = []
     for obj in _article_objects(objs):
         candidates += [h for h in _names(obj.get("headline")) if h.strip()]
@@ -264,7 +287,7 @@ def find_author(root: Any, objs: list[dict[str, Any]]) -> str | None:
             value = clean_author(text_of(el))
             if value:
                 return value
-    return attribution_in_page(root).get("author")
+    return None
 
 
 _ATTRIB_XPATH = (
@@ -355,28 +378,30 @@ def script_language(text: str) -> str | None:
     return None
 
 
+def declared_language(root: Any, content_language: str | None = None) -> str | None:
+    for value in root.xpath("/html/@lang | /html/@xml:lang"):
+        declared = _primary(str(value))
+        if declared:
+            return declared
+    declared = _primary(content_language) or _primary(
+        _meta(root, "content-language", "og:locale", "language")
+    )
+    if declared:
+        return declared
+    for el in root.iter("meta"):
+        if (el.get("http-equiv") or "").lower() == "content-language":
+            return _primary(el.get("content"))
+    return None
+
+
 def find_language(root: Any, content_language: str | None, body_text: str) -> str | None:
     """Declared language checked against the script of the body: a page declared "en" whose
     body is Arabic is Arabic (common with templated sites)."""
-    declared = None
-    for value in root.xpath("/html/@lang | //html/@lang | /html/@xml:lang"):
-        declared = _primary(str(value))
-        if declared:
-            break
-    if not declared:
-        declared = _primary(content_language) or _primary(
-            _meta(root, "content-language", "og:locale", "language")
-        )
-    if not declared:
-        for value in root.xpath("//meta[@http-equiv]"):
-            if value.get("http-equiv", "").lower() == "content-language":
-                declared = _primary(value.get("content"))
-    detected = script_language(body_text)
+    declared = declared_language(root, content_language)
+    detected = script_language(body_text[:4000])
     if detected == "ar" and declared not in ("ar", "fa", "ur", "ps", "ku", "ckb"):
         return "ar"
-    if declared:
-        return declared
-    return detected
+    return declared or detected
 
 
 # ---- canonical URL -------------------------------------------------------------------
