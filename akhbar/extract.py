@@ -88,7 +88,35 @@ def unwrap_layout_tables(tree: Any) -> int:
     return count
 
 
-def _trafilatura_text(tree: Any, url: str | None, **mode: bool) -> str:
+try:  # trafilatura's cascade without bare_extraction's defensive deep copy of our tree
+    from trafilatura.core import trafilatura_sequence as _sequence
+    from trafilatura.settings import Extractor as _Extractor
+    from trafilatura.xml import xmltotxt as _xmltotxt
+except ImportError:  # pragma: no cover - another trafilatura layout: use the public API
+    _sequence = None
+
+
+def _trafilatura_text(tree: Any, url: str | None, *, consume: bool = False, **mode: bool) -> str:
+    """Main text from trafilatura. With ``consume=True`` the tree may be modified (it is
+    our own parse, not needed afterwards), which saves the copy bare_extraction makes; this
+    uses trafilatura's internal cascade (pinned version) and falls back to the public API."""
+    if consume and _sequence is not None:
+        try:
+            options = _Extractor(
+                output_format="python",
+                fast=mode.get("fast", False),
+                precision=mode.get("favor_precision", False),
+                comments=False,
+                tables=True,
+                dedup=False,  # its cache spans pages and empties articles in a crawler
+                url=url,
+            )
+            postbody, temp_text, _c, temp_comments = _sequence(tree, options, url)
+            if len(temp_text) < options.min_output_size:
+                return ""
+            return _xmltotxt(postbody, False) or ""
+        except (TypeError, AttributeError):  # internal signature changed: public API below
+            pass
     doc = trafilatura.bare_extraction(
         tree,
         url=url,
@@ -106,16 +134,22 @@ def _trafilatura_text(tree: Any, url: str | None, **mode: bool) -> str:
 _PRECISION_MIN_WORDS = 50
 
 
-def body_paragraphs(tree: Any, url: str | None) -> list[str]:
+def body_paragraphs(tree: Any, url: str | None, html_text: str | None = None) -> list[str]:
     """trafilatura's main text as paragraphs (one per output line).
 
     favor_precision first (benchmark F1 0.964 vs 0.960 balanced); when it returns almost
     nothing, the fast balanced run (no fallback extractors: 0.962, and quicker than the
-    default) takes over.
+    default) takes over. With ``html_text`` the tree is consumed by the first run and
+    re-parsed for the rare second one.
     """
-    text = _trafilatura_text(tree, url, favor_precision=True)
+    text = _trafilatura_text(tree, url, consume=html_text is not None, favor_precision=True)
     if _words(text) < _PRECISION_MIN_WORDS:
-        other = _trafilatura_text(tree, url, fast=True)
+        if html_text is not None:
+            tree = load_html(html_text)
+            if tree is None:
+                return [line.strip() for line in text.split("\n") if line.strip()]
+            unwrap_layout_tables(tree)
+        other = _trafilatura_text(tree, url, consume=html_text is not None, fast=True)
         if _words(other) > _words(text):
             text = other
     return [line.strip() for line in text.split("\n") if line.strip()]
@@ -149,12 +183,18 @@ def _extract(
     # «المصدر:» / «الكاتب:» lines outside the extracted body (a cheap string test first).
     attribution = meta.attribution_in_page(tree) if _ATTRIB_WORDS.search(text) else {}
 
-    unwrap_layout_tables(tree)  # after the metadata readers, before trafilatura
-    raw = body_paragraphs(tree, url)
+    body_el = tree.find(".//body")
+    link_count = sum(1 for a in body_el.iter("a") if a.get("href")) if body_el is not None else 0
+    language_declared = meta.declared_language(tree, content_language)
+    og_type = (meta.meta_tags(tree).get("og:type") or "").strip().lower()
+
+    # From here on trafilatura consumes the tree: everything above reads it first.
+    unwrap_layout_tables(tree)
+    raw = body_paragraphs(tree, url, text)
     cleaned = clean_paragraphs(
         raw,
         title,
-        language=meta.declared_language(tree, content_language),
+        language=language_declared,
         site_names=tuple(sites),
     )
     paragraphs = cleaned.paragraphs
@@ -162,7 +202,7 @@ def _extract(
     if author:
         # A byline printed as its own body line («رحاب علي» after the text) goes.
         paragraphs = drop_author_lines(paragraphs, author)
-    language = meta.find_language(tree, content_language, "\n".join(paragraphs))
+    language = meta.language_of(language_declared, "\n".join(paragraphs))
 
     article = Article(
         url=url,
@@ -175,7 +215,7 @@ def _extract(
         language=language,
         source_credit=cleaned.source_credit or attribution.get("source"),
     )
-    reason = page_kind(tree, objs, paragraphs)
+    reason = page_kind(og_type, objs, paragraphs, link_count)
     if reason:
         article.is_article = False
         article.reason = reason
@@ -210,11 +250,12 @@ _VIDEO_TYPES = {"video", "video.other", "video.movie", "video.episode", "video.t
 _LISTING_TYPES = {"CollectionPage", "ItemList", "SearchResultsPage", "ProfilePage"}
 
 
-def page_kind(tree: Any, objs: list[dict[str, Any]], paragraphs: list[str]) -> str | None:
+def page_kind(
+    og_type: str, objs: list[dict[str, Any]], paragraphs: list[str], link_count: int
+) -> str | None:
     """Why this page is not an article (listing, tag, video-only, empty), or None."""
     words = sum(_words(p) for p in paragraphs)
     longest = max((_words(p) for p in paragraphs), default=0)
-    og_type = (tree.xpath("string(//meta[@property='og:type']/@content)") or "").strip().lower()
     types = {t for o in objs for t in ([o.get("@type")] if isinstance(o.get("@type"), str) else [])}
     if og_type in _VIDEO_TYPES or ("VideoObject" in types and not types & meta._ARTICLE_TYPES):
         if words < 150:
@@ -227,6 +268,5 @@ def page_kind(tree: Any, objs: list[dict[str, Any]], paragraphs: list[str]) -> s
     # Listing/tag pages: teasers are short; an article has running text. No paragraph of
     # 25+ words and under 150 words in all is not an article (a brief has one long paragraph).
     if longest < _LONG_PARAGRAPH_WORDS and words < 150:
-        links = len(tree.xpath("//body//a[@href]"))
-        return "listing page" if links >= 10 else "too little text"
+        return "listing page" if link_count >= 10 else "too little text"
     return None

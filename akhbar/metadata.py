@@ -397,7 +397,10 @@ def declared_language(root: Any, content_language: str | None = None) -> str | N
 def find_language(root: Any, content_language: str | None, body_text: str) -> str | None:
     """Declared language checked against the script of the body: a page declared "en" whose
     body is Arabic is Arabic (common with templated sites)."""
-    declared = declared_language(root, content_language)
+    return language_of(declared_language(root, content_language), body_text)
+
+
+def language_of(declared: str | None, body_text: str) -> str | None:
     detected = script_language(body_text[:4000])
     if detected == "ar" and declared not in ("ar", "fa", "ur", "ps", "ku", "ckb"):
         return "ar"
@@ -440,12 +443,13 @@ def canonicalize(url: str) -> str:
 def find_canonical(root: Any, url: str) -> str:
     base_site = _site(urlsplit(url).hostname) if url else ""
     candidates = [
-        str(h)
-        for h in root.xpath(
-            "//link[translate(@rel,'CANONICAL','canonical')='canonical']/@href"
-            " | //meta[@property='og:url']/@content"
-        )
+        link.get("href") or ""
+        for link in root.iter("link")
+        if (link.get("rel") or "").strip().lower() == "canonical"
     ]
+    og_url = meta_tags(root).get("og:url")
+    if og_url:
+        candidates.append(og_url)
     for href in candidates:
         href = href.strip()
         if not href:
