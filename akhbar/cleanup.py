@@ -22,8 +22,27 @@ _LATIN = re.compile("[A-Za-z]")
 _NO_WORDS = re.compile(r"^[\W_\u0640]*$", re.UNICODE)
 
 
+def _build_light_table() -> dict[int, str | None]:
+    table: dict[int, str | None] = {}
+    for cp in [*range(0x0610, 0x061B), *range(0x064B, 0x0660), 0x0670, *range(0x06D6, 0x06EE), 0x0640]:
+        table[cp] = None  # diacritics and tatweel
+    for src, dst in {"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ئ": "ي", "ؤ": "و", "ة": "ه"}.items():
+        table[ord(src)] = dst
+    for i in range(10):
+        table[0x0660 + i] = str(i)
+        table[0x06F0 + i] = str(i)
+    for ch in "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~،؛؟«»“”‘’…–—•·|\u00a0\u200f\u200e":
+        table[ord(ch)] = " "
+    return table
+
+
+_LIGHT = _build_light_table()
+
+
 def _n(text: str) -> str:
-    return normalize_arabic(text)
+    """normalize_arabic's result for the short label-like lines we test, about 10x faster
+    (one translate instead of NFKC + regex passes)."""
+    return " ".join(text.translate(_LIGHT).lower().split())
 
 
 def _words(text: str) -> int:
@@ -360,7 +379,7 @@ def strip_title_repeats(paragraphs: list[str], title: str | None) -> tuple[list[
 
 
 def _fingerprint(text: str) -> str:
-    return hashlib.blake2b(_n(text).encode("utf-8"), digest_size=8).hexdigest()
+    return hashlib.blake2b(normalize_arabic(text).encode("utf-8"), digest_size=8).hexdigest()
 
 
 # Sentence end, maybe followed by closing quotes: prose, not a list/recipe item.
