@@ -24,9 +24,24 @@ _NO_WORDS = re.compile(r"^[\W_\u0640]*$", re.UNICODE)
 
 def _build_light_table() -> dict[int, str | None]:
     table: dict[int, str | None] = {}
-    for cp in [*range(0x0610, 0x061B), *range(0x064B, 0x0660), 0x0670, *range(0x06D6, 0x06EE), 0x0640]:
+    for cp in [
+        *range(0x0610, 0x061B),
+        *range(0x064B, 0x0660),
+        0x0670,
+        *range(0x06D6, 0x06EE),
+        0x0640,
+    ]:
         table[cp] = None  # diacritics and tatweel
-    for src, dst in {"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ئ": "ي", "ؤ": "و", "ة": "ه"}.items():
+    for src, dst in {
+        "أ": "ا",
+        "إ": "ا",
+        "آ": "ا",
+        "ٱ": "ا",
+        "ى": "ي",
+        "ئ": "ي",
+        "ؤ": "و",
+        "ة": "ه",
+    }.items():
         table[ord(src)] = dst
     for i in range(10):
         table[0x0660 + i] = str(i)
@@ -228,7 +243,9 @@ class CleanResult:
 
 
 def _squash(text: str) -> str:
-    return _WS.sub(" ", text.replace("\u200f", "").replace("\u200e", "").replace("\xa0", " ")).strip()
+    return _WS.sub(
+        " ", text.replace("\u200f", "").replace("\u200e", "").replace("\xa0", " ")
+    ).strip()
 
 
 def is_latin_caption(text: str, arabic_doc: bool) -> bool:
@@ -241,9 +258,12 @@ def is_latin_caption(text: str, arabic_doc: bool) -> bool:
 
 
 _DATE_SHAPE = re.compile(
-    rf"\b\d{{1,4}}[-/.]\d{{1,2}}[-/.]\d{{1,4}}\b|\b\d{{1,2}}:\d{{2}}\b|(?:{_MONTHS})|(?:{_DAYS})", re.IGNORECASE
+    rf"\b\d{{1,4}}[-/.]\d{{1,2}}[-/.]\d{{1,4}}\b|\b\d{{1,2}}:\d{{2}}\b|(?:{_MONTHS})|(?:{_DAYS})",
+    re.IGNORECASE,
 )
-_ISO_STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?)?$")
+_ISO_STAMP = re.compile(
+    r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
+)
 _BARE_URL = re.compile(r"^(?:https?://|www\.)\S+$")
 _IMAGE_URL = re.compile(r"\.(?:jpe?g|png|gif|webp|svg)(?:\?\S*)?$", re.IGNORECASE)
 
@@ -261,8 +281,10 @@ def is_date_line(text: str) -> bool:
     if not toks or len(toks) > 12:
         return False
     date_toks = sum(1 for t in toks if _DATE_TOKEN.match(t))
-    return date_toks >= 2 and date_toks >= 0.6 * len(toks) or (
-        date_toks >= 3 and len(toks) - date_toks <= 3
+    return (
+        date_toks >= 2
+        and date_toks >= 0.6 * len(toks)
+        or (date_toks >= 3 and len(toks) - date_toks <= 3)
     )
 
 
@@ -305,7 +327,11 @@ def boilerplate_rule(
     norm = _n(text) if norm is None else norm
     if nwords <= 12 and (_LABELS.match(norm) or _TAIL_RE.match(norm) or _INLINE_RE.match(norm)):
         return "label"
-    if nwords <= 8 and len(_NETWORKS.findall(text)) >= 2 and len(_NETWORKS.findall(text)) >= nwords / 2:
+    if (
+        nwords <= 8
+        and len(_NETWORKS.findall(text)) >= 2
+        and len(_NETWORKS.findall(text)) >= nwords / 2
+    ):
         return "share bar"
     if nwords <= 25 and _COPYRIGHT.search(text):
         return "copyright"
@@ -313,9 +339,7 @@ def boilerplate_rule(
         return "newsletter/cookie"
     if nwords <= 20 and _COMMENTS.search(norm) and not text.rstrip().endswith((".", "؟", "!")):
         return "comments"
-    if nwords <= 30 and (
-        _PRAYER_HEAD.match(norm) or sum(w in text for w in _PRAYER_WORDS) >= 4
-    ):
+    if nwords <= 30 and (_PRAYER_HEAD.match(norm) or sum(w in text for w in _PRAYER_WORDS) >= 4):
         return "prayer times"
     if nwords <= 15 and _WEATHER.search(norm) and _HAS_DIGIT.search(text):
         return "weather"
@@ -362,7 +386,9 @@ def strip_title_repeats(paragraphs: list[str], title: str | None) -> tuple[list[
 
     def is_title(p: str) -> bool:
         k = _title_key(p)
-        return bool(k) and (k == tkey or (len(k) % len(tkey) == 0 and k == tkey * (len(k) // len(tkey))))
+        return bool(k) and (
+            k == tkey or (len(k) % len(tkey) == 0 and k == tkey * (len(k) // len(tkey)))
+        )
 
     last = -1
     for i, p in enumerate(paragraphs[:12]):
@@ -466,7 +492,11 @@ def clean_paragraphs(
                 result.removed.append((paras[i], "read-also link"))
                 i += 1
             continue
-        if nwords <= 30 and _INLINE_WITH_TEXT_RE.match(norm) and _is_link_title(p.split(":", 1)[-1]):
+        if (
+            nwords <= 30
+            and _INLINE_WITH_TEXT_RE.match(norm)
+            and _is_link_title(p.split(":", 1)[-1])
+        ):
             result.removed.append((p, "read-also line"))
             i += 1
             continue

@@ -257,14 +257,14 @@ def page_kind(
     words = sum(_words(p) for p in paragraphs)
     longest = max((_words(p) for p in paragraphs), default=0)
     types = {t for o in objs for t in ([o.get("@type")] if isinstance(o.get("@type"), str) else [])}
-    if og_type in _VIDEO_TYPES or ("VideoObject" in types and not types & meta._ARTICLE_TYPES):
-        if words < 150:
-            return "video page"
+    video = og_type in _VIDEO_TYPES or ("VideoObject" in types and not types & meta._ARTICLE_TYPES)
+    if video and words < 150:
+        return "video page"
     if words == 0:
         return "no body text"
-    if types & _LISTING_TYPES and not types & (meta._ARTICLE_TYPES - {"WebPage"}):
-        if longest < 2 * _LONG_PARAGRAPH_WORDS:
-            return "listing page"
+    listing_type = types & _LISTING_TYPES and not types & (meta._ARTICLE_TYPES - {"WebPage"})
+    if listing_type and longest < 2 * _LONG_PARAGRAPH_WORDS:
+        return "listing page"
     # Listing/tag pages: teasers are short; an article has running text. No paragraph of
     # 25+ words and under 150 words in all is not an article (a brief has one long paragraph).
     if longest < _LONG_PARAGRAPH_WORDS and words < 150:

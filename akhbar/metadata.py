@@ -159,7 +159,9 @@ def _is_site(segment: str, sites: list[str]) -> bool:
         return True
     for site in sites:
         s = _norm(site)
-        if s and (seg == s or (len(seg) >= 3 and (seg in s or s in seg) and len(seg) <= 2 * len(s))):
+        if s and (
+            seg == s or (len(seg) >= 3 and (seg in s or s in seg) and len(seg) <= 2 * len(s))
+        ):
             return True
     return False
 
@@ -459,7 +461,9 @@ def find_canonical(root: Any, url: str) -> str:
             parts = urlsplit(absolute)
         except ValueError:
             continue
-        if parts.scheme in ("http", "https") and (not base_site or _site(parts.hostname) == base_site):
+        if parts.scheme in ("http", "https") and (
+            not base_site or _site(parts.hostname) == base_site
+        ):
             return canonicalize(absolute)
     return canonicalize(url) if url else url
 

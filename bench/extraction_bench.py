@@ -154,9 +154,10 @@ def score_samples(cases: list[SampleCase]) -> dict[str, Any]:
         traf_scores.append(score_page(trafilatura_alone(case.html, case.url), truth_text))
         if s.precision < 0.999 or s.recall < 0.999:
             failures.append((key, "body", f"P={s.precision:.3f} R={s.recall:.3f}"))
-        if normalize_arabic(art.title or "") == normalize_arabic(page.get("title") or "") and (
-            art.title or ""
-        ).strip() == (page.get("title") or "").strip():
+        if (
+            normalize_arabic(art.title or "") == normalize_arabic(page.get("title") or "")
+            and (art.title or "").strip() == (page.get("title") or "").strip()
+        ):
             titles += 1
         else:
             failures.append((key, "title", art.title))
@@ -212,14 +213,18 @@ def main(argv: list[str] | None = None) -> int:
     if "benchmark" in out:
         b = out["benchmark"]
         print(f"181-page benchmark ({b['pages']} pages), interleaved in one process:")
-        print(f"  {'':12} {'F1':>6} {'prec':>6} {'recall':>6} {'acc':>6} {'med ms':>7} {'p90 ms':>7}")
+        print(
+            f"  {'':12} {'F1':>6} {'prec':>6} {'recall':>6} {'acc':>6} {'med ms':>7} {'p90 ms':>7}"
+        )
         for name in ("trafilatura", "akhbar"):
             r = b[name]
             print(
                 f"  {name:12} {r['f1']:6.4f} {r['precision']:6.4f} {r['recall']:6.4f} "
                 f"{r['accuracy']:6.4f} {r['median_ms']:7.2f} {r['p90_ms']:7.2f}"
             )
-        print(f"  time ratio (median, akhbar/trafilatura): {b['time_ratio_median']:.2f}x (target <= 1.3x)")
+        print(
+            f"  time ratio (median, akhbar/trafilatura): {b['time_ratio_median']:.2f}x (target <= 1.3x)"
+        )
     s = out["samples"]
     if s is None:
         print(f"sample sites: none found under {args.samples}")
