@@ -116,6 +116,12 @@ _TAIL_HEADINGS = _alt(
     "leave a comment",
     "leave a reply",
     "comments",
+    "tags",
+    "الوسوم",
+    "وسوم",
+    "كلمات مفتاحية",
+    "الكلمات المفتاحية",
+    "filed under",
 )
 _TAIL_RE = re.compile(rf"^(?:{_TAIL_HEADINGS})\s*$")
 # «المزيد من أزمات» — "more from <section>" as a heading.
@@ -140,11 +146,27 @@ _INLINE_HEADINGS = _alt(
     "see also",
     "related",
     "watch",
+    "don't miss",
+    "dont miss",
+    "see more",
+    "لا تفوت",
+    "لا يفوتك",
 )
 _INLINE_RE = re.compile(rf"^(?:{_INLINE_HEADINGS})\s*$")
 # The heading and the linked title on one line: «اقرأ أيضاً: عنوان مقال آخر».
 _INLINE_WITH_TEXT_RE = re.compile(
-    rf"^(?:{_alt('اقرأ أيضا', 'اقرأ ايضا', 'إقرأ أيضا', 'اقرأ المزيد', 'طالع أيضا', 'شاهد أيضا', 'read more', 'read also', 'also read', 'see also', 'related')})\b"
+    rf"^(?:{_alt('اقرأ أيضا', 'اقرأ ايضا', 'إقرأ أيضا', 'اقرأ المزيد', 'طالع أيضا', 'شاهد أيضا', 'read more', 'read also', 'also read', 'see also', 'see more', 'related', 'also on')})\b"
+)
+# Contact and follow lines: "Write to X at x@y.com", "Follow @BGRDeals on Twitter",
+# «للتواصل مع الكاتب: ...». Need both a contact verb and an address/handle.
+_CONTACT_VERB = re.compile(
+    r"\b(?:follow|email|e-mail|write to|contact|reached at|reach (?:him|her|them)|tweet)\b|تابعوا|تابعونا|للتواصل|راسلونا",
+    re.IGNORECASE,
+)
+_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+|(?<![\w@])@\w{2,}")
+_SHARE_PROMPT = re.compile(
+    r"\b(?:share (?:it|this)(?: story| article)? with|like this (?:story|article)|click here to get the)\b",
+    re.IGNORECASE,
 )
 
 # ---- single boilerplate lines --------------------------------------------------------
@@ -333,6 +355,10 @@ def boilerplate_rule(
         and len(_NETWORKS.findall(text)) >= nwords / 2
     ):
         return "share bar"
+    if nwords <= 40 and _ADDRESS.search(text) and _CONTACT_VERB.search(text):
+        return "contact line"
+    if nwords <= 20 and _SHARE_PROMPT.search(text):
+        return "share prompt"
     if nwords <= 25 and _COPYRIGHT.search(text):
         return "copyright"
     if nwords <= 25 and _NEWSLETTER.search(norm):
