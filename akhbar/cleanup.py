@@ -61,7 +61,9 @@ def _n(text: str) -> str:
 
 
 def _words(text: str) -> int:
-    return len(_WORD.findall(text))
+    # Whitespace-separated words: the thresholds below are rough, and this is 5x cheaper
+    # than counting \w+ runs.
+    return len(text.split())
 
 
 def _alt(*phrases: str) -> str:
@@ -264,10 +266,11 @@ class CleanResult:
     removed: list[tuple[str, str]] = field(default_factory=list)  # (paragraph, rule)
 
 
+_MARKS = {0x200F: None, 0x200E: None, 0x200B: None, 0xFEFF: None}
+
+
 def _squash(text: str) -> str:
-    return _WS.sub(
-        " ", text.replace("\u200f", "").replace("\u200e", "").replace("\xa0", " ")
-    ).strip()
+    return " ".join(text.translate(_MARKS).split())
 
 
 def is_latin_caption(text: str, arabic_doc: bool) -> bool:

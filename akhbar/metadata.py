@@ -248,14 +248,30 @@ _BYLINE_PREFIX = re.compile(
     r"^\s*(?:بقلم|كتب(?:ت)?|الكاتب|كاتب|إعداد|اعداد|تحرير|by|written by|author)\s*[:：\-–]?\s*",
     re.IGNORECASE,
 )
-_AUTHOR_XPATHS = (
-    "//*[@rel='author']",
-    "//*[@itemprop='author']//*[@itemprop='name']",
-    "//*[@itemprop='author']",
-    "//*[contains(@class,'author-name') or contains(@class,'author_name')]",
-    "//*[contains(@class,'byline') or contains(@class,'author') or contains(@class,'writer')"
-    " or contains(@class,'reporter') or contains(@class,'kateb')]",
+# One traversal finds every byline candidate; they are then ranked by how explicit the
+# markup is (rel=author, itemprop name, itemprop, author-name class, looser classes).
+_AUTHOR_CANDIDATES = (
+    "//*[@rel='author' or @itemprop='author' or @itemprop='name' or contains(@class,'author')"
+    " or contains(@class,'byline') or contains(@class,'writer') or contains(@class,'reporter')"
+    " or contains(@class,'kateb')]"
 )
+_SKIP_AUTHOR_TAGS = {"meta", "link", "script", "style", "body", "html"}
+
+
+def _author_rank(el: Any) -> int | None:
+    if el.get("rel") == "author":
+        return 0
+    if el.get("itemprop") == "name":
+        owner = next((a for a in el.iterancestors() if a.get("itemprop") == "author"), None)
+        return 1 if owner is not None else None
+    if el.get("itemprop") == "author":
+        return 2
+    cls = el.get("class") or ""
+    if "author-name" in cls or "author_name" in cls:
+        return 3
+    return 4
+
+
 # A trailing place in parentheses after a byline: «محمد عبدالسميع (أبوظبي)».
 _PLACE_SUFFIX = re.compile(r"\s*[(\[][^()\[\]]{1,30}[)\]]\s*$")
 
@@ -282,13 +298,17 @@ def find_author(root: Any, objs: list[dict[str, Any]]) -> str | None:
     )
     if value:
         return value
-    for xp in _AUTHOR_XPATHS:
-        for el in root.xpath(xp):
-            if el.tag in ("meta", "link", "script", "style", "body", "html"):
-                continue
-            value = clean_author(text_of(el))
-            if value:
-                return value
+    ranked = []
+    for i, el in enumerate(root.xpath(_AUTHOR_CANDIDATES)):
+        if el.tag in _SKIP_AUTHOR_TAGS:
+            continue
+        rank = _author_rank(el)
+        if rank is not None:
+            ranked.append((rank, i, el))
+    for _rank, _i, el in sorted(ranked, key=lambda r: (r[0], r[1])):
+        value = clean_author(text_of(el))
+        if value:
+            return value
     return None
 
 
