@@ -39,7 +39,10 @@ def meta_tags(root: Any) -> dict[str, str]:
     if _META_CACHE[0] is root:
         return _META_CACHE[1]
     tags: dict[str, str] = {}
-    for el in root.iter("meta"):
+    # <head> holds the tags we read; walking the whole body costs more than the rest.
+    head = root.find("head")
+    scope = head if head is not None and head.find("meta") is not None else root
+    for el in scope.iter("meta"):
         content = el.get("content")
         if not content:
             continue
