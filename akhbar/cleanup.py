@@ -337,6 +337,20 @@ def parse_attribution(text: str) -> dict[str, str] | None:
     return out or None
 
 
+# Substrings that must be present for the matching regex to have a chance.
+_COPYRIGHT_HINTS = ("©", "حقوق", "right", "copyright", "(c)", "c 1", "c 2")
+_NEWSLETTER_HINTS = (
+    "نشر", "اشترك", "سجل", "بريد", "ارتباط", "كوكيز", "خصوصي", "شروط",
+    "newsletter", "subscribe", "sign up", "cookie", "privacy", "terms",
+)  # fmt: skip
+_COMMENT_HINTS = ("تعليق", "comment")
+_PHOTO_HINTS = ("/", "(", "Photo", "Image", "Picture", "Getty", "file photo")
+
+
+def _has_any(text: str, needles: tuple[str, ...]) -> bool:
+    return any(n in text for n in needles)
+
+
 def boilerplate_rule(
     text: str, *, arabic_doc: bool, site_names: tuple[str, ...] = (), norm: str | None = None
 ) -> str | None:
@@ -346,7 +360,10 @@ def boilerplate_rule(
     nwords = _words(text)
     if nwords > 40:
         # Long paragraphs are prose; only credits/captions written at length can match.
-        if arabic_doc and (_PHOTO_AGENCY.search(text) or is_latin_caption(text, arabic_doc)):
+        if arabic_doc and (
+            (_has_any(text, _PHOTO_HINTS) and _PHOTO_AGENCY.search(text))
+            or is_latin_caption(text, arabic_doc)
+        ):
             return "photo credit"
         return None
     norm = _n(text) if norm is None else norm
@@ -358,15 +375,21 @@ def boilerplate_rule(
         and len(_NETWORKS.findall(text)) >= nwords / 2
     ):
         return "share bar"
-    if nwords <= 40 and _ADDRESS.search(text) and _CONTACT_VERB.search(text):
+    # Cheap substring tests gate the slower regexes (most paragraphs match none of them).
+    if nwords <= 40 and "@" in text and _ADDRESS.search(text) and _CONTACT_VERB.search(text):
         return "contact line"
     if nwords <= 20 and _SHARE_PROMPT.search(text):
         return "share prompt"
-    if nwords <= 25 and _COPYRIGHT.search(text):
+    if nwords <= 25 and _has_any(norm, _COPYRIGHT_HINTS) and _COPYRIGHT.search(text):
         return "copyright"
-    if nwords <= 25 and _NEWSLETTER.search(norm):
+    if nwords <= 25 and _has_any(norm, _NEWSLETTER_HINTS) and _NEWSLETTER.search(norm):
         return "newsletter/cookie"
-    if nwords <= 20 and _COMMENTS.search(norm) and not text.rstrip().endswith((".", "؟", "!")):
+    if (
+        nwords <= 20
+        and _has_any(norm, _COMMENT_HINTS)
+        and _COMMENTS.search(norm)
+        and not text.rstrip().endswith((".", "؟", "!"))
+    ):
         return "comments"
     if nwords <= 30 and (_PRAYER_HEAD.match(norm) or sum(w in text for w in _PRAYER_WORDS) >= 4):
         return "prayer times"
@@ -376,7 +399,7 @@ def boilerplate_rule(
         return "caption"
     if nwords <= 30 and _CREDIT.match(text):
         return "photo credit"
-    if _PHOTO_AGENCY.search(text) and (arabic_doc or nwords <= 60):
+    if _has_any(text, _PHOTO_HINTS) and _PHOTO_AGENCY.search(text):
         return "photo credit"
     if is_latin_caption(text, arabic_doc):
         return "latin caption"

@@ -36,7 +36,8 @@ logging.getLogger("trafilatura").setLevel(logging.ERROR)
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _LONG_PARAGRAPH_WORDS = 25
-_ATTRIB_WORDS = re.compile("الكاتب|المصدر|بقلم|كتب")
+_ARABIC = re.compile("[\u0600-\u06ff]")
+_ATTRIB_WORDS = ("الكاتب", "المصدر", "بقلم", "كتب")
 
 
 def _words(text: str) -> int:
@@ -180,12 +181,16 @@ def _extract(
     published = _published(tree, url, timezone, fetched_at)
     author = meta.find_author(tree, objs)
     section = meta.find_section(tree, objs, title)
-    # «المصدر:» / «الكاتب:» lines outside the extracted body (a cheap string test first).
-    attribution = meta.attribution_in_page(tree) if _ATTRIB_WORDS.search(text) else {}
-
-    body_el = tree.find(".//body")
-    link_count = sum(1 for a in body_el.iter("a") if a.get("href")) if body_el is not None else 0
     language_declared = meta.declared_language(tree, content_language)
+    # «المصدر:» / «الكاتب:» lines outside the extracted body; only Arabic pages have them.
+    arabic_page = language_declared == "ar" or bool(title and _ARABIC.search(title))
+    attribution = (
+        meta.attribution_in_page(tree)
+        if arabic_page and any(w in text for w in _ATTRIB_WORDS)
+        else {}
+    )
+
+    link_count = int(tree.xpath("count(//body//a[@href])"))
     og_type = (meta.meta_tags(tree).get("og:type") or "").strip().lower()
 
     # From here on trafilatura consumes the tree: everything above reads it first.

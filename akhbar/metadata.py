@@ -426,7 +426,7 @@ def find_language(root: Any, content_language: str | None, body_text: str) -> st
 
 
 def language_of(declared: str | None, body_text: str) -> str | None:
-    detected = script_language(body_text[:4000])
+    detected = script_language(body_text[:1500])
     if detected == "ar" and declared not in ("ar", "fa", "ur", "ps", "ku", "ckb"):
         return "ar"
     return declared or detected
