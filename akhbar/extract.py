@@ -36,6 +36,7 @@ logging.getLogger("trafilatura").setLevel(logging.ERROR)
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _LONG_PARAGRAPH_WORDS = 25
+_DEAD_TAGS = ("script", "style", "noscript", "template", "svg")
 _ARABIC = re.compile("[\u0600-\u06ff]")
 _ATTRIB_WORDS = ("الكاتب", "المصدر", "بقلم", "كتب")
 
@@ -149,6 +150,7 @@ def body_paragraphs(tree: Any, url: str | None, html_text: str | None = None) ->
             tree = load_html(html_text)
             if tree is None:
                 return [line.strip() for line in text.split("\n") if line.strip()]
+            etree.strip_elements(tree, *_DEAD_TAGS, with_tail=False)
             unwrap_layout_tables(tree)
         other = _trafilatura_text(tree, url, consume=html_text is not None, fast=True)
         if _words(other) > _words(text):
@@ -194,6 +196,9 @@ def _extract(
     og_type = (meta.meta_tags(tree).get("og:type") or "").strip().lower()
 
     # From here on trafilatura consumes the tree: everything above reads it first.
+    # Scripts and styles are dropped by every extractor in trafilatura's cascade anyway;
+    # stripping them once here makes each of its tree copies and walks smaller.
+    etree.strip_elements(tree, *_DEAD_TAGS, with_tail=False)
     unwrap_layout_tables(tree)
     raw = body_paragraphs(tree, url, text)
     cleaned = clean_paragraphs(
