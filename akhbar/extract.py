@@ -98,27 +98,51 @@ except ImportError:  # pragma: no cover - another trafilatura layout: use the pu
     _sequence = None
 
 
+def _sequence_text(tree: Any, url: str | None, mode: dict[str, bool]) -> str:
+    options = _Extractor(
+        output_format="python",
+        fast=mode.get("fast", False),
+        precision=mode.get("favor_precision", False),
+        comments=False,
+        tables=True,
+        dedup=False,  # its cache spans pages and empties articles in a crawler
+        url=url,
+    )
+    try:
+        postbody, temp_text, _comments, _temp_comments = _sequence(tree, options, url)
+    except (TypeError, ValueError):  # what bare_extraction treats as "nothing extracted"
+        return ""
+    if len(temp_text) < options.min_output_size:
+        return ""
+    return _xmltotxt(postbody, False) or ""
+
+
+def _sequence_works() -> bool:
+    """The internal cascade is not a stable API: check once that it still behaves like
+    bare_extraction on a small page; otherwise every call uses the public API."""
+    if _sequence is None:
+        return False
+    page = "<html><body><article>" + "<p>" + "word " * 60 + "</p>" * 3 + "</article></body></html>"
+    try:
+        ours = _sequence_text(load_html(page), None, {"favor_precision": True})
+    except Exception:
+        return False
+    doc = trafilatura.bare_extraction(load_html(page), favor_precision=True, include_comments=False)
+    return bool(ours) and ours == (doc.text if doc is not None else None)
+
+
+_SEQUENCE_OK: list[bool] = []
+
+
 def _trafilatura_text(tree: Any, url: str | None, *, consume: bool = False, **mode: bool) -> str:
     """Main text from trafilatura. With ``consume=True`` the tree may be modified (it is
-    our own parse, not needed afterwards), which saves the copy bare_extraction makes; this
-    uses trafilatura's internal cascade (pinned version) and falls back to the public API."""
-    if consume and _sequence is not None:
-        try:
-            options = _Extractor(
-                output_format="python",
-                fast=mode.get("fast", False),
-                precision=mode.get("favor_precision", False),
-                comments=False,
-                tables=True,
-                dedup=False,  # its cache spans pages and empties articles in a crawler
-                url=url,
-            )
-            postbody, temp_text, _c, temp_comments = _sequence(tree, options, url)
-            if len(temp_text) < options.min_output_size:
-                return ""
-            return _xmltotxt(postbody, False) or ""
-        except (TypeError, AttributeError):  # internal signature changed: public API below
-            pass
+    our own parse, not needed afterwards), which saves the deep copy bare_extraction makes
+    by running trafilatura's internal cascade directly (checked once against the public API)."""
+    if consume:
+        if not _SEQUENCE_OK:
+            _SEQUENCE_OK.append(_sequence_works())
+        if _SEQUENCE_OK[0]:
+            return _sequence_text(tree, url, mode)
     doc = trafilatura.bare_extraction(
         tree,
         url=url,

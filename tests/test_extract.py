@@ -238,3 +238,21 @@ def test_sample_site_figures_meet_targets():
     assert report["dates_correct_pct"] == 100.0
     assert report["authors_found_pct"] == 100.0
     assert report["is_article_correct_pct"] == 100.0
+
+
+def test_internal_trafilatura_path_matches_public_api():
+    """extract runs trafilatura's internal cascade on its own parse (no deep copy); it must
+    give what the public bare_extraction gives, or a trafilatura upgrade broke it."""
+    import copy
+
+    from trafilatura.utils import load_html
+
+    from akhbar.encoding import decode_html
+    from akhbar.extract import _sequence_works, _trafilatura_text
+
+    assert _sequence_works()
+    for case in ARTICLES[::9]:
+        tree = load_html(decode_html(case.html, case.headers)[0])
+        public = _trafilatura_text(copy.deepcopy(tree), case.url, favor_precision=True)
+        internal = _trafilatura_text(tree, case.url, consume=True, favor_precision=True)
+        assert internal and internal == public
