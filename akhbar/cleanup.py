@@ -166,6 +166,11 @@ _CONTACT_VERB = re.compile(
     re.IGNORECASE,
 )
 _ADDRESS = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+|(?<![\w@])@\w{2,}")
+# «تابعوا آخر الأخبار عبر قناتنا على تلغرام», «حمّل تطبيق ...»: follow/app prompts.
+_FOLLOW_PROMPT = re.compile(
+    rf"^(?:{_alt('تابعوا', 'تابعونا', 'تابعنا', 'تابع', 'لمتابعة', 'للمتابعة', 'اشترك', 'اشتركوا', 'انضم', 'انضموا', 'حمل', 'حملوا', 'نزل', 'للاشتراك', 'follow', 'join', 'download', 'get')})\b.*\b"
+    rf"(?:{_alt('قناتنا', 'قناة', 'تلغرام', 'تيليجرام', 'واتساب', 'تطبيق', 'فيسبوك', 'تويتر', 'يوتيوب', 'انستغرام', 'اخبار جوجل', 'google news', 'telegram', 'whatsapp', 'app', 'our channel')})\b"
+)
 _SHARE_PROMPT = re.compile(
     r"\b(?:share (?:it|this)(?: story| article)? with|like this (?:story|article)|click here to get the)\b",
     re.IGNORECASE,
@@ -380,6 +385,8 @@ def boilerplate_rule(
         return "contact line"
     if nwords <= 20 and _SHARE_PROMPT.search(text):
         return "share prompt"
+    if nwords <= 14 and _FOLLOW_PROMPT.search(norm):
+        return "follow prompt"
     if nwords <= 25 and _has_any(norm, _COPYRIGHT_HINTS) and _COPYRIGHT.search(text):
         return "copyright"
     if nwords <= 25 and _has_any(norm, _NEWSLETTER_HINTS) and _NEWSLETTER.search(norm):
@@ -395,7 +402,8 @@ def boilerplate_rule(
         return "prayer times"
     if nwords <= 15 and _WEATHER.search(norm) and _HAS_DIGIT.search(text):
         return "weather"
-    if nwords <= 40 and _CAPTION_TAIL.search(text):
+    # Captions are short; a longer paragraph ending in «(رويترز)» is the story's last line.
+    if nwords <= 20 and _CAPTION_TAIL.search(text):
         return "caption"
     if nwords <= 30 and _CREDIT.match(text):
         return "photo credit"

@@ -31,13 +31,17 @@ def text_of(el: Any) -> str:
         return ""
 
 
-_META_CACHE: list[Any] = [None, None]  # (root, {key: content}) of the last page seen
+# (root, {key: content}) of the last page seen; replaced as one tuple so that a thread
+# never pairs one page's root with another page's tags.
+_META_CACHE: tuple[Any, dict[str, str]] = (None, {})
 
 
 def meta_tags(root: Any) -> dict[str, str]:
     """All <meta> property/name/itemprop -> content (first wins), built once per tree."""
-    if _META_CACHE[0] is root:
-        return _META_CACHE[1]
+    global _META_CACHE
+    cached_root, cached_tags = _META_CACHE
+    if cached_root is root:
+        return cached_tags
     tags: dict[str, str] = {}
     # <head> holds the tags we read; walking the whole body costs more than the rest.
     head = root.find("head")
@@ -50,7 +54,7 @@ def meta_tags(root: Any) -> dict[str, str]:
             key = el.get(attr)
             if key:
                 tags.setdefault(key.strip().lower(), content)
-    _META_CACHE[0], _META_CACHE[1] = root, tags
+    _META_CACHE = (root, tags)
     return tags
 
 

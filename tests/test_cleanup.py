@@ -259,3 +259,15 @@ def test_extract_command(tmp_path):
     assert row["language"] == "ar" and row["is_article"] is True
     assert set(row) >= {"file", "url", "author", "section"}
     assert "missing.html" in result.stderr
+
+
+def test_follow_prompts_and_long_credit_lines():
+    prompts = ["تابعوا آخر الأخبار عبر قناتنا على تلغرام", "حمّل تطبيق الجزيرة للأخبار"]
+    assert clean([P1, *prompts, P2]).paragraphs == [P1, P2]
+    # Sentences that merely start with the same verbs, or end with an agency credit, stay.
+    keep = [
+        "تابع الوزير حديثه قائلا إن التطبيق الكامل للاتفاق سيبدأ الشهر المقبل في جميع المناطق.",
+        "وأضاف المتحدث أن الحكومة ستواصل دعم المزارعين خلال الموسم المقبل وتأمين المازوت والأسمدة "
+        "بالكميات الكافية لجميع المحافظات وفق الخطة المعتمدة (الأناضول)",
+    ]
+    assert clean([P1, *keep]).paragraphs == [P1, *keep]
