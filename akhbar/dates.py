@@ -234,21 +234,24 @@ _TIME_BEFORE = re.compile(
     re.IGNORECASE,
 )
 
-_DATE_RE = re.compile(
-    "|".join(
-        [
-            # 24 مارس 2016 / 24 من شهر مارس 2016 / 24-مارس-2016 / 24th March, 2016
-            rf"(?P<dmy>(?<!\d){_DAY}\s*[\-/.]?\s*(?:من\s+)?(?:شهر\s+)?{_MON}[\s,\-/.]*{_YEAR}(?!\d))",
-            # March 24, 2016 / مارس 24، 2016
-            rf"(?P<mdy>{_MON.replace('mon>', 'mon2>')}\s*(?P<d2>[0-3]?\d)(?:st|nd|rd|th)?[\s,]+(?P<y2>(?:19|20)\d\d)(?!\d))",
-            # 2016-03-24, 2016/3/24, 2016.03.24 (ISO's T and time are taken by _TIME_AFTER)
-            r"(?P<ymd>(?<![\d.])(?P<y3>(?:19|20)\d\d)(?P<s3>[-/.])(?P<m3>[01]?\d)(?P=s3)(?P<d3>[0-3]?\d)(?!\d))",
-            # 24/3/2016, 24-03-2016, 24.03.2016
-            r"(?P<dmyn>(?<![\d.])(?P<d4>[0-3]?\d)(?P<s4>[-/.])(?P<m4>[01]?\d)(?P=s4)(?P<y4>(?:19|20)\d\d)(?![\d]))",
-        ]
-    ),
-    re.IGNORECASE,
+_DATE_BRANCHES = {
+    # 24 مارس 2016 / 24 من شهر مارس 2016 / 24-مارس-2016 / 24th March, 2016
+    "dmy": rf"(?P<dmy>(?<!\d){_DAY}\s*[\-/.]?\s*(?:من\s+)?(?:شهر\s+)?{_MON}[\s,\-/.]*{_YEAR}(?!\d))",
+    # March 24, 2016 / مارس 24، 2016
+    "mdy": rf"(?P<mdy>{_MON.replace('mon>', 'mon2>')}\s*(?P<d2>[0-3]?\d)(?:st|nd|rd|th)?[\s,]+(?P<y2>(?:19|20)\d\d)(?!\d))",
+    # 2016-03-24, 2016/3/24, 2016.03.24 (ISO's T and time are taken by _TIME_AFTER)
+    "ymd": r"(?P<ymd>(?<![\d.])(?P<y3>(?:19|20)\d\d)(?P<s3>[-/.])(?P<m3>[01]?\d)(?P=s3)(?P<d3>[0-3]?\d)(?!\d))",
+    # 24/3/2016, 24-03-2016, 24.03.2016 (and 3/24/2016, swapped later)
+    "dmyn": r"(?P<dmyn>(?<![\d.])(?P<d4>[0-3]?\d)(?P<s4>[-/.])(?P<m4>[0-3]?\d)(?P=s4)(?P<y4>(?:19|20)\d\d)(?![\d]))",
+}
+_DATE_RE = re.compile("|".join(_DATE_BRANCHES.values()), re.IGNORECASE)
+# Every branch but month-first starts with a digit and fails fast; the month-first branch
+# tries ~90 month names at each position, so it only runs when a word is followed by a
+# day and a year somewhere in the text.
+_DATE_RE_DIGIT_FIRST = re.compile(
+    "|".join(v for k, v in _DATE_BRANCHES.items() if k != "mdy"), re.IGNORECASE
 )
+_MDY_HINT = re.compile(r"[^\W\d_]\.?[\s,]*[0-3]?\d(?:st|nd|rd|th)?[\s,]+(?:19|20)\d\d(?!\d)")
 
 # Hijri dates are found first and their spans blanked, so their numbers are never read as
 # Gregorian ones (e.g. "15 جمادى الآخرة 1437 هـ").
@@ -324,8 +327,10 @@ for _w, _delta in [
 _UNIT_ALT = _alternation(list(_UNITS))
 _NUMW_ALT = _alternation(list(_NUM_WORDS))
 _AGO_RE = re.compile(
-    rf"{_NB}(?P<kw>منذ|قبل)\s+(?:(?P<n>\d{{1,3}})|(?P<nw>{_NUMW_ALT}))?\s*(?P<unit>{_UNIT_ALT}){_NA}"
-    rf"|{_NB}(?:(?P<en>\d{{1,3}})|(?P<enw>a|an|one|two|three|four|five))\s+(?P<eunit>{_UNIT_ALT})\s+ago{_NA}",
+    rf"{_NB}(?P<kw>منذ|قبل)\s+(?:(?P<n>\d{{1,3}})|(?P<nw>{_NUMW_ALT}))?\s*(?P<unit>{_UNIT_ALT}){_NA}",
+)
+_AGO_EN_RE = re.compile(
+    rf"{_NB}(?:(?P<n>\d{{1,3}})|(?P<nw>a|an|one|two|three|four|five))\s+(?P<unit>{_UNIT_ALT})\s+ago{_NA}",
     re.IGNORECASE,
 )
 _DAYWORD_RE = re.compile(
@@ -405,11 +410,12 @@ def _offset(m: re.Match[str]) -> tzinfo | None:
 
 
 def _date_parts(m: re.Match[str]) -> tuple[int, int, int] | None:
-    if m.group("dmy"):
+    kind = m.lastgroup  # the branch's outer group closes last
+    if kind == "dmy":
         return int(m.group("y")), _MONTHS[_month_key(m.group("mon"))], int(m.group("d"))
-    if m.group("mdy"):
+    if kind == "mdy":
         return int(m.group("y2")), _MONTHS[_month_key(m.group("mon2"))], int(m.group("d2"))
-    if m.group("ymd"):
+    if kind == "ymd":
         return int(m.group("y3")), int(m.group("m3")), int(m.group("d3"))
     d, mo = int(m.group("d4")), int(m.group("m4"))
     if mo > 12 and d <= 12:  # US order (3/24/2016) on English pages
@@ -450,7 +456,8 @@ def _iter_matches(
 ) -> Iterator[tuple[int, int, datetime, bool]]:
     """Absolute dates in normalised text: (start, end, value, has_time)."""
     work = _blank_hijri(norm)
-    for m in _DATE_RE.finditer(work):
+    regex = _DATE_RE if _MDY_HINT.search(work) else _DATE_RE_DIGIT_FIRST
+    for m in regex.finditer(work):
         ymd = _date_parts(m)
         if ymd is None:
             continue
@@ -487,13 +494,16 @@ def _time_plausible(tm: re.Match[str], work: str, date_end: int) -> bool:
 def _relative(
     norm: str, tz: tzinfo, now: datetime, *, allow_qabl: bool
 ) -> Iterator[tuple[int, int, datetime, bool]]:
-    for m in _AGO_RE.finditer(norm):
-        if m.group("kw") == "قبل" and not allow_qabl:
+    matches = list(_AGO_RE.finditer(norm)) if ("منذ" in norm or "قبل" in norm) else []
+    if "ago" in norm.lower():
+        matches += _AGO_EN_RE.finditer(norm)
+    for m in matches:
+        if m.groupdict().get("kw") == "قبل" and not allow_qabl:
             continue  # «قبل يومين» in running text is narrative, not a timestamp
-        unit_word = m.group("unit") or m.group("eunit")
+        unit_word = m.group("unit")
         unit, implied = _UNITS[normalize_date_text(unit_word).lower()]
-        raw_n = m.group("n") or m.group("en")
-        word_n = m.group("nw") or m.group("enw")
+        raw_n = m.group("n")
+        word_n = m.group("nw")
         if raw_n:
             n = int(raw_n)
         elif word_n:
@@ -613,6 +623,9 @@ _DATEPARSER_SETTINGS_BASE = {
     "REQUIRE_PARTS": ["day", "month", "year"],
     "PREFER_DATES_FROM": "past",
     "DATE_ORDER": "DMY",
+    # Relative forms are ours (they need `now`); dateparser would resolve them against the
+    # wall clock.
+    "PARSERS": ["custom-formats", "absolute-time"],
 }
 
 
@@ -1030,55 +1043,42 @@ def _from_time_elements(root, h1, h1_chain, tz, now, udate) -> tuple[datetime, b
     return scored[0][1], scored[0][2]
 
 
+_BLOCK_TAGS = {"br", "p", "div", "li", "h1", "h2", "h3", "h4", "tr", "td", "span", "time"}
+
+
 def _text_chunks(root, h1, h1_chain: set) -> Iterator[tuple[str, bool, bool]]:
-    """Document-order text: (chunk, excluded, is_h1_start_marker)."""
+    """Document-order text: (chunk, excluded, is_h1_start_marker).
+
+    Excluded blocks (site chrome, related stories) and scripts are skipped whole, which
+    also keeps this cheap on pages with big menus; they leave one excluded "\n" behind.
+    """
     body = root.find("body")
     if body is None:
         body = root
-    excluded_depth = 0
-    skip_depth = 0
-    for event, el in etree.iterwalk(body, events=("start", "end")):
-        if not isinstance(el.tag, str):
-            if event == "end" and el.tail and not skip_depth:
-                yield el.tail, excluded_depth > 0, False
+    walker = etree.iterwalk(body, events=("start", "end"))
+    for event, el in walker:
+        if not isinstance(el.tag, str):  # comments, processing instructions
+            if event == "end" and el.tail:
+                yield el.tail, False, False
             continue
         if event == "start":
             if el.tag in _SKIP_TAGS:
-                skip_depth += 1
-                continue
-            if skip_depth:
+                walker.skip_subtree()
                 continue
             if _excluded(el, h1_chain):
-                excluded_depth += 1
+                walker.skip_subtree()
+                yield "\n", True, False
+                continue
             if el is h1:
                 yield "", False, True
             if el.text:
-                yield el.text, excluded_depth > 0, False
-            if el.tag in (
-                "br",
-                "p",
-                "div",
-                "li",
-                "h1",
-                "h2",
-                "h3",
-                "h4",
-                "tr",
-                "td",
-                "span",
-                "time",
-            ):
-                yield "\n", excluded_depth > 0, False
+                yield el.text, False, False
+            if el.tag in _BLOCK_TAGS:
+                yield "\n", False, False
         else:
-            if el.tag in _SKIP_TAGS:
-                skip_depth -= 1
-            elif not skip_depth and _excluded(el, h1_chain):
-                excluded_depth -= 1
-            if skip_depth:
-                continue
-            yield "\n", excluded_depth > 0, False
+            yield "\n", False, False
             if el.tail:
-                yield el.tail, excluded_depth > 0, False
+                yield el.tail, False, False
 
 
 def _from_text(root, h1, h1_chain, tz, now, udate) -> tuple[datetime, bool] | None:
