@@ -600,6 +600,30 @@ def drop_author_lines(paragraphs: list[str], author: str) -> list[str]:
     return out
 
 
+_BULLET = re.compile(r"^[-•*·▪►]\s+")
+
+
+def drop_link_runs(paragraphs: list[str], anchor_texts: list[str]) -> list[str]:
+    """Remove runs of two or more consecutive paragraphs that are each the whole text of a
+    link on the page: related-story and most-read lists that reached the body. A single
+    linked line stays (a sentence can be a link)."""
+    short = [_words(p) <= 25 for p in paragraphs]
+    if not any(a and b for a, b in zip(short, short[1:], strict=False)):
+        return paragraphs
+    anchors = {" ".join(a.split()).casefold() for a in anchor_texts if len(a) > 3}
+    anchors.discard("")
+    is_link = [
+        s and _BULLET.sub("", p).casefold() in anchors
+        for s, p in zip(short, paragraphs, strict=True)
+    ]
+    n = len(paragraphs)
+    return [
+        p
+        for i, p in enumerate(paragraphs)
+        if not (is_link[i] and ((i > 0 and is_link[i - 1]) or (i + 1 < n and is_link[i + 1])))
+    ]
+
+
 # ---- site-level template text --------------------------------------------------------
 
 

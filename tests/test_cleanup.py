@@ -271,3 +271,17 @@ def test_follow_prompts_and_long_credit_lines():
         "بالكميات الكافية لجميع المحافظات وفق الخطة المعتمدة (الأناضول)",
     ]
     assert clean([P1, *keep]).paragraphs == [P1, *keep]
+
+
+def test_link_only_runs_go_single_links_stay():
+    from akhbar.cleanup import drop_link_runs
+
+    related = ["أسعار الذهب تواصل الارتفاع في دمشق", "معرض الكتاب يفتح أبوابه بمشاركة مئتي دار"]
+    anchors = [*related, "  الرئيسية ", "وزير الخارجية الروسي"]
+    assert drop_link_runs([P1, *related, P2], anchors) == [P1, P2]
+    assert drop_link_runs([P1, "- " + related[0], related[1]], anchors) == [P1]
+    # One linked line between paragraphs is kept: it can be part of the story.
+    assert drop_link_runs([P1, related[0], P2], anchors) == [P1, related[0], P2]
+    # Short lines that are not link texts are kept even in a run.
+    lines = ["Meal 1", "Eat every 2–3 hours"]
+    assert drop_link_runs(lines, anchors) == lines
