@@ -348,12 +348,20 @@ _NEWSLETTER_HINTS = (
     "نشر", "اشترك", "سجل", "بريد", "ارتباط", "كوكيز", "خصوصي", "شروط",
     "newsletter", "subscribe", "sign up", "cookie", "privacy", "terms",
 )  # fmt: skip
+_SHARE_HINTS = ("share", "like this", "click here")
 _COMMENT_HINTS = ("تعليق", "comment")
 _PHOTO_HINTS = ("/", "(", "Photo", "Image", "Picture", "Getty", "file photo")
 
 
+_HINT_RES: dict[tuple[str, ...], re.Pattern[str]] = {}
+
+
 def _has_any(text: str, needles: tuple[str, ...]) -> bool:
-    return any(n in text for n in needles)
+    # One compiled alternation of literals: a single C-level scan instead of a Python loop.
+    pattern = _HINT_RES.get(needles)
+    if pattern is None:
+        pattern = _HINT_RES[needles] = re.compile("|".join(map(re.escape, needles)))
+    return pattern.search(text) is not None
 
 
 def boilerplate_rule(
@@ -383,7 +391,7 @@ def boilerplate_rule(
     # Cheap substring tests gate the slower regexes (most paragraphs match none of them).
     if nwords <= 40 and "@" in text and _ADDRESS.search(text) and _CONTACT_VERB.search(text):
         return "contact line"
-    if nwords <= 20 and _SHARE_PROMPT.search(text):
+    if nwords <= 20 and _has_any(norm, _SHARE_HINTS) and _SHARE_PROMPT.search(text):
         return "share prompt"
     if nwords <= 14 and _FOLLOW_PROMPT.search(norm):
         return "follow prompt"
@@ -444,7 +452,12 @@ def strip_title_repeats(paragraphs: list[str], title: str | None) -> tuple[list[
     if len(tkey) < 6:
         return paragraphs, []
 
+    tlen = len(title)
+
     def is_title(p: str) -> bool:
+        # Length first: only a paragraph about 1-4 titles long can be the title repeated.
+        if not tlen // 2 <= len(p) <= 4 * tlen + 8:
+            return False
         k = _title_key(p)
         return bool(k) and (
             k == tkey or (len(k) % len(tkey) == 0 and k == tkey * (len(k) // len(tkey)))
