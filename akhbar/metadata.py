@@ -376,6 +376,39 @@ def find_section(root: Any, objs: list[dict[str, Any]], title: str | None) -> st
         links = [t for t in links if t and _norm(t) != ntitle]
         if len(links) >= 2:
             return links[-1]
+    return _section_label(root)
+
+
+# A section label next to the headline: class "section-name", "article__section", "cat",
+# "category", "kicker"; or the one category link in the date line above the headline.
+_SECTION_LABELS = (
+    "//body//*[contains(@class,'section') or contains(@class,'categ') or contains(@class,'kicker')"
+    " or contains(@class,'rubric') or contains(concat(' ',normalize-space(@class),' '),' cat ')]"
+    "[not(ancestor-or-self::nav or ancestor::header or ancestor::footer)]"
+)
+_SECTION_HREF = re.compile(r"/(?:section|sections|category|categories|cat|qism)/", re.I)
+
+
+def _section_label(root: Any) -> str | None:
+    for el in root.xpath(_SECTION_LABELS):
+        if len(el.xpath(".//a")) > 1:
+            continue  # a menu, not a label
+        text = text_of(el).strip(" ●•|·-–—:")
+        if text and len(text.split()) <= 4 and not any(c.isdigit() for c in text):
+            return text
+    h1 = root.find(".//h1")
+    if h1 is None:
+        return None
+    # The container of the headline (or its previous sibling) with exactly one category link.
+    near = [h1.getparent(), h1.getprevious()]
+    for box in near:
+        if box is None:
+            continue
+        links = [a for a in box.iter("a") if _SECTION_HREF.search(a.get("href") or "")]
+        if len(links) == 1:
+            text = text_of(links[0])
+            if text and len(text.split()) <= 4:
+                return text
     return None
 
 

@@ -150,6 +150,7 @@ def score_samples(cases: list[SampleCase]) -> dict[str, Any]:
 
     ours_scores, traf_scores, leaked, failures = [], [], [], []
     titles = dates_ok = dates_total = authors_ok = authors_total = kind_ok = 0
+    sections_ok = sections_total = 0
     articles = [c for c in cases if c.truth.get("is_article", True)]
     for case in cases:
         page, key = case.truth, case.key
@@ -185,6 +186,12 @@ def score_samples(cases: list[SampleCase]) -> dict[str, Any]:
                 authors_ok += 1
             else:
                 failures.append((key, "author", f"{art.author!r} != {page['author']!r}"))
+        if page.get("section"):
+            sections_total += 1
+            if art.section == page["section"]:
+                sections_ok += 1
+            else:
+                failures.append((key, "section", f"{art.section!r} != {page['section']!r}"))
         body = normalize_arabic(art.text)
         for bp in page.get("boilerplate") or []:
             if normalize_arabic(bp) and normalize_arabic(bp) in body:
@@ -201,6 +208,9 @@ def score_samples(cases: list[SampleCase]) -> dict[str, Any]:
         "titles_exact_pct": round(100 * titles / n, 1),
         "dates_correct_pct": round(100 * dates_ok / dates_total, 1) if dates_total else None,
         "authors_found_pct": round(100 * authors_ok / authors_total, 1) if authors_total else None,
+        "sections_correct_pct": round(100 * sections_ok / sections_total, 1)
+        if sections_total
+        else None,
         "is_article_correct_pct": round(100 * kind_ok / (len(cases) or 1), 1),
         "boilerplate_leaked": len(leaked),
         "leaks": leaked,
@@ -251,7 +261,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(
             f"  titles exact {s['titles_exact_pct']}%  dates correct {s['dates_correct_pct']}%  "
-            f"authors found {s['authors_found_pct']}%  is_article right {s['is_article_correct_pct']}%"
+            f"authors found {s['authors_found_pct']}%  sections right {s['sections_correct_pct']}%  "
+            f"is_article right {s['is_article_correct_pct']}%"
         )
         print(f"  boilerplate strings leaked: {s['boilerplate_leaked']}")
         for leak in s["leaks"][:30]:

@@ -101,6 +101,7 @@ def test_sample_article(case):
     if truth["author"]:
         assert art.author and normalize_arabic(art.author) == normalize_arabic(truth["author"])
     assert art.language == "ar"
+    assert art.section == truth["section"]
 
 
 @pytest.mark.parametrize("case", NON_ARTICLES, ids=lambda c: c.key[:60])
@@ -237,6 +238,7 @@ def test_sample_site_figures_meet_targets():
     assert report["titles_exact_pct"] == 100.0
     assert report["dates_correct_pct"] == 100.0
     assert report["authors_found_pct"] == 100.0
+    assert report["sections_correct_pct"] == 100.0
     assert report["is_article_correct_pct"] == 100.0
 
 
