@@ -258,3 +258,11 @@ def test_internal_trafilatura_path_matches_public_api():
         public = _trafilatura_text(copy.deepcopy(tree), case.url, favor_precision=True)
         internal = _trafilatura_text(tree, case.url, consume=True, favor_precision=True)
         assert internal and internal == public
+
+
+def test_scrapy_style_bytes_headers():
+    case = next(c for c in ARTICLES if c.headers.get("Content-Type", "").endswith("windows-1256"))
+    raw = {b"Content-Type": [case.headers["Content-Type"].encode()]}
+    art = extract(case.html, case.url, raw, timezone=case.timezone)
+    assert art.paragraphs == extracted(case).paragraphs
+    assert art.paragraphs[0] == case.truth["paragraphs"][0]
