@@ -1,8 +1,15 @@
 """``extract(html, url, headers) -> Article``: decoding, trafilatura, our cleanup, metadata.
 
-The page is decoded and parsed once; trafilatura works on a copy of that tree and the
-metadata helpers read the original. ``extract`` never raises: anything that goes wrong
-gives an Article with ``is_article=False`` and a ``reason``.
+The page is decoded (BOM, HTTP charset, <meta>, detection) and parsed once. The metadata
+readers (title, canonical URL, date, author, section, language hints, link texts) read
+that tree first; then scripts are stripped, layout tables unwrapped and trafilatura's
+cascade runs on the same tree (fast favor_precision, full balanced cascade when that finds
+under 50 words); then our cleanup (akhbar.cleanup) and links-only runs are removed.
+``extract`` never raises: anything that goes wrong gives an Article with
+``is_article=False`` and a ``reason``.
+
+Benchmark (181 pages, mostly English): F1 0.960 for trafilatura alone, 0.977 here; see
+bench/extraction_bench.py.
 """
 
 from __future__ import annotations
