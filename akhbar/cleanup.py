@@ -643,19 +643,29 @@ def drop_link_runs(paragraphs: list[str], anchor_texts: list[str]) -> list[str]:
 class TemplateFilter:
     """Learns paragraph fingerprints per source across pages and flags template text.
 
-    A paragraph counts as template text when it was seen on at least ``min_pages``
-    distinct pages of the same source AND it is short (<= ``max_words``) or appears on at
-    least ``min_share`` of that source's pages. Two articles quoting the same sentence
-    stay (2 < min_pages), and a long real paragraph quoted by a few articles of a big
-    source stays (long and rare).
+    A paragraph is template text when it was seen on at least ``min_pages`` distinct pages
+    of the same source (so a quote shared by two articles always stays) and either
+    - it is label-like (short and no sentence end, or <= 8 words) and on at least
+      ``label_share`` of the source's pages, or
+    - it is on at least ``min_share`` of the source's pages whatever its shape (site
+      disclaimers printed under every article).
+    A real sentence quoted by a few articles of a big source is neither.
+    Fingerprints are hashes of akhbar.normalize.normalize_arabic text.
     """
 
-    def __init__(self, min_pages: int = 3, max_words: int = 30, min_share: float = 0.5) -> None:
+    def __init__(
+        self,
+        min_pages: int = 3,
+        max_words: int = 30,
+        min_share: float = 0.5,
+        label_share: float = 0.05,
+    ) -> None:
         if min_pages < 3:
             raise ValueError("min_pages must be >= 3 so that a quote shared by two articles stays")
         self.min_pages = min_pages
         self.max_words = max_words
         self.min_share = min_share
+        self.label_share = label_share
         self._pages: dict[str, set[str]] = defaultdict(set)
         self._seen: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
 
@@ -677,10 +687,12 @@ class TemplateFilter:
         count = self.pages_with(source, paragraph)
         if count < self.min_pages:
             return False
-        if _words(paragraph) <= self.max_words:
+        share = count / max(len(self._pages[source]), 1)
+        words = _words(paragraph)
+        label_like = words <= 8 or (words <= self.max_words and not _PROSE_END.search(paragraph))
+        if label_like and share >= self.label_share:
             return True
-        total = len(self._pages[source])
-        return total > 0 and count / total >= self.min_share and total >= 2 * self.min_pages
+        return share >= self.min_share
 
     def filter(self, source: str, paragraphs: list[str]) -> list[str]:
         return [p for p in paragraphs if not self.is_template(source, p)]

@@ -127,6 +127,15 @@ class TestTemplateFilter:
         assert not tf.is_template("site", P2)
         assert tf.filter("site", [P2, P3]) == [P2, P3]
 
+    def test_short_quote_on_a_few_pages_of_a_big_source_stays(self):
+        tf = TemplateFilter()
+        quote = "وقال الوزير إن الحكومة ستواصل دعم المزارعين خلال الموسم المقبل."
+        for i in range(100):
+            tf.learn("site", f"p{i}", [quote, f"{P1} {i}"] if i < 4 else [f"{P2} {i}", self.SHORT])
+        assert tf.pages_with("site", quote) == 4
+        assert not tf.is_template("site", quote)
+        assert tf.is_template("site", self.SHORT)  # label-like, on 96 of 100 pages
+
     def test_long_paragraph_on_few_pages_of_a_big_source_stays(self):
         tf = TemplateFilter()
         long_quote = " ".join([P1, P2, P3])  # > 30 words
