@@ -145,6 +145,28 @@ def run_samples(samples_dir: Path) -> dict[str, Any] | None:
     return score_samples(cases) if cases else None
 
 
+def template_filter_check(cases: list[SampleCase]) -> tuple[int, int]:
+    """TemplateFilter learned per source on what trafilatura alone leaves on every page:
+    (paragraph occurrences flagged as template text, of which true body paragraphs)."""
+    from akhbar.cleanup import TemplateFilter
+    from akhbar.normalize import normalize_arabic
+
+    tf = TemplateFilter()
+    outputs = []
+    for case in cases:
+        paras = [p for p in trafilatura_alone(case.html, case.url).split("\n") if p.strip()]
+        tf.learn(case.source, case.key, paras)
+        outputs.append((case, paras))
+    flagged = false = 0
+    for case, paras in outputs:
+        truth = {normalize_arabic(p) for p in case.truth.get("paragraphs") or []}
+        for p in paras:
+            if tf.is_template(case.source, p):
+                flagged += 1
+                false += normalize_arabic(p) in truth
+    return flagged, false
+
+
 def score_samples(cases: list[SampleCase]) -> dict[str, Any]:
     from akhbar.normalize import normalize_arabic
 
@@ -197,6 +219,7 @@ def score_samples(cases: list[SampleCase]) -> dict[str, Any]:
             if normalize_arabic(bp) and normalize_arabic(bp) in body:
                 leaked.append((key, bp))
     so, st = summarize(ours_scores), summarize(traf_scores)
+    tf_flagged, tf_false = template_filter_check(cases)
     n = len(articles) or 1
     return {
         "pages": len(cases),
@@ -213,6 +236,8 @@ def score_samples(cases: list[SampleCase]) -> dict[str, Any]:
         else None,
         "is_article_correct_pct": round(100 * kind_ok / (len(cases) or 1), 1),
         "boilerplate_leaked": len(leaked),
+        "template_flagged": tf_flagged,
+        "template_false_positives": tf_false,
         "leaks": leaked,
         "failures": failures,
     }
@@ -265,6 +290,10 @@ def main(argv: list[str] | None = None) -> int:
             f"is_article right {s['is_article_correct_pct']}%"
         )
         print(f"  boilerplate strings leaked: {s['boilerplate_leaked']}")
+        print(
+            f"  TemplateFilter on trafilatura-alone output: {s['template_flagged']} paragraphs "
+            f"flagged as template text, {s['template_false_positives']} of them real body text"
+        )
         for leak in s["leaks"][:30]:
             print(f"    leak {leak}")
         for fail in s["failures"][:40]:

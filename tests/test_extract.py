@@ -239,6 +239,9 @@ def test_sample_site_figures_meet_targets():
     assert report["dates_correct_pct"] == 100.0
     assert report["authors_found_pct"] == 100.0
     assert report["sections_correct_pct"] == 100.0
+    # The site-level filter finds template text across pages and flags no body paragraph.
+    assert report["template_flagged"] > 0
+    assert report["template_false_positives"] == 0
     assert report["is_article_correct_pct"] == 100.0
 
 
