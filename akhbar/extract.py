@@ -43,6 +43,8 @@ logging.getLogger("trafilatura").setLevel(logging.ERROR)
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _LONG_PARAGRAPH_WORDS = 25
+# trafilatura's own limit (MAX_FILE_SIZE); a bigger "page" is a dump, not an article.
+MAX_DOCUMENT_SIZE = 20_000_000
 _DEAD_TAGS = ("script", "style", "noscript", "template", "svg")
 _ARABIC = re.compile("[\u0600-\u06ff]")
 _ATTRIB_WORDS = ("الكاتب", "المصدر", "بقلم", "كتب")
@@ -203,6 +205,8 @@ def _extract(
 ) -> Article:
     if html is None or len(html) == 0:
         return _not_article(url, "empty document")
+    if len(html) > MAX_DOCUMENT_SIZE:
+        return _not_article(url, f"document too large ({len(html)} bytes)")
     text, _encoding = decode_html(html, headers)
     if not text.strip() or "<" not in text:
         return _not_article(url, "not HTML")

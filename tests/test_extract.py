@@ -269,3 +269,44 @@ def test_scrapy_style_bytes_headers():
     art = extract(case.html, case.url, raw, timezone=case.timezone)
     assert art.paragraphs == extracted(case).paragraphs
     assert art.paragraphs[0] == case.truth["paragraphs"][0]
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(
+                [
+                    "<p>",
+                    "</p>",
+                    "<div>",
+                    "</div>",
+                    "<table><tr><td>",
+                    "<h1>",
+                    "<a href='/x'>",
+                    "</a>",
+                    "<script>",
+                    "<!--",
+                    "<?xml version='1.0' encoding='utf-8'?>",
+                    "<meta charset='windows-1256'>",
+                    "&amp;",
+                    "&#0;",
+                    "\x00",
+                ]
+            ),
+            st.text(max_size=40),
+        ),
+        max_size=60,
+    )
+)
+def test_random_markup_never_raises(parts):
+    text = "".join(parts)
+    for data in (text, text.encode("utf-8", "surrogatepass")):
+        art = extract(data, "https://example.com/x")
+        assert isinstance(art, Article)
+        assert art.is_article is False or art.paragraphs
+
+
+def test_oversized_document_is_refused():
+    art = extract(b"<p>" + b"x " * 10_000_001, "https://example.com/big")
+    assert art.is_article is False and "too large" in art.reason
