@@ -1,0 +1,532 @@
+"""Page metadata from a parsed lxml tree: title, author, section, language, canonical URL.
+
+Plain functions over one tree, so extraction parses the page once.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from lxml import etree
+from w3lib.url import canonicalize_url, url_query_cleaner
+
+from akhbar.normalize import normalize_arabic
+
+_WS = re.compile(r"\s+")
+# Separators between a headline and the site name. A bare ":" only counts with a space
+# after it, and only when the other side is the site name (titles use colons a lot).
+_SEP = re.compile(r"\s+[|–—•·»«\-]\s+|\s*\|\s*|\s+::?\s+|:\s+")
+_ARABIC = re.compile("[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
+_LATIN = re.compile("[A-Za-z\u00c0-\u024f]")
+
+
+def text_of(el: Any) -> str:
+    try:
+        return _WS.sub(" ", el.text_content()).strip()
+    except (ValueError, AttributeError):
+        return ""
+
+
+# (root, {key: content}) of the last page seen; replaced as one tuple so that a thread
+# never pairs one page's root with another page's tags.
+_META_CACHE: tuple[Any, dict[str, str]] = (None, {})
+
+
+def meta_tags(root: Any) -> dict[str, str]:
+    """All <meta> property/name/itemprop -> content (first wins), built once per tree."""
+    global _META_CACHE
+    cached_root, cached_tags = _META_CACHE
+    if cached_root is root:
+        return cached_tags
+    tags: dict[str, str] = {}
+    # <head> holds the tags we read; walking the whole body costs more than the rest.
+    head = root.find("head")
+    scope = head if head is not None and head.find("meta") is not None else root
+    for el in scope.iter("meta"):
+        content = el.get("content")
+        if not content:
+            continue
+        for attr in ("property", "name", "itemprop"):
+            key = el.get(attr)
+            if key:
+                tags.setdefault(key.strip().lower(), content)
+    _META_CACHE = (root, tags)
+    return tags
+
+
+def _meta(root: Any, *keys: str) -> str | None:
+    tags = meta_tags(root)
+    for key in keys:
+        value = tags.get(key.lower())
+        if value:
+            value = _WS.sub(" ", value).strip()
+            if value:
+                return value
+    return None
+
+
+# ---- JSON-LD ------------------------------------------------------------------------
+
+
+def jsonld_objects(root: Any) -> list[dict[str, Any]]:
+    """Every JSON-LD object on the page, ``@graph`` and lists flattened."""
+    out: list[dict[str, Any]] = []
+
+    def walk(obj: Any) -> None:
+        if isinstance(obj, list):
+            for item in obj:
+                walk(item)
+        elif isinstance(obj, dict):
+            out.append(obj)
+            if "@graph" in obj:
+                walk(obj["@graph"])
+
+    for script in root.xpath("//script[@type='application/ld+json']"):
+        raw = (script.text or "").strip()
+        if not raw:
+            continue
+        try:
+            walk(json.loads(raw))
+        except (ValueError, RecursionError):
+            continue
+    return out
+
+
+def _types(obj: dict[str, Any]) -> set[str]:
+    t = obj.get("@type")
+    if isinstance(t, str):
+        return {t}
+    if isinstance(t, list):
+        return {x for x in t if isinstance(x, str)}
+    return set()
+
+
+_ARTICLE_TYPES = {
+    "Article",
+    "NewsArticle",
+    "ReportageNews",
+    "AnalysisNewsArticle",
+    "OpinionNewsArticle",
+    "BlogPosting",
+    "WebPage",
+    "ReportageNewsArticle",
+    "BackgroundNewsArticle",
+}
+
+
+def _article_objects(objs: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    # Real article types first, WebPage last.
+    arts = [o for o in objs if _types(o) & _ARTICLE_TYPES]
+    arts.sort(key=lambda o: "WebPage" in _types(o))
+    yield from arts
+
+
+def _names(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return _names(value.get("name"))
+    if isinstance(value, list):
+        return [n for v in value for n in _names(v)]
+    return []
+
+
+# ---- site name and title -------------------------------------------------------------
+
+
+def site_names(root: Any, url: str, objs: list[dict[str, Any]]) -> list[str]:
+    names = []
+    for key in ("og:site_name", "application-name", "twitter:site", "apple-mobile-web-app-title"):
+        value = _meta(root, key)
+        if value:
+            names.append(value.lstrip("@"))
+    for obj in objs:
+        if _types(obj) & {"Organization", "NewsMediaOrganization", "WebSite"}:
+            names += _names(obj.get("name"))
+        names += _names(obj.get("publisher"))
+    host = urlsplit(url).hostname or ""
+    host = re.sub(r"^(www\d?|m|ar|arabic|amp)\.", "", host)
+    if host:
+        names.append(host)
+        names.append(host.split(".")[0])
+    return [n for n in dict.fromkeys(n.strip() for n in names) if n]
+
+
+def _norm(text: str) -> str:
+    return normalize_arabic(text).replace(" ", "")
+
+
+def _is_site(segment: str, sites: list[str]) -> bool:
+    seg = _norm(segment)
+    if not seg:
+        return True
+    for site in sites:
+        s = _norm(site)
+        if s and (
+            seg == s or (len(seg) >= 3 and (seg in s or s in seg) and len(seg) <= 2 * len(s))
+        ):
+            return True
+    return False
+
+
+def _strip_site(title: str, sites: list[str]) -> str:
+    """Drop leading/trailing segments that are the site name."""
+    parts = _SEP.split(title)
+    seps = _SEP.findall(title)
+    if len(parts) < 2:
+        return title
+    start, end = 0, len(parts)
+    while end - start > 1 and _is_site(parts[end - 1], sites):
+        end -= 1
+    while end - start > 1 and _is_site(parts[start], sites):
+        start += 1
+    if (start, end) == (0, len(parts)):
+        # No site name recognised: a short last segment after a pipe is still a site name.
+        if "|" in seps[-1] and len(parts[-1].split()) <= 4 and len(parts[0].split()) > 2:
+            end -= 1
+        else:
+            return title
+    out = parts[start]
+    for i in range(start + 1, end):
+        out += seps[i - 1] + parts[i]
+    return out.strip()
+
+
+def _dedouble(title: str) -> str:
+    """A headline glued to itself ("AB" + "AB") -> "AB"."""
+    t = title.strip()
+    n = len(t)
+    if n >= 8 and n % 2 == 0 and t[: n // 2] == t[n // 2 :]:
+        return t[: n // 2].strip()
+    half = t[: (n + 1) // 2].strip()
+    if n >= 9 and _norm(t) == _norm(half) * 2:
+        return half
+    return t
+
+
+def _h1s(root: Any) -> list[str]:
+    out = []
+    for h in root.xpath("//h1"):
+        t = text_of(h)
+        if 2 <= len(t) <= 400:
+            out.append(_dedouble(t))
+    return out
+
+
+def find_title(
+    root: Any, url: str, objs: list[dict[str, Any]], sites: list[str] | None = None
+) -> str | None:
+    sites = site_names(root, url, objs) if sites is None else sites
+    candidates: list[str] = []
+    for obj in _article_objects(objs):
+        candidates += [h for h in _names(obj.get("headline")) if h.strip()]
+    for key in ("og:title", "twitter:title"):
+        value = _meta(root, key)
+        if value:
+            candidates.append(value)
+    titles = root.xpath("//head/title | //title")
+    if titles:
+        t = text_of(titles[0])
+        if t:
+            candidates.append(t)
+    candidates = [_dedouble(_WS.sub(" ", c).strip()) for c in candidates]
+    h1s = _h1s(root)
+    # An h1 that the meta titles contain is the headline without the site name.
+    for h in h1s:
+        nh = _norm(h)
+        if len(nh) >= 6 and any(nh in _norm(c) for c in candidates):
+            return h
+    for c in candidates:
+        stripped = _strip_site(c, sites)
+        if stripped and not _is_site(stripped, sites):
+            return stripped
+    if h1s:
+        return h1s[0]
+    return candidates[0] if candidates else None
+
+
+# ---- author --------------------------------------------------------------------------
+
+_BYLINE_PREFIX = re.compile(
+    r"^\s*(?:بقلم|كتب(?:ت)?|الكاتب|كاتب|إعداد|اعداد|تحرير|by|written by|author)\s*[:：\-–]?\s*",
+    re.IGNORECASE,
+)
+# One traversal finds every byline candidate; they are then ranked by how explicit the
+# markup is (rel=author, itemprop name, itemprop, author-name class, looser classes).
+_AUTHOR_CANDIDATES = (
+    "//*[@rel='author' or @itemprop='author' or @itemprop='name' or contains(@class,'author')"
+    " or contains(@class,'byline') or contains(@class,'writer') or contains(@class,'reporter')"
+    " or contains(@class,'kateb')]"
+)
+_SKIP_AUTHOR_TAGS = {"meta", "link", "script", "style", "body", "html"}
+
+
+def _author_rank(el: Any) -> int | None:
+    if el.get("rel") == "author":
+        return 0
+    if el.get("itemprop") == "name":
+        owner = next((a for a in el.iterancestors() if a.get("itemprop") == "author"), None)
+        return 1 if owner is not None else None
+    if el.get("itemprop") == "author":
+        return 2
+    cls = el.get("class") or ""
+    if "author-name" in cls or "author_name" in cls:
+        return 3
+    return 4
+
+
+# A trailing place in parentheses after a byline: «محمد عبدالسميع (أبوظبي)».
+_PLACE_SUFFIX = re.compile(r"\s*[(\[][^()\[\]]{1,30}[)\]]\s*$")
+
+
+def clean_author(text: str | None) -> str | None:
+    if not text:
+        return None
+    text = _WS.sub(" ", text).strip()
+    text = _BYLINE_PREFIX.sub("", text).strip(" :-–—|،,")
+    text = _PLACE_SUFFIX.sub("", text).strip(" :-–—|،,")
+    if not text or text.startswith("http") or len(text) > 80 or len(text.split()) > 8:
+        return None
+    return text
+
+
+def find_author(root: Any, objs: list[dict[str, Any]]) -> str | None:
+    for obj in _article_objects(objs):
+        names = [clean_author(n) for n in _names(obj.get("author"))]
+        names = [n for n in names if n]
+        if names:
+            return "، ".join(dict.fromkeys(names))
+    value = clean_author(
+        _meta(root, "author", "article:author", "dc.creator", "parsely-author", "sailthru.author")
+    )
+    if value:
+        return value
+    ranked = []
+    for i, el in enumerate(root.xpath(_AUTHOR_CANDIDATES)):
+        if el.tag in _SKIP_AUTHOR_TAGS:
+            continue
+        rank = _author_rank(el)
+        if rank is not None:
+            ranked.append((rank, i, el))
+    for _rank, _i, el in sorted(ranked, key=lambda r: (r[0], r[1])):
+        value = clean_author(text_of(el))
+        if value:
+            return value
+    return None
+
+
+_ATTRIB_XPATH = (
+    "//body//*[not(self::script or self::style)][text()[contains(., 'الكاتب') or "
+    "contains(., 'المصدر') or contains(., 'بقلم') or contains(., 'كتب')]]"
+)
+
+
+def attribution_in_page(root: Any) -> dict[str, str]:
+    """«المصدر: ... الكاتب: ...» lines anywhere in the page (short elements only)."""
+    from akhbar.cleanup import parse_attribution
+
+    out: dict[str, str] = {}
+    for el in root.xpath(_ATTRIB_XPATH):
+        text = text_of(el)
+        if len(text) > 160:
+            continue
+        found = parse_attribution(text)
+        if found:
+            if "author" in found:
+                found["author"] = clean_author(found["author"]) or ""
+            for key, value in found.items():
+                if value:
+                    out.setdefault(key, value)
+    return out
+
+
+# ---- section -------------------------------------------------------------------------
+
+
+def find_section(root: Any, objs: list[dict[str, Any]], title: str | None) -> str | None:
+    for obj in _article_objects(objs):
+        sec = obj.get("articleSection")
+        names = _names(sec) if not isinstance(sec, list) else [s for s in sec if isinstance(s, str)]
+        if names and names[0].strip():
+            return names[0].strip()
+    value = _meta(root, "article:section", "section", "category")
+    if value:
+        return value
+    ntitle = _norm(title or "")
+    for obj in objs:
+        if "BreadcrumbList" in _types(obj):
+            items = obj.get("itemListElement") or []
+            if not isinstance(items, list):
+                continue
+            items = sorted(
+                (i for i in items if isinstance(i, dict)), key=lambda i: _int(i.get("position"))
+            )
+            names = [n for i in items for n in (_names(i.get("item")) or _names(i))]
+            names = [n for n in names if _norm(n) and _norm(n) != ntitle]
+            if len(names) >= 2:
+                return names[-1].strip()
+    for crumbs in root.xpath(
+        "//*[contains(@class,'breadcrumb') or contains(@id,'breadcrumb')][.//a]"
+    ):
+        links = [text_of(a) for a in crumbs.xpath(".//a")]
+        links = [t for t in links if t and _norm(t) != ntitle]
+        if len(links) >= 2:
+            return links[-1]
+    return _section_label(root)
+
+
+# A section label next to the headline: class "section-name", "article__section", "cat",
+# "category", "kicker"; or the one category link in the date line above the headline.
+_SECTION_LABELS = (
+    "//body//*[contains(@class,'section') or contains(@class,'categ') or contains(@class,'kicker')"
+    " or contains(@class,'rubric') or contains(concat(' ',normalize-space(@class),' '),' cat ')]"
+    "[not(ancestor-or-self::nav or ancestor::header or ancestor::footer)]"
+)
+_SECTION_HREF = re.compile(r"/(?:section|sections|category|categories|cat|qism)/", re.I)
+
+
+def _section_label(root: Any) -> str | None:
+    for el in root.xpath(_SECTION_LABELS):
+        if len(el.xpath(".//a")) > 1:
+            continue  # a menu, not a label
+        text = text_of(el).strip(" ●•|·-–—:")
+        if text and len(text.split()) <= 4 and not any(c.isdigit() for c in text):
+            return text
+    h1 = root.find(".//h1")
+    if h1 is None:
+        return None
+    # The container of the headline (or its previous sibling) with exactly one category link.
+    near = [h1.getparent(), h1.getprevious()]
+    for box in near:
+        if box is None:
+            continue
+        links = [a for a in box.iter("a") if _SECTION_HREF.search(a.get("href") or "")]
+        if len(links) == 1:
+            text = text_of(links[0])
+            if text and len(text.split()) <= 4:
+                return text
+    return None
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+# ---- language ------------------------------------------------------------------------
+
+
+def _primary(tag: str | None) -> str | None:
+    if not tag:
+        return None
+    tag = tag.strip().split(",")[0].strip().replace("_", "-").lower()
+    primary = tag.split("-")[0]
+    return primary if re.fullmatch(r"[a-z]{2,3}", primary) else None
+
+
+def script_language(text: str) -> str | None:
+    arabic = len(_ARABIC.findall(text))
+    latin = len(_LATIN.findall(text))
+    if arabic + latin < 20:
+        return None
+    if arabic > latin:
+        return "ar"
+    return None
+
+
+def declared_language(root: Any, content_language: str | None = None) -> str | None:
+    for value in root.xpath("/html/@lang | /html/@xml:lang"):
+        declared = _primary(str(value))
+        if declared:
+            return declared
+    declared = _primary(content_language) or _primary(
+        _meta(root, "content-language", "og:locale", "language")
+    )
+    if declared:
+        return declared
+    for el in root.iter("meta"):
+        if (el.get("http-equiv") or "").lower() == "content-language":
+            return _primary(el.get("content"))
+    return None
+
+
+def find_language(root: Any, content_language: str | None, body_text: str) -> str | None:
+    """Declared language checked against the script of the body: a page declared "en" whose
+    body is Arabic is Arabic (common with templated sites)."""
+    return language_of(declared_language(root, content_language), body_text)
+
+
+def language_of(declared: str | None, body_text: str) -> str | None:
+    detected = script_language(body_text[:1500])
+    if detected == "ar" and declared not in ("ar", "fa", "ur", "ps", "ku", "ckb"):
+        return "ar"
+    return declared or detected
+
+
+# ---- canonical URL -------------------------------------------------------------------
+
+_TRACKING = re.compile(
+    r"^(utm_\w+|fbclid|gclid|dclid|gclsrc|msclkid|yclid|mc_cid|mc_eid|igshid|_ga|_gl|"
+    r"ocid|cmpid|ncid|__twitter_impression|at_medium|at_campaign|wt_mc|sr_share)$",
+    re.IGNORECASE,
+)
+
+
+def _site(host: str | None) -> str:
+    host = (host or "").lower().rstrip(".")
+    parts = host.split(".")
+    # Last two labels, or three for "co.uk"-style suffixes.
+    if len(parts) >= 3 and len(parts[-2]) <= 3 and len(parts[-1]) == 2:
+        return ".".join(parts[-3:])
+    return ".".join(parts[-2:])
+
+
+def canonicalize(url: str) -> str:
+    try:
+        parts = urlsplit(url)
+        if parts.query:
+            from urllib.parse import parse_qsl
+
+            keys = [k for k, _ in parse_qsl(parts.query, keep_blank_values=True)]
+            drop = [k for k in keys if _TRACKING.match(k)]
+            if drop:
+                url = url_query_cleaner(url, drop, remove=True, keep_fragments=True)
+        return canonicalize_url(url, keep_fragments=False)
+    except (ValueError, TypeError):
+        return url
+
+
+def find_canonical(root: Any, url: str) -> str:
+    base_site = _site(urlsplit(url).hostname) if url else ""
+    candidates = [
+        link.get("href") or ""
+        for link in root.iter("link")
+        if (link.get("rel") or "").strip().lower() == "canonical"
+    ]
+    og_url = meta_tags(root).get("og:url")
+    if og_url:
+        candidates.append(og_url)
+    for href in candidates:
+        href = href.strip()
+        if not href:
+            continue
+        try:
+            absolute = urljoin(url, href)
+            parts = urlsplit(absolute)
+        except ValueError:
+            continue
+        if parts.scheme in ("http", "https") and (
+            not base_site or _site(parts.hostname) == base_site
+        ):
+            return canonicalize(absolute)
+    return canonicalize(url) if url else url
+
+
+def is_element(node: Any) -> bool:
+    return isinstance(node, etree._Element)
