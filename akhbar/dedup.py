@@ -59,7 +59,9 @@ class Settings:
         if self.shingle not in ("word", "char"):
             raise ValueError(f"shingle must be 'word' or 'char', not {self.shingle!r}")
         if self.bands * self.rows > self.num_perm:
-            raise ValueError(f"{self.bands} bands x {self.rows} rows > {self.num_perm} permutations")
+            raise ValueError(
+                f"{self.bands} bands x {self.rows} rows > {self.num_perm} permutations"
+            )
 
 
 DEFAULT = Settings()
@@ -156,18 +158,24 @@ def signature_from_bytes(data: bytes) -> np.ndarray:
     return np.frombuffer(data, dtype="<u4").astype(np.uint32)
 
 
-def band_keys(sig: np.ndarray, settings: Settings = DEFAULT) -> list[tuple[int, int]]:
-    """(band, signed 64-bit hash of the band's rows): the persisted LSH keys.
+def band_hashes(sigs: np.ndarray, settings: Settings = DEFAULT) -> np.ndarray:
+    """Band hashes of many signatures at once: (n, num_perm) uint32 -> (n, bands) int64.
 
-    The band number is mixed into the hash, so the hash alone is unique across bands and
-    can serve as an advisory-lock key.
+    The band number is mixed into the hash, so a hash alone is unique across bands and can
+    serve as an advisory-lock key.
     """
     b, r = settings.bands, settings.rows
-    rows = sig[: b * r].astype(np.uint64).reshape(b, r)
-    acc = _mix64(np.arange(b, dtype=np.uint64) + _GOLDEN)
+    sigs = np.atleast_2d(sigs)
+    rows = sigs[:, : b * r].astype(np.uint64).reshape(len(sigs), b, r)
+    acc = np.broadcast_to(_mix64(np.arange(b, dtype=np.uint64) + _GOLDEN), (len(sigs), b))
     for j in range(r):
-        acc = _mix64(acc * _GOLDEN + rows[:, j])
-    return list(zip(range(b), acc.view(np.int64).tolist(), strict=True))
+        acc = _mix64(acc * _GOLDEN + rows[:, :, j])
+    return acc.view(np.int64)
+
+
+def band_keys(sig: np.ndarray, settings: Settings = DEFAULT) -> list[tuple[int, int]]:
+    """(band, signed 64-bit hash of the band's rows): the persisted LSH keys."""
+    return list(enumerate(band_hashes(sig, settings)[0].tolist()))
 
 
 def similarity(a: np.ndarray, b: np.ndarray) -> float:
@@ -273,7 +281,9 @@ class MinHashIndex:
             return Decision(orig, 1.0, "exact")
         return decide(sig, self.candidates(sig), self.settings.threshold)
 
-    def check_and_add(self, key: int | str, sig: np.ndarray, chash: bytes | None = None) -> Decision:
+    def check_and_add(
+        self, key: int | str, sig: np.ndarray, chash: bytes | None = None
+    ) -> Decision:
         """Decide, and index the article when it is kept."""
         decision = self.check(sig, chash)
         if decision.duplicate_of is None:

@@ -165,7 +165,9 @@ def grid(full: bool) -> list[tuple[Settings, bool]]:
     chosen = [(base.shingle, base.size)] if not full else SHINGLINGS
     for (kind, n), num_perm, thr in itertools.product(chosen, BAND_CHOICES, THRESHOLDS):
         for b, r in BAND_CHOICES[num_perm]:
-            s = replace(base, shingle=kind, size=n, num_perm=num_perm, bands=b, rows=r, threshold=thr)
+            s = replace(
+                base, shingle=kind, size=n, num_perm=num_perm, bands=b, rows=r, threshold=thr
+            )
             points.append((s, True))
     for num_perm in BAND_CHOICES:
         for b, r in BAND_CHOICES[num_perm]:
@@ -229,7 +231,9 @@ def main(argv: list[str] | None = None) -> None:
     ]  # fmt: skip
     print(f"\n{len(ok)} of {len(results)} settings meet P>=0.99, R>=0.95, 0 event merges.")
     print("\nLSH recall depends on the random permutations: the same settings over 8 seeds")
-    print("| shingles | perms | bands×rows | thr | P min | R mean | R min | event merges max | bg cand/1M |")
+    print(
+        "| shingles | perms | bands×rows | thr | P min | R mean | R min | event merges max | bg cand/1M |"
+    )
     print("|" + "---|" * 9)
     for s in SEED_CHECK:
         scores = []

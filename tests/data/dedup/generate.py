@@ -64,9 +64,7 @@ def parse_bases(path: Path) -> list[dict]:
         if not block.startswith("@@ "):
             continue
         header, _, body = block.partition("\n")
-        bid, event, source, published, copies, dateline = (
-            f.strip() for f in header[3:].split("|")
-        )
+        bid, event, source, published, copies, dateline = (f.strip() for f in header[3:].split("|"))
         parts = [p.strip() for p in body.strip().split("\n\n") if p.strip()]
         bases.append(
             {
