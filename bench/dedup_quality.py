@@ -223,7 +223,7 @@ def main(argv: list[str] | None = None) -> None:
         _print_row(
             f"{s.shingle} {s.size}", "on" if s.normalize else "off", s.num_perm,
             f"{s.bands}×{s.rows}", "signature" if verify else "none (LSH only)",
-            f"{s.threshold:.1f}" if verify else "-", sc, bg(s),
+            f"{s.threshold:.2f}" if verify else "-", sc, bg(s),
         )  # fmt: skip
     ok = [
         (s, v, sc) for s, v, sc in results
