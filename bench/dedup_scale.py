@@ -1,0 +1,267 @@
+"""The persisted LSH index at scale: bulk load, lookup latency, insert rate, memory.
+
+    .venv/bin/python bench/dedup_scale.py [--articles 1000000] [--batch 10000] [--lookups 2000]
+                                          [--database-url URL] [--keep]
+
+Without --database-url a throwaway PostgreSQL cluster (db.embedded, defaults plus fsync=off)
+is created under /tmp, migrated to head, and destroyed at the end (--keep to keep it).
+Signatures are synthetic (uniform random uint32, NUM_PERM values): they share no band with
+each other, so lookups of fresh signatures find nothing; half the lookups are therefore
+near-copies of stored articles (40 % of values replaced, estimated Jaccard ~0.6). Real
+corpora add unrelated background candidates (estimated in bench/dedup_quality.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import statistics
+import struct
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
+
+from akhbar import dedup  # noqa: E402
+from db import dedup_index  # noqa: E402
+
+SEED = 7
+PGCOPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
+PGCOPY_TRAILER = struct.pack(">h", -1)
+BAND_ROW = np.dtype(
+    [("nf", ">i2"), ("l1", ">i4"), ("band", ">i2"), ("l2", ">i4"), ("hash", ">i8"),
+     ("l3", ">i4"), ("aid", ">i8")]
+)  # fmt: skip
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def batch_signatures(batch_no: int, size: int) -> np.ndarray:
+    """The signatures of one batch, regenerable from its number (nothing kept in memory)."""
+    rng = np.random.default_rng([SEED, batch_no])
+    return rng.integers(0, 2**32 - 1, size=(size, dedup.NUM_PERM), dtype=np.uint32)
+
+
+def bands_copy_payload(first_id: int, sigs: np.ndarray) -> bytes:
+    """Binary COPY payload for minhash_bands, built with numpy (no per-row Python)."""
+    hashes = dedup.band_hashes(sigs)
+    n, b = hashes.shape
+    rows = np.empty(n * b, dtype=BAND_ROW)
+    rows["nf"], rows["l1"], rows["l2"], rows["l3"] = 3, 2, 8, 8
+    rows["band"] = np.tile(np.arange(b, dtype=np.int16), n)
+    rows["hash"] = hashes.reshape(-1)
+    rows["aid"] = np.repeat(np.arange(first_id, first_id + n, dtype=np.int64), b)
+    # In primary-key order: each index leaf is then visited once per batch, not at random.
+    rows = rows[np.lexsort((rows["hash"], rows["band"]))]
+    return PGCOPY_HEADER + rows.tobytes() + PGCOPY_TRAILER
+
+
+def load(conn: psycopg.Connection, source_id: int, n_articles: int, batch: int) -> list[tuple]:
+    """COPY articles and their bands batch by batch; returns (stored, seconds, rate) samples."""
+    now = datetime.now(UTC)
+    samples = []
+    for batch_no, start in enumerate(range(0, n_articles, batch)):
+        size = min(batch, n_articles - start)
+        sigs = batch_signatures(batch_no, size)
+        t0 = time.perf_counter()
+        with conn.cursor() as cur:
+            with cur.copy(
+                "COPY articles (id, source_id, url, canonical_url, body, content_hash, minhash, "
+                "fetched_at, word_count) FROM STDIN"
+            ) as copy:
+                for k in range(size):
+                    aid = start + k + 1
+                    url = f"https://bench.example/{aid}"
+                    body = f"bench article {aid}"
+                    copy.write_row(
+                        (aid, source_id, url, url, body, hashlib.sha256(body.encode()).digest(),
+                         sigs[k].astype("<u4").tobytes(), now, 600)
+                    )  # fmt: skip
+            t_bands = time.perf_counter()
+            with cur.copy("COPY minhash_bands (band, hash, article_id) FROM STDIN BINARY") as copy:
+                copy.write(bands_copy_payload(start + 1, sigs))
+        conn.commit()
+        dt = time.perf_counter() - t0
+        bands_share = (time.perf_counter() - t_bands) / dt
+        samples.append((start + size, dt, size / dt))
+        if (batch_no + 1) % max(1, (n_articles // batch) // 10) == 0 or start + size == n_articles:
+            print(f"  stored {start + size:>9,}: batch of {size:,} in {dt:.2f} s = "
+                  f"{size / dt:,.0f} articles/s ({bands_share:.0%} in the bands COPY), RSS {rss_mb():.0f} MB", flush=True)  # fmt: skip
+    return samples
+
+
+def near_copy(sig: np.ndarray, rng: np.random.Generator, frac: float = 0.4) -> np.ndarray:
+    out = sig.copy()
+    idx = rng.choice(len(sig), size=int(frac * len(sig)), replace=False)
+    out[idx] = rng.integers(0, 2**32 - 1, size=len(idx), dtype=np.uint32)
+    return out
+
+
+def query_sigs(n: int, n_articles: int, batch: int) -> list[tuple[str, np.ndarray]]:
+    rng = np.random.default_rng(SEED + 1)
+    out = []
+    for i in range(n):
+        if i % 2 == 0:
+            aid = int(rng.integers(1, n_articles + 1))
+            sig = batch_signatures((aid - 1) // batch, min(batch, n_articles - (aid - 1) // batch * batch))[(aid - 1) % batch]  # fmt: skip
+            out.append(("near-copy", near_copy(sig, rng)))
+        else:
+            out.append(("fresh", rng.integers(0, 2**32 - 1, size=dedup.NUM_PERM, dtype=np.uint32)))
+    return out
+
+
+def pct(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=1_000_000)
+    parser.add_argument("--batch", type=int, default=10_000)
+    parser.add_argument("--lookups", type=int, default=2000)
+    parser.add_argument("--stores", type=int, default=2000, help="articles via store_with_dedup")
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--keep", action="store_true")
+    parser.add_argument(
+        "--shared-buffers", default="1GB", help="for the throwaway cluster (server default 128MB)"
+    )
+    args = parser.parse_args(argv)
+
+    server = None
+    url = args.database_url
+    if url is None:
+        from db.embedded import EmbeddedPostgres, free_port
+
+        home = Path(tempfile.mkdtemp(prefix="akhbar-dedup-scale-", dir="/tmp"))
+        home.chmod(0o755)
+        server = EmbeddedPostgres(home=home, port=free_port())
+        url = server.start()
+        libpq0 = url.replace("postgresql+psycopg://", "postgresql://")
+        with psycopg.connect(libpq0, autocommit=True) as conn:
+            conn.execute(f"ALTER SYSTEM SET shared_buffers = '{args.shared_buffers}'")
+        server.stop()
+        url = server.start()
+        print(f"throwaway cluster in {home}, shared_buffers={args.shared_buffers}, fsync=off")
+    from db.migrate import upgrade
+
+    upgrade(url)
+    libpq = url.replace("postgresql+psycopg://", "postgresql://")
+    s = dedup.DEFAULT
+    print(f"settings: {s.num_perm} permutations, {s.bands} bands x {s.rows} rows; "
+          f"{args.articles:,} articles in batches of {args.batch:,}; pid {os.getpid()}")  # fmt: skip
+    rss0 = rss_mb()
+    print(f"RSS before load: {rss0:.0f} MB")
+    try:
+        with psycopg.connect(libpq) as conn:
+            source_id = conn.execute(
+                "INSERT INTO sources (name) VALUES ('bench') RETURNING id"
+            ).fetchone()[0]
+            conn.commit()
+            t0 = time.perf_counter()
+            samples = load(conn, source_id, args.articles, args.batch)
+            total = time.perf_counter() - t0
+            conn.execute("SELECT setval(pg_get_serial_sequence('articles', 'id'), %s)", (args.articles,))  # fmt: skip
+            conn.commit()
+            conn.autocommit = True
+            t1 = time.perf_counter()
+            conn.execute("VACUUM ANALYZE articles")
+            conn.execute("VACUUM ANALYZE minhash_bands")
+            print(f"VACUUM ANALYZE: {time.perf_counter() - t1:.1f} s")
+            sizes = conn.execute(
+                "SELECT pg_size_pretty(pg_total_relation_size('minhash_bands')), "
+                "pg_size_pretty(pg_total_relation_size('articles')), "
+                "(SELECT count(*) FROM minhash_bands)"
+            ).fetchone()
+        rates = [r for _, _, r in samples]
+        tenth = max(1, len(rates) // 10)
+        print(f"bulk load (COPY, {args.batch:,}/batch, indexes and FK in place): {args.articles:,} "
+              f"in {total:.0f} s = {args.articles / total:,.0f} articles/s overall; first 10% of "
+              f"batches median {statistics.median(rates[:tenth]):,.0f}/s, last 10% median "
+              f"{statistics.median(rates[-tenth:]):,.0f}/s")  # fmt: skip
+        print(f"minhash_bands: {sizes[2]:,} rows, {sizes[0]} with indexes; articles {sizes[1]}")
+        print(f"RSS after load: {rss_mb():.0f} MB")
+
+        engine = create_engine(url)
+        queries = query_sigs(args.lookups, args.articles, args.batch)
+        times: dict[str, list[float]] = {"near-copy": [], "fresh": []}
+        found: dict[str, int] = {"near-copy": 0, "fresh": 0}
+        with Session(engine) as session:
+            dedup_index.find_candidates(session, queries[0][1])  # connect, warm the plan
+            session.rollback()
+            for kind, sig in queries:
+                t = time.perf_counter()
+                cands = dedup_index.find_candidates(session, sig)
+                times[kind].append((time.perf_counter() - t) * 1000)
+                session.rollback()
+                found[kind] += bool(cands)
+            plan = (
+                session.execute(
+                    text("EXPLAIN (ANALYZE, BUFFERS) " + str(dedup_index._FIND.text)),
+                    dedup_index._params(queries[0][1], s),
+                )
+                .scalars()
+                .all()
+            )
+            session.rollback()
+        all_t = times["near-copy"] + times["fresh"]
+        print(f"lookup (find_candidates, one query, {len(all_t)} lookups): median "
+              f"{statistics.median(all_t):.2f} ms, p99 {pct(all_t, 99):.2f} ms")  # fmt: skip
+        for kind in times:
+            print(f"  {kind:9}: median {statistics.median(times[kind]):.2f} ms, p99 "
+                  f"{pct(times[kind], 99):.2f} ms, found a candidate in {found[kind]}/{len(times[kind])}")  # fmt: skip
+        print("EXPLAIN (ANALYZE, BUFFERS) of a near-copy lookup:")
+        print("\n".join("    " + line for line in plan))
+        uses_pk = any("pk_minhash_bands" in line for line in plan)
+        print(f"uses the minhash_bands primary-key index: {'yes' if uses_pk else 'NO'}")
+
+        # The transactional path the pipeline uses: lock, exact check, find, insert + bands.
+        rng = np.random.default_rng(SEED + 2)
+        per_tx = 100
+        t = time.perf_counter()
+        stored = dups = 0
+        now = datetime.now(UTC)
+        with Session(engine) as session:
+            for i in range(args.stores):
+                aid = args.articles + i + 1
+                sig = rng.integers(0, 2**32 - 1, size=dedup.NUM_PERM, dtype=np.uint32)
+                res = dedup_index.store_with_dedup(
+                    session,
+                    {"source_id": source_id, "url": f"https://bench.example/new/{aid}",
+                     "canonical_url": f"https://bench.example/new/{aid}",
+                     "body": f"bench new article {aid}", "fetched_at": now},
+                    sig=sig,
+                )  # fmt: skip
+                stored += res.article_id is not None
+                dups += res.article_id is None
+                if (i + 1) % per_tx == 0:
+                    session.commit()
+            session.commit()
+        dt = time.perf_counter() - t
+        print(f"store_with_dedup (lock + exact + find + insert + bands, {per_tx}/transaction): "
+              f"{args.stores:,} in {dt:.1f} s = {args.stores / dt:,.0f} articles/s "
+              f"({stored} stored, {dups} duplicates)")  # fmt: skip
+        engine.dispose()
+        print(f"RSS after lookups and stores: {rss_mb():.0f} MB (before load {rss0:.0f} MB)")
+    finally:
+        if server is not None and not args.keep:
+            server.destroy()
+
+
+if __name__ == "__main__":
+    main()
