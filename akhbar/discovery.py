@@ -53,7 +53,10 @@ def _parser() -> etree.XMLParser:
 
 def _root(body: bytes) -> etree._Element | None:
     if body[:2] == b"\x1f\x8b":
-        body = gzip.decompress(body)
+        try:
+            body = gzip.decompress(body)
+        except (OSError, EOFError):
+            return None
     body = body.lstrip()
     if not body:
         return None

@@ -14,14 +14,20 @@ maps a URL path to response headers that override the defaults.
         os.environ.update(sites.env())    # AKHBAR_SAMPLES_PORT for the registry
 
     python -m akhbar.samples [--port P]
+
+Without a server: ``load_truth()`` reads ``samples/truth.json`` and ``read_page(source,
+url_path, base)`` returns a page's bytes exactly as served (for extraction tests).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
+import json
 import os
 import re
+import signal
 import socket
 import threading
 import tomllib
@@ -83,7 +89,9 @@ def load_specs(samples_dir: Path) -> list[SiteSpec]:
         host = urlsplit(_expand(src["base_url"], {PORT_ENV: "1"})).hostname
         if not host:
             raise ValueError(f"source {src['name']!r}: base_url has no host")
-        specs.append(SiteSpec(src["name"], host, src["base_url"], samples_dir / "sites" / src["name"]))
+        specs.append(
+            SiteSpec(src["name"], host, src["base_url"], samples_dir / "sites" / src["name"])
+        )
     return specs
 
 
@@ -96,6 +104,37 @@ def _load_headers(root: Path) -> dict[str, dict[str, str]]:
     return {unquote(k): {str(h): str(v) for h, v in hs.items()} for k, hs in data.items()}
 
 
+def resolve(root: Path, url_path: str) -> Path | None:
+    """The file that serves ``url_path`` (already percent-decoded) under a site folder."""
+    root = root.resolve()
+    target = (root / url_path.lstrip("/")).resolve()
+    if target != root and root not in target.parents:
+        return None  # no escaping the site folder with ../
+    if target.is_dir():
+        target = target / "index.html"
+    if not target.is_file() or target.name.startswith("_"):
+        return None
+    return target
+
+
+def load_truth(samples_dir: Path | str | None = None) -> dict[str, dict[str, Any]]:
+    """``samples/truth.json``: one entry per HTML page, keyed ``"<source><url_path>"``."""
+    path = Path(samples_dir or DEFAULT_SAMPLES_DIR) / "truth.json"
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def read_page(
+    source: str, url_path: str, base: str, samples_dir: Path | str | None = None
+) -> bytes:
+    """A page's bytes as the server would send them, without a server (for extraction
+    tests and benchmarks): ``{{BASE}}`` replaced by ``base``, e.g. ``http://127.0.0.14:8000``."""
+    root = Path(samples_dir or DEFAULT_SAMPLES_DIR) / "sites" / source
+    target = resolve(root, unquote(url_path))
+    if target is None:
+        raise FileNotFoundError(f"{source}{url_path}")
+    return target.read_bytes().replace(PLACEHOLDER, base.encode())
+
+
 class _SiteServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False  # never wait for a slow client on shutdown
@@ -104,14 +143,35 @@ class _SiteServer(ThreadingHTTPServer):
         self.spec = spec
         self.headers_map = _load_headers(spec.root)
         self.request_log = log
+        self.open_sockets: set[socket.socket] = set()
+        self._lock = threading.Lock()
         super().__init__((spec.host, port), _Handler)
         self.base = f"http://{spec.host}:{self.server_address[1]}".encode()
+
+    def process_request(self, request, client_address):  # type: ignore[no-untyped-def]
+        with self._lock:
+            self.open_sockets.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request):  # type: ignore[no-untyped-def]
+        with self._lock:
+            self.open_sockets.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """Close keep-alive connections a client left open, so no handler thread lingers."""
+        with self._lock:
+            sockets = list(self.open_sockets)
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
 
 class _Handler(BaseHTTPRequestHandler):
     server: _SiteServer
     server_version = "akhbar-samples/1.0"
-    protocol_version = "HTTP/1.1"
+    protocol_version = "HTTP/1.1"  # keep-alive, as crawlers expect
+    timeout = 30  # an idle keep-alive connection is dropped after this many seconds
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
         pass  # quiet: tests and the demo print their own output
@@ -122,24 +182,12 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self._serve(head=False)
 
-    def _resolve(self, url_path: str) -> Path | None:
-        root = self.server.spec.root.resolve()
-        rel = url_path.lstrip("/")
-        target = (root / rel).resolve()
-        if target != root and root not in target.parents:
-            return None  # no escaping the site folder with ../
-        if target.is_dir():
-            target = target / "index.html"
-        if not target.is_file() or target.name.startswith("_"):
-            return None
-        return target
-
     def _serve(self, head: bool) -> None:
         url_path = unquote(urlsplit(self.path).path, errors="replace") or "/"
         log = self.server.request_log
         if log is not None:
             log.append((self.server.spec.name, self.path))
-        target = self._resolve(url_path)
+        target = resolve(self.server.spec.root, url_path)
         if target is None:
             body, status = NOT_FOUND_PAGE, HTTPStatus.NOT_FOUND
             headers = {"Content-Type": "text/html; charset=utf-8"}
@@ -219,6 +267,7 @@ class SampleSites:
     def stop(self) -> None:
         for server in self._servers:
             server.shutdown()
+            server.close_connections()
         for t in self._threads:
             t.join(timeout=5)
         self._close_all()
@@ -270,12 +319,17 @@ def _free_port(host: str) -> int:
         return int(s.getsockname()[1])
 
 
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Serve the akhbar sample news sites.")
     parser.add_argument("--port", type=int, default=0, help="shared port (default: a free one)")
     parser.add_argument("--dir", default=None, help="samples folder (default: the repository's)")
     args = parser.parse_args(argv)
     sites = SampleSites(port=args.port, samples_dir=args.dir, record_requests=False).start()
+    signal.signal(signal.SIGTERM, _raise_interrupt)  # stop cleanly when a demo terminates us
     try:
         print(f"export {PORT_ENV}={sites.port}")
         print(f"export AKHBAR_SOURCES={sites.samples_dir / 'sources.toml'}")

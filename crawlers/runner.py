@@ -55,7 +55,7 @@ def run_crawls(
     for key, value in (request.settings or {}).items():
         settings.set(key, value, priority="cmdline")
 
-    process = CrawlerProcess(settings, install_root_handler=True)
+    process = CrawlerProcess(settings)
     crawlers = []
     for name in request.sources:
         crawler = process.create_crawler(name)

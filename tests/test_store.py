@@ -1,0 +1,123 @@
+"""Storage with dedup against the real PostgreSQL server."""
+
+from __future__ import annotations
+
+import zlib
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, pool, select
+
+from akhbar import dedup
+from akhbar.article import Article
+from akhbar.page import FetchedPage, ProcessedPage
+from akhbar.sources import Source
+from db.engine import session_scope
+from db.models import Article as ArticleRow
+from db.models import ArticleHtml, Duplicate, MinhashBand
+from db.queries import known_urls, upsert_source
+from db.store import store_processed
+
+# ../shared/seeds beside the repository (as in CI's clone).
+SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+
+WIRE = [
+    "أعلنت وزارة الصحة اليوم افتتاح مستشفى جديد في مدينة حمص بسعة مئتي سرير، وذلك ضمن خطة لتوسيع الخدمات الطبية في المحافظة.",
+    "وقال وزير الصحة في مؤتمر صحفي إن المستشفى يضم أقساما للجراحة والعناية المركزة وطب الأطفال، ويخدم أكثر من نصف مليون نسمة.",
+    "وأضاف أن الوزارة تعمل على تأهيل الكوادر الطبية وتزويد المستشفى بأحدث الأجهزة التشخيصية خلال الأشهر المقبلة.",
+    "وأشار إلى أن كلفة المشروع بلغت نحو عشرة ملايين دولار بتمويل مشترك من الحكومة ومنظمات دولية.",
+    "ومن المقرر أن يستقبل المستشفى أول المرضى مطلع الشهر المقبل بعد استكمال إجراءات التشغيل التجريبي.",
+]
+
+
+def processed(url: str, paragraphs: list[str], title: str = "عنوان") -> ProcessedPage:
+    article = Article(url=url, canonical_url=url, title=title, paragraphs=paragraphs)
+    text = article.text
+    page = FetchedPage(
+        source="test",
+        url=url,
+        body=f"<html><body>{text}</body></html>".encode(),
+        headers={"Content-Type": "text/html"},
+        fetched_at=datetime.now(UTC),
+    )
+    return ProcessedPage(
+        page=page,
+        article=article,
+        content_hash=dedup.content_hash(text),
+        signature=dedup.signature_to_bytes(dedup.signature(text)),
+        extractor_version="test",
+    )
+
+
+@pytest.fixture
+def engine(database_url: str):
+    eng = create_engine(database_url, poolclass=pool.NullPool)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def source_id(engine) -> int:
+    with session_scope(engine) as session:
+        return upsert_source(
+            session,
+            Source(name="test", title="test", base_url="http://127.0.0.1", domains=("127.0.0.1",)),
+        )
+
+
+def store(engine, item: ProcessedPage, source_id: int):
+    with session_scope(engine) as session:
+        return store_processed(session, item, source_id=source_id, run_id=None)
+
+
+def test_store_then_recognise_url_exact_and_near_copies(engine, source_id: int) -> None:
+    original = processed("http://a.test/1", WIRE)
+    first = store(engine, original, source_id)
+    assert first.kind == "stored"
+
+    again = store(engine, processed("http://a.test/1", WIRE), source_id)
+    assert (again.kind, again.article_id) == ("url", first.article_id)
+
+    # The same text in another site's markup, with diacritics and hamza variants.
+    variant = [p.replace("أعلنت", "اعلنت").replace("الصحة", "الصِّحة") for p in WIRE]
+    exact = store(engine, processed("http://b.test/9", variant), source_id)
+    assert (exact.kind, exact.article_id) == ("exact", first.article_id)
+
+    # A republished copy: new dateline, last paragraph dropped.
+    near_text = ["دمشق - سانا: " + WIRE[0], *WIRE[1:4]]
+    near = store(engine, processed("http://c.test/x", near_text), source_id)
+    assert near.kind == "near" and near.article_id == first.article_id
+    assert 0.5 <= near.similarity < 1.0
+
+    with session_scope(engine) as session:
+        assert session.scalar(select(ArticleRow.url)) == "http://a.test/1"
+        assert len(session.scalars(select(ArticleRow)).all()) == 1
+        rows = {d.url: (d.kind, d.duplicate_of) for d in session.scalars(select(Duplicate))}
+        assert rows == {
+            "http://b.test/9": ("exact", first.article_id),
+            "http://c.test/x": ("near", first.article_id),
+        }
+        html = session.get(ArticleHtml, first.article_id)
+        assert zlib.decompress(html.html_zlib) == original.page.body
+        bands = session.scalars(
+            select(MinhashBand).where(MinhashBand.article_id == first.article_id)
+        ).all()
+        assert len(bands) == dedup.BANDS
+
+    assert known_urls(engine, ["http://a.test/1", "http://c.test/x", "http://new.test/"]) == {
+        "http://a.test/1",
+        "http://c.test/x",
+    }
+
+
+def test_independent_reports_of_one_event_are_both_stored(engine, source_id: int) -> None:
+    """Seeds 000 and 003 report the same Lavrov-Kerry meeting: not duplicates."""
+    texts = []
+    for name in ("000_4e639f07dc94885c.txt", "003_98d78d77fcb958ba.txt"):
+        lines = [line for line in (SEEDS / name).read_text().splitlines() if len(line.split()) > 12]
+        texts.append(lines)
+    outcomes = [
+        store(engine, processed(f"http://s.test/{i}", t), source_id) for i, t in enumerate(texts)
+    ]
+    assert [o.kind for o in outcomes] == ["stored", "stored"]
