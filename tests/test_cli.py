@@ -56,7 +56,11 @@ def test_unknown_source_lists_the_known_ones(
     tmp_path: Path, subprocess_env: dict[str, str]
 ) -> None:
     root = make_site(tmp_path, name="alpha")
-    env = {**subprocess_env, "AKHBAR_SOURCES": str(root / "sources.toml")}
+    env = {
+        **subprocess_env,
+        "AKHBAR_SOURCES": str(root / "sources.toml"),
+        "AKHBAR_SAMPLES_PORT": "1",
+    }
     result = akhbar("crawl", "betaa", env=env)
     assert result.returncode == 2
     assert "Unknown source: betaa." in result.stderr
@@ -71,12 +75,16 @@ def test_unreachable_database_is_a_sentence_with_masked_url(
         **subprocess_env,
         "DATABASE_URL": f"postgresql://akhbar:s3cret-pw@127.0.0.1:{port}/news",
         "AKHBAR_SOURCES": str(make_site(tmp_path) / "sources.toml"),
+        "AKHBAR_SAMPLES_PORT": "1",
     }
     for command in (["sources"], ["runs"], ["crawl", "tiny"]):
         result = akhbar(*command, env=env)
         assert result.returncode == 2, (command, result.stdout, result.stderr)
         message = " ".join(result.stderr.split())
-        assert f"Cannot connect to the database at postgresql+psycopg://akhbar:***@127.0.0.1:{port}/news" in message
+        assert (
+            f"Cannot connect to the database at postgresql+psycopg://akhbar:***@127.0.0.1:{port}/news"
+            in message
+        )
         assert "s3cret-pw" not in result.stdout + result.stderr
         assert "Traceback" not in result.stderr
         assert "DATABASE_URL" in message or "akhbar db start" in message
@@ -97,7 +105,9 @@ def test_metrics_endpoint_reports_crawl_runs(
     port = free_port()
     assert serve_metrics(port, get_engine(database_url))
     try:
-        body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
+        body = (
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
+        )
     finally:
         stop_metrics()
     assert 'akhbar_pages_fetched_total{source="tiny"} 7.0' in body

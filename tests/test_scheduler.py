@@ -178,3 +178,33 @@ def test_missed_runs_coalesce_into_one_on_start(
         database_url, "SELECT next_run_time FROM apscheduler_jobs WHERE id = 'crawl:tiny'"
     )
     assert next_run > time.time()  # the job goes on at its interval
+
+
+def test_crawl_past_time_limit_is_terminated_and_failed(
+    tmp_path: Path, database_url: str, subprocess_env: dict[str, str]
+) -> None:
+    root = make_site(tmp_path, articles=40)
+    log = tmp_path / "scheduler.log"
+    with SampleSites(samples_dir=root) as sites:
+        env = crawl_env(
+            subprocess_env,
+            sites,
+            root,
+            AKHBAR_DOWNLOAD_DELAY="0.3",
+            AKHBAR_CONCURRENT_PER_DOMAIN="1",
+            AKHBAR_CRAWL_TIMEOUT="8",
+            AKHBAR_STOP_GRACE="10",
+        )
+        proc = start_scheduler(env, log, "--every", "1")
+        try:
+            wait_for(
+                lambda: any(r[2] == "failed" for r in runs(database_url)),
+                90,
+                "the crawl to be stopped for running too long",
+            )
+        finally:
+            output = stop_scheduler(proc, log)
+    first = runs(database_url)[0]
+    assert first[2] == "failed" and first[6]["finish_reason"].startswith("timeout"), output
+    assert first[5] < 40
+    assert "crawl ran past 8s: terminating it" in output

@@ -41,7 +41,7 @@ def resolve_sources(sources: list[str] | None, all_sources: bool) -> list[str]:
     try:
         registry = load_sources()
     except (SourceRegistryError, OSError, ValueError, KeyError) as exc:
-        err_console.print(f"[red]Cannot read the source registry {registry_path()}: {exc}[/red]")
+        err_console.print(f"[red]{_registry_error(exc, registry_path())}[/red]")
         raise typer.Exit(2) from None
     names = sorted(registry) if all_sources else list(sources or [])
     if not names:
@@ -156,3 +156,8 @@ def _print_log_paths(run_ids: list[int], url: str) -> None:
         paths = sorted({run.log_path for run in runs_by_id(session, run_ids) if run.log_path})
     for path in paths:
         console.print(f"Log: {path}")
+
+
+def _registry_error(exc: Exception, path: object) -> str:
+    text = str(exc)
+    return text if str(path) in text else f"Cannot read the source registry {path}: {text}"

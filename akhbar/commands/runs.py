@@ -50,9 +50,7 @@ def register(app: typer.Typer) -> None:
         try:
             registry = load_sources()
         except (OSError, ValueError, KeyError) as exc:
-            err_console.print(
-                f"[red]Cannot read the source registry {registry_path()}: {exc}[/red]"
-            )
+            err_console.print(f"[red]{_registry_error(exc, registry_path())}[/red]")
             raise typer.Exit(2) from None
         url = ready_database()
         with session_scope(get_engine(url)) as session:
@@ -116,6 +114,7 @@ def register(app: typer.Typer) -> None:
         status: str = typer.Option(
             None, help="Only runs with this status: running, finished, failed, interrupted."
         ),
+        logs: bool = typer.Option(False, "--logs", help="Show each run's log file."),
     ) -> None:
         """Recent crawl runs, newest first."""
         from sqlalchemy import select
@@ -140,12 +139,13 @@ def register(app: typer.Typer) -> None:
             return
         table = Table(title="Crawl runs")
         columns = ("id", "source", "trigger", "status", "started", "took", "pages", "stored")
-        for column in (*columns, "dups", "errors", "log"):
+        for column in (*columns, "dups", "errors", *(["log"] if logs else [])):
             table.add_column(
                 column,
                 justify="right"
                 if column in {"id", "pages", "stored", "dups", "errors", "took"}
                 else "left",
+                no_wrap=column != "log",
                 overflow="fold",
             )
         for run in rows:
@@ -160,6 +160,11 @@ def register(app: typer.Typer) -> None:
                 str(run.articles_stored),
                 str(run.exact_duplicates + run.near_duplicates),
                 str(run.errors),
-                run.log_path or "",
+                *([run.log_path or ""] if logs else []),
             )
         console.print(table)
+
+
+def _registry_error(exc: Exception, path: object) -> str:
+    text = str(exc)
+    return text if str(path) in text else f"Cannot read the source registry {path}: {text}"
