@@ -1,14 +1,18 @@
-"""CrawlRunRecorder: keeps the crawl_runs row of a crawl current and closes it."""
+"""CrawlRunRecorder: keeps the crawl_runs row of a crawl current and closes it; gives the
+run its log file (JSON lines, path in crawl_runs.log_path) and, with AKHBAR_METRICS_PORT,
+serves Prometheus metrics."""
 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from scrapy import signals
 from twisted.internet import task
 
-from crawlers.runs import run_context
+from akhbar.logging import register_run, use_json_lines
+from crawlers.runs import run_context, run_log_path
 from db.engine import get_engine, session_scope
 from db.queries import finish_run, update_run
 
@@ -41,6 +45,7 @@ class CrawlRunRecorder:
         self.enabled = crawler.settings.getbool("AKHBAR_STORE", True)
         self.interval = crawler.settings.getfloat("AKHBAR_RUN_FLUSH_INTERVAL", 5.0)
         self.loop: task.LoopingCall | None = None
+        self.own_handler: logging.Handler | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> CrawlRunRecorder:
@@ -49,11 +54,45 @@ class CrawlRunRecorder:
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext
 
+    def _setup_log_file(self, spider: Any) -> None:
+        """With LOG_FILE set (the scheduler, `akhbar crawl`), render it as JSON lines;
+        otherwise (a bare `scrapy crawl`) add a per-run file beside the console output."""
+        from scrapy.utils.log import get_scrapy_root_handler
+
+        settings = self.crawler.settings
+        json_lines = settings.get("AKHBAR_LOG_FORMAT", "json") == "json"
+        handler = get_scrapy_root_handler()
+        if settings.get("LOG_FILE"):
+            self.crawler.akhbar_log_path = str(Path(settings["LOG_FILE"]).resolve())
+            if json_lines and isinstance(handler, logging.FileHandler):
+                use_json_lines(handler)
+            return
+        path = run_log_path(spider.name)
+        self.own_handler = logging.FileHandler(path, encoding="utf-8")
+        self.own_handler.setLevel(settings.get("LOG_LEVEL", "INFO"))
+        if json_lines:
+            use_json_lines(self.own_handler)
+        else:
+            self.own_handler.setFormatter(
+                logging.Formatter(settings.get("LOG_FORMAT"), settings.get("LOG_DATEFORMAT"))
+            )
+        logging.root.addHandler(self.own_handler)
+        self.crawler.akhbar_log_path = str(path)
+
     def spider_opened(self, spider: Any) -> None:
         if not self.enabled:
             return
+        self._setup_log_file(spider)
         context = run_context(self.crawler)
+        register_run(spider.name, context.run_id)
+        # The pipelines may have created the row before the log file was known.
+        with session_scope(get_engine()) as session:
+            update_run(session, context.run_id, log_path=self.crawler.akhbar_log_path)
         logger.info("crawl run %s started for source %s", context.run_id, spider.name)
+        if port := self.crawler.settings.getint("AKHBAR_METRICS_PORT", 0):
+            from akhbar.metrics import serve_metrics
+
+            serve_metrics(port, get_engine())
         self.loop = task.LoopingCall(self.flush)
         self.loop.start(self.interval, now=False)
 
@@ -84,3 +123,6 @@ class CrawlRunRecorder:
                 **counters_from_stats(stats),
             )
         logger.info("crawl run %s %s (%s)", context.run_id, status, reason)
+        if self.own_handler is not None:
+            logging.root.removeHandler(self.own_handler)
+            self.own_handler.close()

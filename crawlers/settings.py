@@ -43,6 +43,10 @@ DOWNLOADER_MIDDLEWARES = {
     "crawlers.middlewares.BackoffRetryMiddleware": 550,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
 }
+SPIDER_MIDDLEWARES = {
+    # Resumable crawls: a journal of the frontier that survives SIGKILL (crawlers/resume.py).
+    "crawlers.resume.ResumeJournalMiddleware": 50,
+}
 ITEM_PIPELINES = {
     "pipelines.extraction.ExtractionPipeline": 100,
     "pipelines.quality.QualityFilterPipeline": 200,
@@ -57,6 +61,18 @@ EXTENSIONS = {
 AKHBAR_WORKERS = int(_env("AKHBAR_WORKERS", str(os.cpu_count() or 2)))
 AKHBAR_RUN_TRIGGER = _env("AKHBAR_RUN_TRIGGER", "manual")
 AKHBAR_STORE = _env("AKHBAR_STORE", "1") == "1"  # 0: dry run, fetch and extract only
+
+# Resume an interrupted crawl from var/jobs/<source>; read only feed/sitemap entries newer
+# than the last successful run (less an overlap) unless `-a full=1` / `akhbar crawl --full`.
+AKHBAR_RESUME = _env("AKHBAR_RESUME", "1") == "1"
+AKHBAR_INCREMENTAL = _env("AKHBAR_INCREMENTAL", "1") == "1"
+AKHBAR_INCREMENTAL_OVERLAP_HOURS = float(_env("AKHBAR_INCREMENTAL_OVERLAP_HOURS", "24"))
+# How often the crawl_runs row gets the counters so far (progress displays read them).
+AKHBAR_RUN_FLUSH_INTERVAL = float(_env("AKHBAR_RUN_FLUSH_INTERVAL", "5"))
+# Log files: "json" (one JSON object a line) or "text" (Scrapy's format).
+AKHBAR_LOG_FORMAT = _env("AKHBAR_LOG_FORMAT", "json")
+# Prometheus metrics on 127.0.0.1:PORT when set (akhbar/metrics.py).
+AKHBAR_METRICS_PORT = int(_env("AKHBAR_METRICS_PORT", "0"))
 
 LOG_LEVEL = _env("AKHBAR_LOG_LEVEL", "INFO")
 FEED_EXPORT_ENCODING = "utf-8"

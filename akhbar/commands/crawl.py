@@ -1,8 +1,13 @@
-"""`akhbar crawl SOURCE... | --all`."""
+"""`akhbar crawl SOURCE... | --all`: crawl with a live progress display, then a summary."""
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
 import typer
+from rich.live import Live
+from rich.table import Table
 
 from akhbar.commands._common import console, err_console, ready_database, summary_table
 
@@ -15,29 +20,85 @@ def register(app: typer.Typer) -> None:
         since: str = typer.Option(None, help="Only articles listed since: 2024-05-01, 3d or 12h."),
         limit: int = typer.Option(None, help="At most this many article pages per source."),
         dry_run: bool = typer.Option(False, "--dry-run", help="Fetch and extract, store nothing."),
+        full: bool = typer.Option(
+            False,
+            "--full",
+            help="Read every sitemap/feed entry, not only those newer than the last good run.",
+        ),
+        progress: bool = typer.Option(True, help="Show live progress while crawling."),
     ) -> None:
         """Crawl sources with Scrapy and store their new articles."""
-        from akhbar.sources import SourceRegistryError, load_sources
+        names = resolve_sources(sources, all_sources)
+        run_and_report(
+            names, since=since, limit=limit, dry_run=dry_run, full=full, progress=progress
+        )
 
-        try:
-            registry = load_sources()
-        except (SourceRegistryError, OSError) as exc:
-            err_console.print(f"[red]{exc}[/red]")
-            raise typer.Exit(2) from None
-        names = sorted(registry) if all_sources else list(sources or [])
-        if not names:
-            err_console.print(
-                "Name at least one source, or --all. Known sources: " + ", ".join(sorted(registry))
+
+def resolve_sources(sources: list[str] | None, all_sources: bool) -> list[str]:
+    """The registry names asked for, or exit with a sentence listing the known ones."""
+    from akhbar.sources import SourceRegistryError, load_sources, registry_path
+
+    try:
+        registry = load_sources()
+    except (SourceRegistryError, OSError, ValueError, KeyError) as exc:
+        err_console.print(f"[red]{_registry_error(exc, registry_path())}[/red]")
+        raise typer.Exit(2) from None
+    names = sorted(registry) if all_sources else list(sources or [])
+    if not names:
+        err_console.print(
+            "Name at least one source, or --all. Known sources: " + ", ".join(sorted(registry))
+        )
+        raise typer.Exit(2)
+    unknown = [n for n in names if n not in registry]
+    if unknown:
+        err_console.print(
+            f"[red]Unknown source{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}.[/red] "
+            f"Known sources: {', '.join(sorted(registry))}."
+        )
+        raise typer.Exit(2)
+    return names
+
+
+class CrawlProgress:
+    """A table of per-source counters, read from the crawlers' stats (rich calls
+    ``__rich__`` from its refresh thread; the stats dicts are only read)."""
+
+    def __init__(self) -> None:
+        self.crawlers: list[Any] = []
+        self.started = time.monotonic()
+
+    def __rich__(self) -> Table:
+        table = Table(title="Crawling", title_justify="left")
+        for column in ("source", "state", "pages", "stored", "duplicates", "errors", "pages/s"):
+            table.add_column(column, justify="left" if column in {"source", "state"} else "right")
+        for crawler in list(self.crawlers):
+            stats = crawler.stats.get_stats() if crawler.stats else {}
+            pages = stats.get("downloader/response_count", 0)
+            start = stats.get("start_time")
+            elapsed = (
+                ((stats.get("finish_time") or _now(start)) - start).total_seconds()
+                if start
+                else 0.0
             )
-            raise typer.Exit(2)
-        unknown = [n for n in names if n not in registry]
-        if unknown:
-            err_console.print(
-                f"[red]Unknown source{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}.[/red] "
-                f"Known sources: {', '.join(sorted(registry))}."
+            state = stats.get("finish_reason") or ("crawling" if start else "starting")
+            table.add_row(
+                crawler.spidercls.name,
+                state,
+                str(pages),
+                str(stats.get("akhbar/articles_stored", 0)),
+                str(
+                    stats.get("akhbar/exact_duplicates", 0) + stats.get("akhbar/near_duplicates", 0)
+                ),
+                str(stats.get("log_count/ERROR", 0)),
+                f"{pages / elapsed:.1f}" if elapsed > 0 else "-",
             )
-            raise typer.Exit(2)
-        run_and_report(names, since=since, limit=limit, dry_run=dry_run)
+        return table
+
+
+def _now(reference: Any) -> Any:
+    from datetime import datetime
+
+    return datetime.now(reference.tzinfo)
 
 
 def run_and_report(
@@ -46,20 +107,57 @@ def run_and_report(
     since: str | None = None,
     limit: int | None = None,
     dry_run: bool = False,
+    full: bool = False,
     trigger: str = "manual",
     settings: dict | None = None,
+    progress: bool = True,
 ) -> dict[str, int]:
     from crawlers.runner import CrawlRequest, run_crawls
 
     url = ready_database()
     request = CrawlRequest(
-        sources=names, since=since, limit=limit, dry_run=dry_run, trigger=trigger, settings=settings
+        sources=names,
+        since=since,
+        limit=limit,
+        dry_run=dry_run,
+        full=full,
+        trigger=trigger,
+        settings=settings,
     )
     console.print(f"Crawling {len(names)} source(s): {', '.join(names)} …")
-    run_ids = run_crawls(request)
+    display = CrawlProgress()
+    live = Live(display, console=console, refresh_per_second=4, transient=True)
+
+    def on_start(crawlers: list[Any]) -> None:
+        display.crawlers = crawlers
+        if progress and console.is_terminal:
+            live.start()
+
+    try:
+        run_ids = run_crawls(request, on_start=on_start)
+    finally:
+        if live.is_started:
+            live.stop()
     if dry_run:
+        console.print(display.__rich__())
         console.print("Dry run: nothing was stored.")
         return {}
     table, totals = summary_table(run_ids, url)
     console.print(table)
+    _print_log_paths(run_ids, url)
     return totals
+
+
+def _print_log_paths(run_ids: list[int], url: str) -> None:
+    from db.engine import get_engine, session_scope
+    from db.queries import runs_by_id
+
+    with session_scope(get_engine(url)) as session:
+        paths = sorted({run.log_path for run in runs_by_id(session, run_ids) if run.log_path})
+    for path in paths:
+        console.print(f"Log: {path}")
+
+
+def _registry_error(exc: Exception, path: object) -> str:
+    text = str(exc)
+    return text if str(path) in text else f"Cannot read the source registry {path}: {text}"

@@ -6,6 +6,7 @@ page is handed to the pipelines as a FetchedPage. Extraction happens there.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
@@ -45,21 +46,52 @@ class NewsSpider(scrapy.Spider):
     source: ClassVar[Source]
 
     def __init__(
-        self, since: str | None = None, limit: str | int | None = None, **kwargs: Any
+        self,
+        since: str | None = None,
+        limit: str | int | None = None,
+        full: str | bool | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.since = parse_since(since)
+        # full: read every sitemap/feed entry, not only those newer than the last good run.
+        self.full = str(full).lower() in {"1", "true", "yes"} if full is not None else False
         self.limit = int(limit) if limit not in (None, "") else None
         self.allowed_domains = list(self.source.domains)
         self.article_requests = 0
 
     async def start(self) -> AsyncIterator[Any]:
+        await self._incremental_since()
         for url in self.source.sitemaps:
             yield scrapy.Request(url, callback=self.parse_sitemap, priority=20)
         for url in self.source.feeds:
             yield scrapy.Request(url, callback=self.parse_feed, priority=20)
         for url in self.source.listings:
             yield scrapy.Request(url, callback=self.parse_listing, priority=10)
+
+    async def _incremental_since(self) -> None:
+        """Without --since or full=1, skip feed/sitemap entries dated before the last
+        successful run started (less AKHBAR_INCREMENTAL_OVERLAP_HOURS: dates are often
+        day-precise)."""
+        settings = self.crawler.settings
+        if (
+            self.since is not None
+            or self.full
+            or not settings.getbool("AKHBAR_INCREMENTAL", True)
+            or not settings.getbool("AKHBAR_STORE", True)
+        ):
+            return
+        from crawlers.runs import last_success_start
+
+        last = await asyncio.to_thread(last_success_start, self.name)
+        if last is not None:
+            overlap = settings.getfloat("AKHBAR_INCREMENTAL_OVERLAP_HOURS", 24.0)
+            self.since = last - timedelta(hours=overlap)
+            self.crawler.stats.set_value("akhbar/incremental_since", self.since.isoformat())
+            self.logger.info(
+                "incremental: entries dated before %s are skipped (full=1 reads all)",
+                self.since.isoformat(),
+            )
 
     # -- discovery -----------------------------------------------------------------------
     def _article_request(self, url: str, listed: datetime | None = None) -> scrapy.Request | None:

@@ -1,0 +1,205 @@
+"""A tiny generated news site for crawl tests, and helpers to read crawl results.
+
+Each test builds its own site (one source, one loopback address) in a tmp dir and serves it
+with the real akhbar.samples.SampleSites server, so request_log shows every fetch.
+"""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SEEDS = sorted((Path("/work/shared/seeds")).glob("*.txt"))
+
+# Word pool for article bodies; a built-in fallback keeps the tests independent of seeds.
+_FALLBACK = [
+    "أعلنت",
+    "الحكومة",
+    "اليوم",
+    "عن",
+    "خطة",
+    "جديدة",
+    "لدعم",
+    "الاقتصاد",
+    "الوطني",
+    "وتشمل",
+    "الخطة",
+    "مشاريع",
+    "في",
+    "مجالات",
+    "الطاقة",
+    "والنقل",
+    "والتعليم",
+    "والصحة",
+    "وقال",
+    "الوزير",
+    "إن",
+    "التنفيذ",
+    "سيبدأ",
+    "خلال",
+    "الأشهر",
+    "المقبلة",
+    "بمشاركة",
+    "القطاع",
+    "الخاص",
+    "والمؤسسات",
+    "الدولية",
+    "وأضاف",
+    "أن",
+    "الهدف",
+    "هو",
+    "توفير",
+    "فرص",
+    "عمل",
+    "للشباب",
+    "وتحسين",
+    "الخدمات",
+    "في",
+    "المدن",
+    "والقرى",
+    "وأكد",
+    "المسؤولون",
+    "أن",
+    "الميزانية",
+    "تكفي",
+    "لتغطية",
+    "المرحلة",
+    "الأولى",
+    "من",
+    "المشروع",
+]
+
+
+def _words() -> list[str]:
+    words: list[str] = []
+    for seed in SEEDS:
+        words += [w for w in seed.read_text(encoding="utf-8").split() if w.isalpha()]
+    return words if len(words) > 200 else _FALLBACK * 10
+
+
+def article_html(i: int, words: list[str], published: datetime) -> str:
+    rng = random.Random(i)
+    title = " ".join(rng.sample(words, 8))
+    paragraphs = "\n".join(
+        f"<p>{' '.join(rng.choice(words) for _ in range(45))}.</p>" for _ in range(4)
+    )
+    return f"""<!DOCTYPE html>
+<html lang="ar" dir="rtl"><head><meta charset="utf-8"><title>{title} | موقع تجريبي</title>
+<meta property="og:title" content="{title}">
+<meta property="article:published_time" content="{published.isoformat()}">
+</head><body>
+<nav><a href="/">الرئيسية</a> | <a href="/news/">أخبار</a></nav>
+<main><article>
+<h1>{title}</h1>
+<time datetime="{published.isoformat()}">{published:%Y-%m-%d}</time>
+{paragraphs}
+</article></main>
+<footer>جميع الحقوق محفوظة</footer>
+</body></html>
+"""
+
+
+def make_site(
+    root: Path,
+    *,
+    name: str = "tiny",
+    host: str = "127.0.0.61",
+    articles: int = 12,
+    old: int = 0,
+) -> Path:
+    """Write ``<root>/sources.toml`` and ``<root>/sites/<name>/``; return root.
+
+    The sitemap lists ``articles`` pages; the first ``old`` of them have a lastmod two
+    years ago (for incremental-crawl tests), the rest a recent one.
+    """
+    site = root / "sites" / name
+    (site / "news").mkdir(parents=True, exist_ok=True)
+    words = _words()
+    now = datetime.now(UTC).replace(microsecond=0)
+    entries = []
+    for i in range(articles):
+        published = now - (timedelta(days=730) if i < old else timedelta(hours=1 + i))
+        (site / "news" / f"{i}.html").write_text(
+            article_html(i, words, published), encoding="utf-8"
+        )
+        entries.append(
+            f"<url><loc>{{{{BASE}}}}/news/{i}.html</loc>"
+            f"<lastmod>{published.isoformat()}</lastmod></url>"
+        )
+    (site / "sitemap.xml").write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+        + "\n".join(entries)
+        + "\n</urlset>\n",
+        encoding="utf-8",
+    )
+    (site / "robots.txt").write_text("User-agent: *\nAllow: /\n", encoding="utf-8")
+    (root / "sources.toml").write_text(
+        f"""[[sources]]
+name = "{name}"
+title = "موقع تجريبي"
+base_url = "http://{host}:${{AKHBAR_SAMPLES_PORT}}"
+domains = ["{host}"]
+timezone = "Asia/Riyadh"
+sitemaps = ["{{base}}/sitemap.xml"]
+article_url_patterns = ['/news/\\d+\\.html$']
+""",
+        encoding="utf-8",
+    )
+    return root
+
+
+def crawl_env(base: dict[str, str], sites: Any, root: Path, **extra: str) -> dict[str, str]:
+    """Environment for a crawl subprocess against ``sites`` (a running SampleSites)."""
+    env = dict(base)
+    env.update(sites.env())
+    env["AKHBAR_SOURCES"] = str(root / "sources.toml")
+    env["AKHBAR_VAR_DIR"] = str(root / "var")
+    env["AKHBAR_WORKERS"] = "1"
+    env["AKHBAR_AUTOTHROTTLE"] = "0"
+    env["AKHBAR_DOWNLOAD_DELAY"] = "0"
+    env["AKHBAR_RUN_FLUSH_INTERVAL"] = "0.5"
+    env.update(extra)
+    return env
+
+
+def akhbar(
+    *args: str, env: dict[str, str], timeout: float = 90
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "akhbar.cli", *args],
+        env={**env, "COLUMNS": "200", "NO_COLOR": "1"},
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def query(url: str, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        cur = conn.execute(sql, params)
+        return cur.fetchall() if cur.description else []
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float, what: str, step: float = 0.2) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := predicate():
+            return value
+        time.sleep(step)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def article_fetches(sites: Any) -> list[str]:
+    return [path for _, path in list(sites.request_log or []) if path.startswith("/news/")]

@@ -1,0 +1,210 @@
+"""The scheduler as a real process: APScheduler jobs in PostgreSQL, `scrapy crawl`
+subprocesses against a real site on 127.0.0.x, signals."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from apscheduler.job import Job
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+
+from akhbar.samples import SampleSites
+from tests.crawl_helpers import REPO_ROOT, crawl_env, make_site, query, wait_for
+
+
+def start_scheduler(env: dict[str, str], log: Path, *args: str) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            [sys.executable, "scheduler.py", "--source", "tiny", *args],
+            env=env,
+            cwd=REPO_ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def stop_scheduler(proc: subprocess.Popen[bytes], log: Path) -> str:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    text = log.read_text()
+    assert proc.returncode == 0, text[-3000:]
+    return text
+
+
+def runs(url: str) -> list[tuple]:
+    return query(
+        url,
+        "SELECT id, trigger, status, started_at, finished_at, articles_stored, stats"
+        " FROM crawl_runs ORDER BY id",
+    )
+
+
+def test_scheduled_crawl_runs_and_overlapping_trigger_is_skipped(
+    tmp_path: Path, database_url: str, subprocess_env: dict[str, str]
+) -> None:
+    root = make_site(tmp_path, articles=12)
+    log = tmp_path / "scheduler.log"
+    with SampleSites(samples_dir=root) as sites:
+        # Triggers every second; one crawl takes several, so triggers overlap it.
+        env = crawl_env(
+            subprocess_env,
+            sites,
+            root,
+            AKHBAR_DOWNLOAD_DELAY="0.25",
+            AKHBAR_CONCURRENT_PER_DOMAIN="1",
+        )
+        proc = start_scheduler(env, log, "--every", "1")
+        try:
+            wait_for(
+                lambda: any(r[2] == "finished" for r in runs(database_url)),
+                90,
+                "a scheduled crawl to finish",
+            )
+        finally:
+            output = stop_scheduler(proc, log)
+    rows = runs(database_url)
+    first = rows[0]
+    assert first[1] == "scheduled" and first[2] == "finished", rows
+    assert first[5] == 12
+    assert query(database_url, "SELECT count(*) FROM articles")[0][0] == 12
+    assert "still crawling from the previous trigger; this one is skipped" in output
+    # Never two crawls of the source at once.
+    for earlier, later in zip(rows, rows[1:], strict=False):
+        assert earlier[4] is not None and earlier[4] <= later[3], rows
+    # Every run was closed, whatever the moment SIGTERM came.
+    assert all(r[2] in {"finished", "interrupted"} for r in rows), rows
+
+
+def test_sigterm_interrupts_running_crawl_cleanly(
+    tmp_path: Path, database_url: str, subprocess_env: dict[str, str]
+) -> None:
+    root = make_site(tmp_path, articles=40)
+    log = tmp_path / "scheduler.log"
+    with SampleSites(samples_dir=root) as sites:
+        env = crawl_env(
+            subprocess_env,
+            sites,
+            root,
+            AKHBAR_DOWNLOAD_DELAY="0.2",
+            AKHBAR_CONCURRENT_PER_DOMAIN="1",
+        )
+        proc = start_scheduler(env, log, "--every", "1")
+        try:
+            wait_for(
+                lambda: query(database_url, "SELECT count(*) FROM articles")[0][0] >= 3,
+                90,
+                "the scheduled crawl to store 3 articles",
+            )
+        finally:
+            output = stop_scheduler(proc, log)
+    [run] = runs(database_url)
+    run_id, trigger, status, _, finished_at, stored, stats = run
+    assert (trigger, status) == ("scheduled", "interrupted"), output[-2000:]
+    assert finished_at is not None and stats["finish_reason"] == "shutdown"
+    # Stopped mid-way, and nothing half-stored: every article has its page and LSH bands,
+    # and the run's counter matches the rows.
+    articles = query(database_url, "SELECT id FROM articles WHERE crawl_run_id = %s", run_id)
+    assert 3 <= len(articles) == stored < 40
+    assert query(
+        database_url,
+        "SELECT count(*) FROM articles a WHERE NOT EXISTS"
+        " (SELECT 1 FROM article_html h WHERE h.article_id = a.id)"
+        " OR NOT EXISTS (SELECT 1 FROM minhash_bands b WHERE b.article_id = a.id)",
+    ) == [(0,)]
+    # The crawl kept its journal: the next run resumes it.
+    assert (root / "var" / "jobs" / "tiny" / "frontier.jsonl").exists()
+    assert "stopping: no new crawls; 1 running crawl(s) asked to stop" in output
+
+
+def test_missed_runs_coalesce_into_one_on_start(
+    tmp_path: Path, database_url: str, subprocess_env: dict[str, str]
+) -> None:
+    import scheduler
+    from db.engine import get_engine
+
+    # A scheduler that ran earlier stored the job; then it was down for four due times.
+    config = scheduler.load_config(sources=["tiny"], every_seconds=60)
+    root = make_site(tmp_path, articles=5)
+    with SampleSites(samples_dir=root) as sites:
+        env = crawl_env(subprocess_env, sites, root)
+        # Write the job as a stopped scheduler left it (a started one in this process
+        # would run it itself).
+        engine = get_engine(database_url)
+        store = SQLAlchemyJobStore(engine=engine, tablename="apscheduler_jobs")
+        owner = scheduler.build_scheduler(engine, config)
+        store.start(owner, "default")
+        store.add_job(
+            Job(
+                owner,
+                id="crawl:tiny",
+                func=scheduler.JOB_FUNC,
+                trigger=config.trigger(),
+                executor="default",
+                args=["tiny"],
+                kwargs={},
+                name=scheduler.job_name("tiny", config),
+                misfire_grace_time=config.misfire_grace_seconds,
+                coalesce=True,
+                max_instances=1,
+                next_run_time=datetime.now(UTC) - timedelta(seconds=185),
+            )
+        )
+        store.shutdown()
+        engine.dispose()
+
+        log = tmp_path / "scheduler.log"
+        proc = start_scheduler(env, log, "--every", "60")
+        try:
+            wait_for(
+                lambda: any(r[2] == "finished" for r in runs(database_url)),
+                60,
+                "the missed crawl to run",
+            )
+            time.sleep(1.5)  # a second, uncoalesced run would start now
+        finally:
+            output = stop_scheduler(proc, log)
+    rows = runs(database_url)
+    assert [(r[1], r[2]) for r in rows] == [("scheduled", "finished")], output[-2000:]
+    [(next_run,)] = query(
+        database_url, "SELECT next_run_time FROM apscheduler_jobs WHERE id = 'crawl:tiny'"
+    )
+    assert next_run > time.time()  # the job goes on at its interval
+
+
+def test_crawl_past_time_limit_is_terminated_and_failed(
+    tmp_path: Path, database_url: str, subprocess_env: dict[str, str]
+) -> None:
+    root = make_site(tmp_path, articles=40)
+    log = tmp_path / "scheduler.log"
+    with SampleSites(samples_dir=root) as sites:
+        env = crawl_env(
+            subprocess_env,
+            sites,
+            root,
+            AKHBAR_DOWNLOAD_DELAY="0.3",
+            AKHBAR_CONCURRENT_PER_DOMAIN="1",
+            AKHBAR_CRAWL_TIMEOUT="8",
+            AKHBAR_STOP_GRACE="10",
+        )
+        proc = start_scheduler(env, log, "--every", "1")
+        try:
+            wait_for(
+                lambda: any(r[2] == "failed" for r in runs(database_url)),
+                90,
+                "the crawl to be stopped for running too long",
+            )
+        finally:
+            output = stop_scheduler(proc, log)
+    first = runs(database_url)[0]
+    assert first[2] == "failed" and first[6]["finish_reason"].startswith("timeout"), output
+    assert first[5] < 40
+    assert "crawl ran past 8s: terminating it" in output
