@@ -22,6 +22,7 @@ from db.views import article_filters, v_articles
 articles = Article.__table__
 # Normalisation 32: rank / (rank + 1), so scores fall in [0, 1) whatever the length.
 RANK_NORMALIZATION = 32
+MAX_CANDIDATES = 2000
 
 
 def tsquery(query: str) -> Any | None:
@@ -78,19 +79,36 @@ def search(
     snippet_words: int = 30,
     start_sel: str = "<b>",
     stop_sel: str = "</b>",
+    max_candidates: int = MAX_CANDIDATES,
 ) -> list[SearchHit]:
-    """The best ``limit`` matches after ``offset``: rank, then newest, then id."""
+    """The best ``limit`` matches after ``offset``: rank, then newest, then id.
+
+    Ranking reads every candidate's tsvector, so it is bounded: a query matching more than
+    ``max_candidates`` articles is ranked among its ``max_candidates`` most recent matches
+    (news readers want recent stories; a narrower query or a date filter reaches older ones).
+    """
     q = tsquery(query)
     if q is None:
         return []
-    rank = func.ts_rank_cd(articles.c.search_vector, q, RANK_NORMALIZATION).label("rank")
     where = [articles.c.search_vector.bool_op("@@")(q)]
     if filters := article_filters(source=source, since=since, until=until):
         where.append(articles.c.id.in_(select(v_articles.c.id).where(*filters)))
-    ranked = (
-        select(articles.c.id, rank)
+    # Stage 1: the most recent matches (all of them for any but the commonest words); the
+    # planner walks the published_at index for a common word instead of reading every match.
+    candidates = (
+        select(articles.c.id, articles.c.published_at, articles.c.search_vector)
         .where(*where)
-        .order_by(rank.desc(), articles.c.published_at.desc().nulls_last(), articles.c.id.desc())
+        .order_by(articles.c.published_at.desc().nulls_last(), articles.c.id.desc())
+        .limit(max_candidates)
+        .cte("candidates")
+    )
+    # Stage 2: rank those.
+    rank = func.ts_rank_cd(candidates.c.search_vector, q, RANK_NORMALIZATION).label("rank")
+    ranked = (
+        select(candidates.c.id, rank)
+        .order_by(
+            rank.desc(), candidates.c.published_at.desc().nulls_last(), candidates.c.id.desc()
+        )
         .limit(limit)
         .offset(offset)
         .subquery()
