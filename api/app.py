@@ -5,9 +5,10 @@ It connects with ``AKHBAR_READER_URL`` when set (the ``akhbar_reader`` role: see
 docs/schema.md), else ``DATABASE_URL`` / the embedded database. Served by ``akhbar serve``.
 """
 
-from __future__ import annotations
-
-from collections.abc import Iterator
+# No `from __future__ import annotations`: FastAPI reads the endpoint annotations at runtime,
+# and some of them are aliases local to create_app.
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -120,7 +121,16 @@ def create_app(url: str | None = None) -> FastAPI:
     """The application; ``url`` overrides the environment (tests, embedding)."""
     from sqlalchemy import create_engine
 
+    state: dict[str, Engine] = {}
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        if "engine" in state:
+            state.pop("engine").dispose()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="akhbar",
         version="1",
         summary="Read-only access to clean, deduplicated Arabic news articles.",
@@ -131,7 +141,6 @@ def create_app(url: str | None = None) -> FastAPI:
             "whole day (UTC). Search ignores Arabic diacritics, clitics and common suffixes."
         ),
     )
-    state: dict[str, Engine] = {}
 
     def engine() -> Engine:
         if "engine" not in state:
@@ -163,17 +172,14 @@ def create_app(url: str | None = None) -> FastAPI:
         except ValueError as exc:  # a bad cursor
             raise HTTPException(400, str(exc)) from None
 
-    @app.on_event("shutdown")
-    def _dispose() -> None:
-        if "engine" in state:
-            state.pop("engine").dispose()
-
     @app.get("/health", tags=["meta"])
     def health(conn: Conn) -> dict[str, Any]:
         from sqlalchemy import text
 
-        revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-        return {"status": "ok", "schema_revision": revision}
+        revision, role = conn.execute(
+            text("SELECT (SELECT version_num FROM alembic_version), current_user")
+        ).one()
+        return {"status": "ok", "schema_revision": revision, "role": role}
 
     @app.get("/articles", response_model=ArticlePage, tags=["articles"])
     def list_articles(
