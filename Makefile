@@ -10,10 +10,12 @@ install: $(STAMP)
 
 # pip 23 silently skips lxml_html_clean (trafilatura then fails to import), so the venv's
 # pip is upgraded and uv installs the exact versions pinned in requirements.lock.
+# --compile-bytecode: with PYTHONDONTWRITEBYTECODE set, every crawler and worker process
+# would otherwise recompile its imports from source (seconds of CPU each).
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip uv
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -r requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	@touch $(STAMP)
 

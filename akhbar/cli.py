@@ -16,7 +16,18 @@ app = typer.Typer(
 )
 
 # Order here is the order in --help.
-COMMAND_MODULES = ["demo", "crawl", "extract", "dedup", "db", "roles", "search", "export", "serve"]
+COMMAND_MODULES = [
+    "demo",
+    "crawl",
+    "extract",
+    "reprocess",
+    "dedup",
+    "db",
+    "roles",
+    "search",
+    "export",
+    "serve",
+]
 
 for _name in COMMAND_MODULES:
     try:

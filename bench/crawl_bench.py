@@ -47,19 +47,11 @@ def _templates() -> list[tuple[str, list[str]]]:
     """(page html, its body paragraphs) for every sample article page."""
     truth_path = REPO / "samples" / "truth.json"
     truth = json.loads(truth_path.read_text(encoding="utf-8"))
-    entries = truth.values() if isinstance(truth, dict) else truth
     out = []
-    for entry in entries:
-        if not entry.get("is_article") or entry.get("encoding", "utf-8").lower() not in {
-            "utf-8",
-            "utf8",
-        }:
+    for entry in truth.values():
+        if not entry.get("is_article") or entry.get("encoding", "utf-8") != "utf-8":
             continue
-        key = entry.get("key") or ""
-        source, _, path = key.partition("/")
-        if not source:
-            continue
-        file = _page_file(source, entry.get("url_path") or "/" + path)
+        file = _page_file(entry["source"], entry["url_path"])
         if file is None:
             continue
         out.append((file.read_bytes().decode("utf-8-sig"), entry["paragraphs"]))

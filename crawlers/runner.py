@@ -41,7 +41,7 @@ def run_crawls(request: CrawlRequest) -> list[int]:
     for key, value in (request.settings or {}).items():
         settings.set(key, value, priority="cmdline")
 
-    process = CrawlerProcess(settings, install_root_handler=True)
+    process = CrawlerProcess(settings)
     crawlers = []
     for name in request.sources:
         crawler = process.create_crawler(name)

@@ -72,11 +72,11 @@ def _port_open(port: int, host: str = "127.0.0.1") -> bool:
 class EmbeddedPostgres:
     """One PostgreSQL cluster in ``home`` (data/, socket/, server.log, port)."""
 
-    home: Path = DEFAULT_HOME
+    home: Path | None = None  # None: AKHBAR_PG_HOME, else var/postgres
     port: int | None = None  # None: the port recorded in home, else a free one
 
     def __post_init__(self) -> None:
-        self.home = Path(self.home)
+        self.home = Path(self.home or os.environ.get("AKHBAR_PG_HOME") or DEFAULT_HOME)
         self._run_as = self._server_account()
         self.home = self._reachable_home(self.home)
         self.bin = find_server_binaries()

@@ -61,7 +61,8 @@ def engine(database_url: str):
 def source_id(engine) -> int:
     with session_scope(engine) as session:
         return upsert_source(
-            session, Source(name="test", base_url="http://127.0.0.1", domains=("127.0.0.1",))
+            session,
+            Source(name="test", title="test", base_url="http://127.0.0.1", domains=("127.0.0.1",)),
         )
 
 

@@ -9,8 +9,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-console = Console()
-err_console = Console(stderr=True)
+
+def _console(stderr: bool = False) -> Console:
+    # Piped output (CI logs, `| tee`) gets a width that fits the summary table.
+    probe = Console(stderr=stderr)
+    return probe if probe.is_terminal else Console(stderr=stderr, width=120)
+
+
+console = _console()
+err_console = _console(stderr=True)
 
 
 def ready_database() -> str:
@@ -54,10 +61,12 @@ def summary_table(run_ids: Sequence[int], url: str) -> tuple[Table, dict[str, in
         "exact dup",
         "near dup",
         "non-articles",
-        "known, skipped",
+        "known",
         "errors",
     ):
-        table.add_column(column, justify="left" if column in {"source", "status"} else "right")
+        table.add_column(
+            column, justify="left" if column in {"source", "status"} else "right", no_wrap=True
+        )
     totals = dict.fromkeys(("pages", "stored", "exact", "near", "non", "known", "errors"), 0)
     with session_scope(get_engine(url)) as session:
         for run in runs_by_id(session, run_ids):

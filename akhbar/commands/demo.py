@@ -54,5 +54,5 @@ def register(app: typer.Typer) -> None:
         console.print(
             f"\nThe data is in {mask_url(url)}: {counts['articles']} articles, "
             f"{counts['duplicates']} duplicates recorded, {counts['sources']} sources.\n"
-            'Try: `psql "$(akhbar db url)"` or see docs/schema.md for the tables.'
+            'Query it with: psql "$(.venv/bin/akhbar db url)" (tables: docs/schema.md).'
         )
