@@ -13,21 +13,18 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 import search_corpus
+from typer.testing import CliRunner
+
+from akhbar.cli import app
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def run_export(database_url: str, *args: str) -> subprocess.CompletedProcess[bytes]:
-    env = {**os.environ, "DATABASE_URL": database_url}
-    done = subprocess.run(
-        [sys.executable, "-m", "akhbar.cli", "export", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr.decode()
-    return done
+def run_export(database_url: str, *args: str) -> bytes:
+    """The export command in-process (DATABASE_URL is set by the fixture); its stdout bytes."""
+    result = CliRunner().invoke(app, ["export", *args])
+    assert result.exit_code == 0, result.output
+    return result.stdout_bytes
 
 
 @pytest.fixture
@@ -36,11 +33,11 @@ def corpus(database_url: str) -> dict[str, int]:
 
 
 def test_jsonl_to_stdout_with_filters(database_url: str, corpus: dict[str, int]) -> None:
-    done = run_export(
+    out = run_export(
         database_url, "--format", "jsonl", "--source", "alpha",
         "--since", "2026-10-05", "--until", "2026-10-21",
     )  # fmt: skip
-    rows = [json.loads(line) for line in done.stdout.decode().splitlines()]
+    rows = [json.loads(line) for line in out.decode().splitlines()]
     expected = [
         a for a in search_corpus.articles()
         if a["source"] == "alpha" and "2026-10-05" <= a["published_at"][:10] <= "2026-10-21"
@@ -75,8 +72,16 @@ def test_parquet_in_row_groups(database_url: str, corpus: dict[str, int], tmp_pa
     assert "والمفاوضات" in table.column("body").to_pylist()[0]
 
 
-def test_parquet_to_stdout(database_url: str, corpus: dict[str, int]) -> None:
-    done = run_export(database_url, "--format", "parquet", "--source", "beta")
+def test_parquet_to_stdout_from_the_installed_command(database_url: str, corpus) -> None:
+    env = {**os.environ, "DATABASE_URL": database_url}
+    done = subprocess.run(
+        [sys.executable, "-m", "akhbar.cli", "export", "--format", "parquet", "--source", "beta"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr.decode()
     table = pq.read_table(io.BytesIO(done.stdout))
     assert set(table.column("source").to_pylist()) == {"beta"}
     assert table.num_rows == sum(1 for a in search_corpus.articles() if a["source"] == "beta")
