@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, cast, func, literal, select
+from sqlalchemy import Connection, cast, func, literal, select, text
 from sqlalchemy.dialects.postgresql import REGCONFIG
 
 from akhbar.search import highlight, query_terms, websearch_query
@@ -22,7 +22,21 @@ from db.views import article_filters, v_articles
 articles = Article.__table__
 # Normalisation 32: rank / (rank + 1), so scores fall in [0, 1) whatever the length.
 RANK_NORMALIZATION = 32
-MAX_CANDIDATES = 2000
+MAX_CANDIDATES = 1000
+# A query estimated to match more than this share of the articles counts as common.
+COMMON_SHARE = 0.10
+
+
+def _common(conn: Connection, where: list[Any]) -> bool:
+    """Does the planner expect the matches to be a large share of the table?"""
+    stmt = select(articles.c.id).where(*where)
+    compiled = stmt.compile(dialect=conn.dialect)
+    plan = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled), compiled.params).scalar()
+    expected = plan[0]["Plan"]["Plan Rows"]
+    total = conn.execute(
+        text("SELECT greatest(reltuples, 1) FROM pg_class WHERE oid = 'articles'::regclass")
+    ).scalar()
+    return expected > COMMON_SHARE * total
 
 
 def tsquery(query: str) -> Any | None:
@@ -93,19 +107,39 @@ def search(
     where = [articles.c.search_vector.bool_op("@@")(q)]
     if filters := article_filters(source=source, since=since, until=until):
         where.append(articles.c.id.in_(select(v_articles.c.id).where(*filters)))
-    # Stage 1: the most recent matches (all of them for any but the commonest words); the
-    # planner walks the published_at index for a common word instead of reading every match.
-    candidates = (
-        select(articles.c.id, articles.c.published_at, articles.c.search_vector)
-        .where(*where)
-        .order_by(articles.c.published_at.desc().nulls_last(), articles.c.id.desc())
-        .limit(max_candidates)
-        .cte("candidates")
-    )
+    # Stage 1: the most recent matches (all of them unless the query is very common). How
+    # to find them depends on how many there are, which the planner's statistics estimate
+    # well for tsvector but weigh badly against reading each row's vector:
+    # * a common query (a large share of the table): walk the published_at index newest
+    #   first, testing each row, until enough match (undated articles come first here);
+    # * otherwise: every match from the GIN index (a bitmap scan), then the newest.
+    order = (articles.c.published_at.desc(), articles.c.id.desc())
+    if _common(conn, where):
+        candidates = (
+            select(articles.c.id, articles.c.published_at)
+            .where(*where)
+            .order_by(*order)
+            .limit(max_candidates)
+            .cte("candidates")
+        )
+    else:
+        matches = (
+            select(articles.c.id, articles.c.published_at)
+            .where(*where)
+            .cte("matches")
+            .prefix_with("MATERIALIZED", dialect="postgresql")
+        )
+        candidates = (
+            select(matches.c.id, matches.c.published_at)
+            .order_by(matches.c.published_at.desc().nulls_last(), matches.c.id.desc())
+            .limit(max_candidates)
+            .cte("candidates")
+        )
     # Stage 2: rank those.
-    rank = func.ts_rank_cd(candidates.c.search_vector, q, RANK_NORMALIZATION).label("rank")
+    rank = func.ts_rank_cd(articles.c.search_vector, q, RANK_NORMALIZATION).label("rank")
     ranked = (
         select(candidates.c.id, rank)
+        .join(articles, articles.c.id == candidates.c.id)
         .order_by(
             rank.desc(), candidates.c.published_at.desc().nulls_last(), candidates.c.id.desc()
         )
@@ -130,6 +164,8 @@ def search(
             v_articles.c.id.desc(),
         )
     )
+    # JIT compilation costs more than it saves on these short queries.
+    conn.execute(text("SET LOCAL jit = off"))
     terms = query_terms(query)
     hits = []
     for row in conn.execute(stmt):

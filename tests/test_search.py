@@ -155,3 +155,23 @@ def test_search_command_json(database_url: str, corpus) -> None:
     assert table.exit_code == 0, table.output
     assert "gamma" in table.output and "http://gamma.test/s07" in table.output
     assert "http://beta.test/s08" not in table.output
+
+
+def test_common_and_rare_queries_take_different_paths_to_the_same_answer(engine, corpus) -> None:
+    from db.search import _common, articles, tsquery
+
+    def expected(word: str) -> set[int]:
+        stem = search_text(word)
+        return {
+            corpus[a["key"]]
+            for a in search_corpus.articles()
+            if stem in search_text(a["title"] + " " + a["body"]).split()
+        }
+
+    with engine.connect() as conn:
+        conn.execute(text("ANALYZE articles"))
+        for word, common in (("في", True), ("زلزال", False)):
+            match = articles.c.search_vector.bool_op("@@")(tsquery(word))
+            assert _common(conn, [match]) is common, word
+            found = {h.id for h in search(conn, word, limit=100)}
+            assert found == expected(word) and found, word
