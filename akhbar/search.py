@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 _DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
 _CHAR_MAP = str.maketrans(
@@ -73,6 +74,13 @@ def stem_word(word: str) -> str:
 def search_text(text: str) -> str:
     """Mirror of SQL ``akhbar_search_text``: the words that go into the tsvector."""
     return " ".join(stem_word(w) for w in search_normalize(text).split())
+
+
+@lru_cache(maxsize=65536)
+def word_stems(word: str) -> tuple[str, ...]:
+    """The stems of one whitespace-separated word of original text (cached: snippets look
+    up the same words again and again)."""
+    return tuple(search_text(word).split())
 
 
 def search_document(title: str | None, body: str) -> tuple[str, str]:
@@ -148,7 +156,7 @@ def highlight(
     words = text.split()
     if not words:
         return Snippet("", 0)
-    stems = [search_text(w).split() for w in words]
+    stems = [word_stems(w) for w in words]
     hit_terms = [terms.intersection(st) for st in stems]
     marks = [bool(h) for h in hit_terms]
     best_start, best_score = 0, (-1, -1)
