@@ -16,7 +16,20 @@ app = typer.Typer(
 )
 
 # Order here is the order in --help.
-COMMAND_MODULES = ["demo", "crawl", "runs", "schedule", "extract", "reprocess", "dedup", "db"]
+COMMAND_MODULES = [
+    "demo",
+    "crawl",
+    "runs",
+    "schedule",
+    "extract",
+    "reprocess",
+    "dedup",
+    "search",
+    "export",
+    "serve",
+    "db",
+    "roles",
+]
 
 for _name in COMMAND_MODULES:
     try:

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
+    Computed,
     DateTime,
     Float,
     ForeignKey,
@@ -23,8 +24,15 @@ from sqlalchemy import (
     Text,
     func,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Unmapped,
+    mapped_column,
+    relationship,
+    unmapped_column,
+)
 
 # Stable constraint and index names, so alembic revisions name what they change.
 NAMING_CONVENTION = {
@@ -34,6 +42,14 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+# The full-text search document (revision 0002): Arabic-normalised, light-stemmed title
+# (weight A) and body (weight B). Computed by the database, so every writer keeps it current.
+SEARCH_VECTOR_SQL = (
+    "setweight(to_tsvector('simple'::regconfig, akhbar_search_text(COALESCE(title, ''::text))), 'A'::\"char\")"
+    " || setweight(to_tsvector('simple'::regconfig, akhbar_search_text(body)), 'B'::\"char\")"
+)
 
 
 class Base(DeclarativeBase):
@@ -96,6 +112,7 @@ class Article(Base):
     __table_args__ = (
         Index("ix_articles_source_id_published_at", "source_id", "published_at"),
         Index("ix_articles_published_at", "published_at"),
+        Index("ix_articles_search_vector", "search_vector", postgresql_using="gin"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -125,6 +142,11 @@ class Article(Base):
         ForeignKey("crawl_runs.id", ondelete="SET NULL")
     )
     extractor_version: Mapped[str | None] = mapped_column(String(32))
+    # In the table but not mapped: only search queries read it (through Article.__table__),
+    # and inserts need not fetch a tsvector back.
+    search_vector: Unmapped[str | None] = unmapped_column(
+        TSVECTOR, Computed(SEARCH_VECTOR_SQL, persisted=True)
+    )
 
     source: Mapped[Source] = relationship()
 

@@ -1,0 +1,180 @@
+"""Arabic search text: the Python twin of the SQL functions behind ``articles.search_vector``.
+
+The database computes the search document itself (revision 0002: ``akhbar_search_normalize``,
+``akhbar_search_stem``, ``akhbar_search_text``), so the crawler needs nothing from here. This
+module mirrors those functions exactly (tests/test_search.py compares them on a corpus) so
+that queries are built, and hits highlighted in the original text, with the same rules:
+
+* normalisation as in :func:`akhbar.normalize.normalize_arabic` (diacritics, tatweel,
+  alef/hamza, ى/ي, ة/ه, digits), with word characters spelled out: Latin letters, digits,
+  Arabic letters; everything else separates words;
+* a light stemmer: proclitics و ف, the article forms (ال وال فال بال كال لل ...), ب ك ل
+  (only before 5 letters, so لبنان stays),
+  و ف again, then the longest of a few suffixes, twice; minimum stem lengths keep short
+  words whole.
+
+«والمفاوضات» and «مفاوضات» both become «مفاوض», so either finds the other.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+_DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
+_CHAR_MAP = str.maketrans(
+    "أإآٱىئؤةکی٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹",
+    "ااااييوهكي01234567890123456789",
+)
+_NON_WORD = re.compile(
+    "[^0-9a-zA-Z\u00c0-\u024f\u0621-\u063a\u0641-\u064a\u066e-\u06d3\u06fa-\u06ff]+"
+)
+
+_CONJUNCTIONS = "وف"
+_PREPOSITIONS = "بكل"
+# Longest first: the SQL regex takes the longest alternative that leaves a 2-letter stem.
+_ARTICLES = sorted(
+    {c + p + "ال" for c in ("", "و", "ف") for p in ("", "ب", "ك", "ل")}
+    | {c + "لل" for c in ("", "و", "ف")},
+    key=len,
+    reverse=True,
+)
+_SUFFIXES = sorted(["ها", "ان", "ات", "ون", "ين", "يه", "ه", "ي"], key=len, reverse=True)
+
+
+def search_normalize(text: str) -> str:
+    """Mirror of SQL ``akhbar_search_normalize``."""
+    text = unicodedata.normalize("NFKC", text)
+    text = _DIACRITICS.sub("", text).translate(_CHAR_MAP)
+    return _NON_WORD.sub(" ", text).lower().strip()
+
+
+def stem_word(word: str) -> str:
+    """One normalised word through the light stemmer (mirror of SQL ``akhbar_search_stem``)."""
+    if word[:1] in _CONJUNCTIONS and len(word) - 1 >= 3:
+        word = word[1:]
+    for prefix in _ARTICLES:
+        if word.startswith(prefix) and len(word) - len(prefix) >= 2:
+            word = word[len(prefix) :]
+            break
+    if word[:1] in _PREPOSITIONS and len(word) - 1 >= 5:
+        word = word[1:]
+    if word[:1] in _CONJUNCTIONS and len(word) - 1 >= 3:
+        word = word[1:]
+    for _ in range(2):
+        for suffix in _SUFFIXES:
+            if word.endswith(suffix) and len(word) - len(suffix) >= 2:
+                word = word[: -len(suffix)]
+                break
+    return word
+
+
+def search_text(text: str) -> str:
+    """Mirror of SQL ``akhbar_search_text``: the words that go into the tsvector."""
+    return " ".join(stem_word(w) for w in search_normalize(text).split())
+
+
+@lru_cache(maxsize=65536)
+def word_stems(word: str) -> tuple[str, ...]:
+    """The stems of one whitespace-separated word of original text (cached: snippets look
+    up the same words again and again)."""
+    return tuple(search_text(word).split())
+
+
+def search_document(title: str | None, body: str) -> tuple[str, str]:
+    """The (title, body) texts the database indexes with weights A and B."""
+    return search_text(title or ""), search_text(body)
+
+
+_QUERY_PART = re.compile(r'(-?)"([^"]*)"?|(\S+)')
+
+
+def websearch_query(query: str) -> str:
+    """Rewrite a user query for ``websearch_to_tsquery('simple', ...)`` in stemmed form.
+
+    Keeps websearch syntax: ``"a phrase"``, ``-excluded``, ``OR`` (also ``أو``).
+    Returns "" when nothing searchable is left.
+    """
+    parts: list[str] = []
+    for match in _QUERY_PART.finditer(query):
+        negate, phrase, word = match.group(1), match.group(2), match.group(3)
+        if word is not None and word in ("OR", "or", "أو", "او"):
+            if parts and parts[-1] != "or":
+                parts.append("or")
+            continue
+        if word is not None:
+            negate = "-" if word.startswith("-") else ""
+            phrase = word.lstrip("-")
+        words = search_text(phrase or "").split()
+        if not words:
+            continue
+        parts.append(negate + (words[0] if len(words) == 1 else '"' + " ".join(words) + '"'))
+    while parts and parts[-1] == "or":
+        parts.pop()
+    return " ".join(parts)
+
+
+def query_terms(query: str) -> set[str]:
+    """The stems a query looks for (excluded terms left out): what a snippet highlights."""
+    terms: set[str] = set()
+    for match in _QUERY_PART.finditer(query):
+        negate, phrase, word = match.group(1), match.group(2), match.group(3)
+        if word is not None:
+            if word in ("OR", "or", "أو", "او") or word.startswith("-"):
+                continue
+            phrase = word
+        if negate:
+            continue
+        terms.update(search_text(phrase or "").split())
+    return terms
+
+
+@dataclass(frozen=True, slots=True)
+class Snippet:
+    text: str
+    hits: int
+
+
+def highlight(
+    text: str,
+    terms: set[str],
+    *,
+    max_words: int = 30,
+    start: str = "<b>",
+    stop: str = "</b>",
+    ellipsis: str = "…",
+) -> Snippet:
+    """A window of ``max_words`` words of the original ``text`` with the most query terms,
+    matched words wrapped in ``start``/``stop``.
+
+    This is ts_headline's job, done here because ts_headline re-parses the original text
+    with a text search configuration that knows nothing of our clitic stripping, so
+    «والمفاوضات» would never be marked for «مفاوضات».
+    """
+    words = text.split()
+    if not words:
+        return Snippet("", 0)
+    stems = [word_stems(w) for w in words]
+    hit_terms = [terms.intersection(st) for st in stems]
+    marks = [bool(h) for h in hit_terms]
+    best_start, best_score = 0, (-1, -1)
+    if len(words) > max_words:
+        # Candidate windows open a few words before each hit, for a little context.
+        for i in sorted(
+            {max(0, min(i - 3, len(words) - max_words)) for i, m in enumerate(marks) if m}
+        ):
+            window = range(i, i + max_words)
+            distinct = set().union(*(hit_terms[j] for j in window))
+            score = (len(distinct), sum(marks[j] for j in window))
+            if score > best_score:
+                best_start, best_score = i, score
+    end = min(len(words), best_start + max_words)
+    out = [f"{start}{words[i]}{stop}" if marks[i] else words[i] for i in range(best_start, end)]
+    snippet = " ".join(out)
+    if best_start > 0:
+        snippet = ellipsis + " " + snippet
+    if end < len(words):
+        snippet += " " + ellipsis
+    return Snippet(snippet, sum(marks[best_start:end]))

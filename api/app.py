@@ -1,0 +1,260 @@
+"""Read-only HTTP API: articles (filtered, cursor-paginated), one article with its copies,
+ranked search, sources and crawl runs. OpenAPI docs at /docs.
+
+It connects with ``AKHBAR_READER_URL`` when set (the ``akhbar_reader`` role: see
+docs/schema.md), else ``DATABASE_URL`` / the embedded database. Served by ``akhbar serve``.
+"""
+
+# No `from __future__ import annotations`: FastAPI reads the endpoint annotations at runtime,
+# and some of them are aliases local to create_app.
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, HTTPException, Query
+from pydantic import BaseModel
+from sqlalchemy import Connection, Engine
+
+from db.views import Page
+
+
+class ArticleSummary(BaseModel):
+    id: int
+    source: str
+    url: str
+    canonical_url: str
+    title: str | None
+    published_at: datetime | None
+    author: str | None
+    section: str | None
+    language: str | None
+    word_count: int
+    fetched_at: datetime
+    first_seen_at: datetime
+
+
+class ArticlePage(BaseModel):
+    items: list[ArticleSummary]
+    next_cursor: str | None
+
+
+class Copy(BaseModel):
+    id: int
+    url: str
+    source: str
+    kind: str
+    similarity: float
+    title: str | None
+    published_at: datetime | None
+    seen_at: datetime
+
+
+class ArticleDetail(ArticleSummary):
+    body: str
+    duplicates: list[Copy]
+
+
+class SearchResult(BaseModel):
+    id: int
+    source: str
+    url: str
+    title: str | None
+    published_at: datetime | None
+    rank: float
+    title_highlighted: str
+    snippet: str
+
+
+class SearchPage(BaseModel):
+    items: list[SearchResult]
+    next_cursor: str | None
+
+
+class SourceOut(BaseModel):
+    id: int
+    name: str
+    title: str | None
+    domains: list[str]
+    language: str
+    timezone: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class RunOut(BaseModel):
+    id: int
+    source: str
+    spider: str
+    trigger: str
+    status: str
+    started_at: datetime
+    finished_at: datetime | None
+    pages_fetched: int
+    articles_stored: int
+    exact_duplicates: int
+    near_duplicates: int
+    non_articles: int
+    errors: int
+    hostname: str | None
+
+
+class RunPage(BaseModel):
+    items: list[RunOut]
+    next_cursor: str | None
+
+
+def reader_url() -> str:
+    import os
+
+    from db.engine import database_url
+
+    url = os.environ.get("AKHBAR_READER_URL")
+    if url:
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+        return url
+    return database_url()
+
+
+def create_app(url: str | None = None) -> FastAPI:
+    """The application; ``url`` overrides the environment (tests, embedding)."""
+    from sqlalchemy import create_engine
+
+    state: dict[str, Engine] = {}
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        if "engine" in state:
+            state.pop("engine").dispose()
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="akhbar",
+        version="1",
+        summary="Read-only access to clean, deduplicated Arabic news articles.",
+        description=(
+            "Lists are newest first and paginated with an opaque `cursor`: pass the "
+            "`next_cursor` of a page to get the next one (null: no more). Dates in "
+            "`since`/`until` are ISO dates or timestamps; a bare `until` date includes that "
+            "whole day (UTC). Search ignores Arabic diacritics, clitics and common suffixes."
+        ),
+    )
+
+    def engine() -> Engine:
+        if "engine" not in state:
+            state["engine"] = create_engine(
+                url or reader_url(), pool_pre_ping=True, pool_size=5, max_overflow=5
+            )
+        return state["engine"]
+
+    def connection() -> Iterator[Connection]:
+        with engine().connect() as conn:
+            yield conn
+
+    Conn = Annotated[Connection, Depends(connection)]
+    Limit = Annotated[int, Query(ge=1, le=200, description="page size")]
+    Since = Annotated[str | None, Query(description="published on or after (ISO date/time)")]
+    Until = Annotated[str | None, Query(description="published before; a date: whole day")]
+
+    def bounds(since: str | None, until: str | None) -> tuple[datetime | None, datetime | None]:
+        from db.views import parse_bound
+
+        try:
+            return parse_bound(since), parse_bound(until, end=True)
+        except ValueError as exc:
+            raise HTTPException(422, str(exc)) from None
+
+    def page_or_400(fn, *args: Any, **kwargs: Any) -> Page:  # noqa: ANN001
+        try:
+            return fn(*args, **kwargs)
+        except ValueError as exc:  # a bad cursor
+            raise HTTPException(400, str(exc)) from None
+
+    @app.get("/health", tags=["meta"])
+    def health(conn: Conn) -> dict[str, Any]:
+        from sqlalchemy import text
+
+        revision, role = conn.execute(
+            text("SELECT (SELECT version_num FROM alembic_version), current_user")
+        ).one()
+        return {"status": "ok", "schema_revision": revision, "role": role}
+
+    @app.get("/articles", response_model=ArticlePage, tags=["articles"])
+    def list_articles(
+        conn: Conn,
+        source: str | None = None,
+        since: Since = None,
+        until: Until = None,
+        q: Annotated[
+            str | None, Query(description="full-text filter (order stays by date)")
+        ] = None,
+        limit: Limit = 20,
+        cursor: str | None = None,
+    ) -> Page:
+        from db.views import list_articles as query
+
+        lo, hi = bounds(since, until)
+        return page_or_400(
+            query, conn, source=source, since=lo, until=hi, q=q, limit=limit, cursor=cursor
+        )
+
+    @app.get("/articles/{article_id}", response_model=ArticleDetail, tags=["articles"])
+    def get_article(conn: Conn, article_id: int) -> dict[str, Any]:
+        from db.views import get_article as query
+
+        article = query(conn, article_id)
+        if article is None:
+            raise HTTPException(404, f"no article {article_id}")
+        return article
+
+    @app.get("/search", response_model=SearchPage, tags=["articles"])
+    def search(
+        conn: Conn,
+        q: Annotated[str, Query(min_length=1, description='words; "phrase", -word, OR')],
+        source: str | None = None,
+        since: Since = None,
+        until: Until = None,
+        limit: Limit = 10,
+        cursor: str | None = None,
+    ) -> dict[str, Any]:
+        from db.search import search as query
+        from db.views import decode_cursor, encode_cursor
+
+        lo, hi = bounds(since, until)
+        try:
+            offset = int(decode_cursor(cursor)["o"]) if cursor else 0
+        except (ValueError, KeyError, TypeError):
+            raise HTTPException(400, "invalid cursor") from None
+        # One extra row tells whether another page exists.
+        hits = query(conn, q, source=source, since=lo, until=hi, limit=limit + 1, offset=offset)
+        more = len(hits) > limit
+        return {
+            "items": [h.as_dict() for h in hits[:limit]],
+            "next_cursor": encode_cursor({"o": offset + limit}) if more else None,
+        }
+
+    @app.get("/sources", response_model=list[SourceOut], tags=["sources"])
+    def sources(conn: Conn) -> list[dict[str, Any]]:
+        from db.views import list_sources
+
+        return list_sources(conn)
+
+    @app.get("/runs", response_model=RunPage, tags=["sources"])
+    def runs(
+        conn: Conn, source: str | None = None, limit: Limit = 20, cursor: str | None = None
+    ) -> Page:
+        from db.views import list_runs
+
+        return page_or_400(list_runs, conn, source=source, limit=limit, cursor=cursor)
+
+    return app
+
+
+def __getattr__(name: str) -> Any:
+    # `uvicorn api.app:app` builds the app on first access (reads the environment then).
+    if name == "app":
+        globals()["app"] = application = create_app()
+        return application
+    raise AttributeError(name)
