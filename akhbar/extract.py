@@ -320,5 +320,10 @@ def page_kind(
     # Listing/tag pages: teasers are short; an article has running text. No paragraph of
     # 25+ words and under 150 words in all is not an article (a brief has one long paragraph).
     if longest < _LONG_PARAGRAPH_WORDS and words < 150:
-        return "listing page" if link_count >= 10 else "too little text"
+        if link_count >= 10:
+            return "listing page"
+        # A short news brief: several full-sentence paragraphs, few links.
+        if sum(1 for p in paragraphs if _words(p) >= 12) >= 3:
+            return None
+        return "too little text"
     return None

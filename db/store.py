@@ -1,7 +1,13 @@
 """Storage with dedup: one transaction decides and writes, so racing crawlers agree.
 
-Order of checks: URL already known -> exact copy (normalised-text hash) -> near copy
-(MinHash candidates from the persisted LSH index, under advisory locks) -> store.
+Order of checks: URL already stored -> exact copy (normalised-text hash) -> near copy
+(MinHash candidates from the persisted LSH index, under advisory locks; see
+``db.dedup_index.store_with_dedup``) -> store.
+
+Which copy is kept: the earliest published, ties (and unknown dates) by first seen. When a
+copy arrives that was published before the stored one (a later-arriving earlier original),
+the stored row takes the new page's content *in place* — the article id downstream teams
+hold stays valid — and the previously stored page becomes the duplicate.
 """
 
 from __future__ import annotations
@@ -10,124 +16,107 @@ import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from akhbar import dedup
 from akhbar.page import ProcessedPage
 from db import dedup_index
-from db.models import Article, ArticleHtml, Duplicate
+from db.models import Article, ArticleHtml, Duplicate, MinhashBand
 
 
 @dataclass(frozen=True, slots=True)
 class StoreOutcome:
-    kind: str  # 'stored', 'url', 'exact' or 'near'
+    # 'stored', 'url' (already stored), 'exact' or 'near' (recorded as a duplicate), or
+    # 'replaced' (this page is an earlier original: it now represents the story).
+    kind: str
     article_id: int | None  # the stored article, or the one this page duplicates
     similarity: float = 1.0
 
 
-def _record_duplicate(
-    session: Session,
-    processed: ProcessedPage,
-    *,
-    source_id: int,
-    run_id: int | None,
-    duplicate_of: int,
-    kind: str,
-    similarity: float,
-) -> None:
-    article = processed.article
-    session.execute(
-        insert(Duplicate)
-        .values(
-            url=processed.page.url,
-            source_id=source_id,
-            duplicate_of=duplicate_of,
-            kind=kind,
-            similarity=similarity,
-            title=article.title,
-            published_at=article.published_at,
-            crawl_run_id=run_id,
+def _article_values(processed: ProcessedPage, source_id: int, run_id: int | None) -> dict:
+    page, article = processed.page, processed.article
+    return {
+        "source_id": source_id,
+        "url": page.url,
+        "canonical_url": article.canonical_url,
+        "title": article.title,
+        "body": article.text,
+        "published_at": article.published_at,
+        "author": article.author,
+        "section": article.section,
+        "language": article.language,
+        "word_count": len(article.text.split()),
+        "fetched_at": page.fetched_at or datetime.now(UTC),
+        "crawl_run_id": run_id,
+        "extractor_version": processed.extractor_version,
+    }
+
+
+def _save_html(session: Session, article_id: int, processed: ProcessedPage) -> None:
+    page = processed.page
+    session.merge(
+        ArticleHtml(
+            article_id=article_id,
+            html_zlib=zlib.compress(page.body, 6),
+            headers=page.headers,
+            status=page.status,
         )
-        .on_conflict_do_nothing(index_elements=[Duplicate.url])
     )
+
+
+def _replace_representative(
+    session: Session, processed: ProcessedPage, values: dict, stored_id: int, sig
+) -> None:  # noqa: ANN001
+    """The new page (published earlier) takes over article ``stored_id``; the page stored
+    until now becomes the duplicate recorded under the new page's URL a moment ago."""
+    old = session.get(Article, stored_id, with_for_update=True)
+    session.execute(
+        update(Duplicate)
+        .where(Duplicate.url == values["url"])
+        .values(
+            url=old.url,
+            source_id=old.source_id,
+            title=old.title,
+            published_at=old.published_at,
+            crawl_run_id=old.crawl_run_id,
+        )
+    )
+    for name, value in values.items():
+        setattr(old, name, value)
+    old.content_hash = processed.content_hash
+    old.minhash = processed.signature
+    session.execute(delete(MinhashBand).where(MinhashBand.article_id == stored_id))
+    session.flush()
+    dedup_index.add_bands(session, stored_id, sig)
+    _save_html(session, stored_id, processed)
 
 
 def store_processed(
     session: Session, processed: ProcessedPage, *, source_id: int, run_id: int | None
 ) -> StoreOutcome:
     """Decide and write in the caller's transaction (commit afterwards)."""
-    page, article = processed.page, processed.article
     assert processed.content_hash is not None and processed.signature is not None
     sig = dedup.signature_from_bytes(processed.signature)
+    values = _article_values(processed, source_id, run_id)
 
-    # Serialise with any other transaction storing a copy of this story.
+    # Serialise with any other transaction storing a copy of this story, then look.
     dedup_index.lock_bands(session, sig)
-
     existing = session.execute(
         select(Article.id).where(
-            (Article.url == page.url) | (Article.canonical_url == article.canonical_url)
+            (Article.url == values["url"]) | (Article.canonical_url == values["canonical_url"])
         )
     ).scalar()
     if existing is not None:  # reached again (another crawler, or a canonical alias)
         return StoreOutcome("url", existing)
 
-    exact = session.execute(
-        select(Article.id).where(Article.content_hash == processed.content_hash)
-    ).scalar()
-    if exact is not None:
-        _record_duplicate(
-            session,
-            processed,
-            source_id=source_id,
-            run_id=run_id,
-            duplicate_of=exact,
-            kind="exact",
-            similarity=1.0,
-        )
-        return StoreOutcome("exact", exact)
-
-    decision = dedup.decide(sig, dedup_index.find_candidates(session, sig))
-    if decision.duplicate_of is not None:
-        kind = "exact" if decision.similarity >= 1.0 else "near"
-        _record_duplicate(
-            session,
-            processed,
-            source_id=source_id,
-            run_id=run_id,
-            duplicate_of=int(decision.duplicate_of),
-            kind=kind,
-            similarity=decision.similarity,
-        )
-        return StoreOutcome(kind, int(decision.duplicate_of), decision.similarity)
-
-    row = Article(
-        source_id=source_id,
-        url=page.url,
-        canonical_url=article.canonical_url,
-        title=article.title,
-        body=article.text,
-        published_at=article.published_at,
-        author=article.author,
-        section=article.section,
-        language=article.language,
-        word_count=len(article.text.split()),
-        content_hash=processed.content_hash,
-        minhash=processed.signature,
-        fetched_at=page.fetched_at or datetime.now(UTC),
-        crawl_run_id=run_id,
-        extractor_version=processed.extractor_version,
-    )
-    session.add(row)
-    session.flush()
-    session.add(
-        ArticleHtml(
-            article_id=row.id,
-            html_zlib=zlib.compress(page.body, 6),
-            headers=page.headers,
-            status=page.status,
-        )
-    )
-    dedup_index.add_bands(session, row.id, sig)
-    return StoreOutcome("stored", row.id, decision.similarity)
+    result = dedup_index.store_with_dedup(session, values, sig=sig)
+    decision = result.decision
+    if result.article_id is not None:
+        _save_html(session, result.article_id, processed)
+        return StoreOutcome("stored", result.article_id, decision.similarity)
+    stored_id = int(decision.duplicate_of)
+    if result.replace_stored:
+        _replace_representative(session, processed, values, stored_id, sig)
+        return StoreOutcome("replaced", stored_id, decision.similarity)
+    return StoreOutcome(decision.kind or "near", stored_id, decision.similarity)

@@ -25,6 +25,8 @@ STAT_BY_KIND = {
     "exact": "akhbar/exact_duplicates",
     "near": "akhbar/near_duplicates",
     "url": "akhbar/known_urls",
+    # An earlier original replaced the stored copy, which became a near duplicate.
+    "replaced": "akhbar/near_duplicates",
 }
 
 
@@ -71,9 +73,11 @@ class DedupStoragePipeline:
             logger.exception("could not store %s", item.page.url)
             raise
         self.stats.inc_value(STAT_BY_KIND[outcome.kind])
+        if outcome.kind == "replaced":
+            self.stats.inc_value("akhbar/representatives_replaced")
         logger.info(
             "%s %s",
-            "stored" if outcome.kind == "stored" else f"{outcome.kind}-duplicate",
+            outcome.kind if outcome.kind in {"stored", "replaced"} else f"{outcome.kind}-duplicate",
             item.page.url,
             extra={
                 "akhbar_event": outcome.kind,

@@ -96,6 +96,9 @@ def test_sigterm_interrupts_running_crawl_cleanly(
             root,
             AKHBAR_DOWNLOAD_DELAY="0.2",
             AKHBAR_CONCURRENT_PER_DOMAIN="1",
+            # Scrapy's graceful stop finishes what the downloader already holds (up to
+            # CONCURRENT_REQUESTS): keep that small so the stop lands mid-crawl.
+            AKHBAR_CONCURRENT_REQUESTS="2",
         )
         proc = start_scheduler(env, log, "--every", "1")
         try:
@@ -192,6 +195,7 @@ def test_crawl_past_time_limit_is_terminated_and_failed(
             root,
             AKHBAR_DOWNLOAD_DELAY="0.3",
             AKHBAR_CONCURRENT_PER_DOMAIN="1",
+            AKHBAR_CONCURRENT_REQUESTS="2",
             AKHBAR_CRAWL_TIMEOUT="8",
             AKHBAR_STOP_GRACE="10",
         )

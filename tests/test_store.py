@@ -121,3 +121,34 @@ def test_independent_reports_of_one_event_are_both_stored(engine, source_id: int
         store(engine, processed(f"http://s.test/{i}", t), source_id) for i, t in enumerate(texts)
     ]
     assert [o.kind for o in outcomes] == ["stored", "stored"]
+
+
+def test_a_later_arriving_earlier_original_takes_over_the_article(engine, source_id: int) -> None:
+    """The copy seen first was published later: the original replaces it in place."""
+    copy = processed("http://copy.test/1", ["بيروت (وكالات) - " + WIRE[0], *WIRE[1:4]])
+    copy.article.published_at = datetime(2024, 6, 2, 12, 0, tzinfo=UTC)
+    first = store(engine, copy, source_id)
+    assert first.kind == "stored"
+
+    original = processed("http://wire.test/1", WIRE, title="الأصل")
+    original.article.published_at = datetime(2024, 6, 2, 9, 0, tzinfo=UTC)
+    outcome = store(engine, original, source_id)
+    assert (outcome.kind, outcome.article_id) == ("replaced", first.article_id)
+
+    with session_scope(engine) as session:
+        row = session.get(ArticleRow, first.article_id)  # same id: downstream references hold
+        assert (row.url, row.title, row.published_at) == (
+            "http://wire.test/1",
+            "الأصل",
+            datetime(2024, 6, 2, 9, 0, tzinfo=UTC),
+        )
+        assert row.body == "\n\n".join(WIRE)
+        assert zlib.decompress(session.get(ArticleHtml, row.id).html_zlib) == original.page.body
+        dup = session.scalars(select(Duplicate)).one()
+        assert (dup.url, dup.duplicate_of, dup.kind) == ("http://copy.test/1", row.id, "near")
+        assert dup.published_at == datetime(2024, 6, 2, 12, 0, tzinfo=UTC)
+
+    # A later copy of the story now finds the original's row.
+    late = processed("http://late.test/1", WIRE[:4])
+    late.article.published_at = datetime(2024, 6, 3, tzinfo=UTC)
+    assert store(engine, late, source_id).article_id == first.article_id
