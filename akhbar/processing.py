@@ -14,6 +14,18 @@ from akhbar.page import FetchedPage, ProcessedPage
 from akhbar.quality import rejection_reason
 
 
+def judge_and_fingerprint(processed: ProcessedPage) -> ProcessedPage:
+    """Quality verdict, then content hash and MinHash signature of what will be stored."""
+    article = processed.article
+    processed.rejected = rejection_reason(article)
+    if processed.rejected is None:
+        processed.content_hash = dedup.content_hash(article.text)
+        processed.signature = dedup.signature_to_bytes(dedup.signature(article.text))
+    else:
+        processed.content_hash = processed.signature = None
+    return processed
+
+
 def process_page(page: FetchedPage) -> ProcessedPage:
     article = extract(
         page.body,
@@ -24,9 +36,6 @@ def process_page(page: FetchedPage) -> ProcessedPage:
     )
     if article.published_at is None and page.listed_published is not None:
         article.published_at = page.listed_published
-    processed = ProcessedPage(page=page, article=article, extractor_version=EXTRACTOR_VERSION)
-    processed.rejected = rejection_reason(article)
-    if processed.rejected is None:
-        processed.content_hash = dedup.content_hash(article.text)
-        processed.signature = dedup.signature_to_bytes(dedup.signature(article.text))
-    return processed
+    return judge_and_fingerprint(
+        ProcessedPage(page=page, article=article, extractor_version=EXTRACTOR_VERSION)
+    )

@@ -49,6 +49,7 @@ SPIDER_MIDDLEWARES = {
 }
 ITEM_PIPELINES = {
     "pipelines.extraction.ExtractionPipeline": 100,
+    "pipelines.template.TemplateTextPipeline": 150,
     "pipelines.quality.QualityFilterPipeline": 200,
     "pipelines.storage.DedupStoragePipeline": 300,
 }
