@@ -13,7 +13,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from akhbar.normalize import normalize_arabic
+from akhbar.normalize import TRANSLATION, normalize_arabic
 
 _WS = re.compile(r"\s+")
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -23,29 +23,8 @@ _NO_WORDS = re.compile(r"^[\W_\u0640]*$", re.UNICODE)
 
 
 def _build_light_table() -> dict[int, str | None]:
-    table: dict[int, str | None] = {}
-    for cp in [
-        *range(0x0610, 0x061B),
-        *range(0x064B, 0x0660),
-        0x0670,
-        *range(0x06D6, 0x06EE),
-        0x0640,
-    ]:
-        table[cp] = None  # diacritics and tatweel
-    for src, dst in {
-        "أ": "ا",
-        "إ": "ا",
-        "آ": "ا",
-        "ٱ": "ا",
-        "ى": "ي",
-        "ئ": "ي",
-        "ؤ": "و",
-        "ة": "ه",
-    }.items():
-        table[ord(src)] = dst
-    for i in range(10):
-        table[0x0660 + i] = str(i)
-        table[0x06F0 + i] = str(i)
+    # normalize_arabic's character table, plus the punctuation our label lines use.
+    table = dict(TRANSLATION)
     for ch in "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~،؛؟«»“”‘’…–—•·|\u00a0\u200f\u200e":
         table[ord(ch)] = " "
     return table

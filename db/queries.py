@@ -56,16 +56,6 @@ def start_run(session: Session, *, source_id: int, spider: str, trigger: str, **
     return run.id
 
 
-RUN_COUNTERS = (
-    "pages_fetched",
-    "articles_stored",
-    "exact_duplicates",
-    "near_duplicates",
-    "non_articles",
-    "errors",
-)
-
-
 def update_run(session: Session, run_id: int, **values: Any) -> None:
     run = session.get(CrawlRun, run_id)
     if run is None:
