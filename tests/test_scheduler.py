@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -40,6 +41,27 @@ def stop_scheduler(proc: subprocess.Popen[bytes], log: Path) -> str:
     return text
 
 
+def run_scheduler_until(
+    env: dict[str, str],
+    log: Path,
+    condition: Callable[[], object],
+    what: str,
+    *,
+    every: str = "1",
+    timeout: float = 90,
+    settle: float = 0,
+) -> str:
+    """Start the scheduler, wait for ``condition`` (and ``settle`` seconds more), stop it
+    with SIGTERM; return its log."""
+    proc = start_scheduler(env, log, "--every", every)
+    try:
+        wait_for(condition, timeout, what)
+        time.sleep(settle)
+    finally:
+        output = stop_scheduler(proc, log)
+    return output
+
+
 def runs(url: str) -> list[tuple]:
     return query(
         url,
@@ -62,15 +84,12 @@ def test_scheduled_crawl_runs_and_overlapping_trigger_is_skipped(
             AKHBAR_DOWNLOAD_DELAY="0.25",
             AKHBAR_CONCURRENT_PER_DOMAIN="1",
         )
-        proc = start_scheduler(env, log, "--every", "1")
-        try:
-            wait_for(
-                lambda: any(r[2] == "finished" for r in runs(database_url)),
-                90,
-                "a scheduled crawl to finish",
-            )
-        finally:
-            output = stop_scheduler(proc, log)
+        output = run_scheduler_until(
+            env,
+            log,
+            lambda: any(r[2] == "finished" for r in runs(database_url)),
+            "a scheduled crawl to finish",
+        )
     rows = runs(database_url)
     first = rows[0]
     assert first[1] == "scheduled" and first[2] == "finished", rows
@@ -100,15 +119,12 @@ def test_sigterm_interrupts_running_crawl_cleanly(
             # CONCURRENT_REQUESTS): keep that small so the stop lands mid-crawl.
             AKHBAR_CONCURRENT_REQUESTS="2",
         )
-        proc = start_scheduler(env, log, "--every", "1")
-        try:
-            wait_for(
-                lambda: query(database_url, "SELECT count(*) FROM articles")[0][0] >= 3,
-                90,
-                "the scheduled crawl to store 3 articles",
-            )
-        finally:
-            output = stop_scheduler(proc, log)
+        output = run_scheduler_until(
+            env,
+            log,
+            lambda: query(database_url, "SELECT count(*) FROM articles")[0][0] >= 3,
+            "the scheduled crawl to store 3 articles",
+        )
     [run] = runs(database_url)
     run_id, trigger, status, _, finished_at, stored, stats = run
     assert (trigger, status) == ("scheduled", "interrupted"), output[-2000:]
@@ -165,16 +181,15 @@ def test_missed_runs_coalesce_into_one_on_start(
         engine.dispose()
 
         log = tmp_path / "scheduler.log"
-        proc = start_scheduler(env, log, "--every", "60")
-        try:
-            wait_for(
-                lambda: any(r[2] == "finished" for r in runs(database_url)),
-                60,
-                "the missed crawl to run",
-            )
-            time.sleep(1.5)  # a second, uncoalesced run would start now
-        finally:
-            output = stop_scheduler(proc, log)
+        output = run_scheduler_until(
+            env,
+            log,
+            lambda: any(r[2] == "finished" for r in runs(database_url)),
+            "the missed crawl to run",
+            every="60",
+            timeout=60,
+            settle=1.5,  # a second, uncoalesced run would start now
+        )
     rows = runs(database_url)
     assert [(r[1], r[2]) for r in rows] == [("scheduled", "finished")], output[-2000:]
     [(next_run,)] = query(
@@ -199,15 +214,12 @@ def test_crawl_past_time_limit_is_terminated_and_failed(
             AKHBAR_CRAWL_TIMEOUT="8",
             AKHBAR_STOP_GRACE="10",
         )
-        proc = start_scheduler(env, log, "--every", "1")
-        try:
-            wait_for(
-                lambda: any(r[2] == "failed" for r in runs(database_url)),
-                90,
-                "the crawl to be stopped for running too long",
-            )
-        finally:
-            output = stop_scheduler(proc, log)
+        output = run_scheduler_until(
+            env,
+            log,
+            lambda: any(r[2] == "failed" for r in runs(database_url)),
+            "the crawl to be stopped for running too long",
+        )
     first = runs(database_url)[0]
     assert first[2] == "failed" and first[6]["finish_reason"].startswith("timeout"), output
     assert first[5] < 40

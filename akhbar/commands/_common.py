@@ -20,6 +20,18 @@ console = _console()
 err_console = _console(stderr=True)
 
 
+def date_bounds(since: str | None, until: str | None) -> tuple:
+    """--since/--until as timestamps (a bare --until date includes that whole day), or exit
+    with the reason."""
+    from db.views import parse_bound
+
+    try:
+        return parse_bound(since), parse_bound(until, end=True)
+    except ValueError as exc:
+        err_console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+
+
 def ready_database() -> str:
     """A reachable database at the head revision; its URL. Exits with a sentence otherwise.
 

@@ -19,6 +19,8 @@ from typing import IO, Any
 import typer
 from rich.console import Console
 
+from akhbar.commands._common import date_bounds
+
 console = Console(stderr=True)
 
 
@@ -145,13 +147,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Stream clean articles with their source name, oldest id first."""
         from db.engine import database_url
-        from db.views import parse_bound
 
-        try:
-            lo, hi = parse_bound(since), parse_bound(until, end=True)
-        except ValueError as exc:
-            console.print(f"[red]{exc}[/red]")
-            raise typer.Exit(2) from None
+        lo, hi = date_bounds(since, until)
         with _open_output(output) as out:
             count = export_articles(
                 database_url(),

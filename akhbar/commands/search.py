@@ -8,6 +8,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from akhbar.commands._common import date_bounds
+
 console = Console()
 
 
@@ -24,13 +26,8 @@ def register(app: typer.Typer) -> None:
         """Find articles: clitics and common suffixes are ignored («مفاوضات» finds «والمفاوضات»)."""
         from db.engine import database_url, get_engine
         from db.search import search as run_search
-        from db.views import parse_bound
 
-        try:
-            lo, hi = parse_bound(since), parse_bound(until, end=True)
-        except ValueError as exc:
-            console.print(f"[red]{exc}[/red]")
-            raise typer.Exit(2) from None
+        lo, hi = date_bounds(since, until)
         # JSON keeps <b>...</b> (like ts_headline); the table uses rich markup.
         marks = {} if as_json else {"start_sel": "[bold yellow]", "stop_sel": "[/bold yellow]"}
         with get_engine(database_url()).connect() as conn:
