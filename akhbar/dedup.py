@@ -194,7 +194,7 @@ def lsh_probability(j: float, bands: int = BANDS, rows: int = ROWS) -> float:
 class Decision:
     duplicate_of: int | str | None
     similarity: float
-    kind: str | None = None  # 'exact' or 'near' when duplicate_of is set
+    kind: str | None = None  # 'url', 'exact' or 'near' when duplicate_of is set
 
 
 def decide(

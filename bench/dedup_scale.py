@@ -5,19 +5,21 @@
 
 Without --database-url a throwaway PostgreSQL cluster (db.embedded, defaults plus fsync=off)
 is created under /tmp, migrated to head, and destroyed at the end (--keep to keep it).
-Signatures are synthetic (uniform random uint32, NUM_PERM values): they share no band with
-each other, so lookups of fresh signatures find nothing; half the lookups are therefore
-near-copies of stored articles (40 % of values replaced, estimated Jaccard ~0.6). Real
-corpora add unrelated background candidates (estimated in bench/dedup_quality.py).
+The load goes through ``db.dedup_index.store_batch`` (the production bulk path: index lock,
+URL, exact and LSH lookups, decisions, COPY of articles and bands), one transaction per
+batch. Signatures are synthetic (uniform random uint32, NUM_PERM values): they share no
+band with each other, so 1 % of each batch is made of near copies of earlier articles (40 %
+of values replaced, estimated Jaccard ~0.6), and half the timed lookups are such copies.
+Bodies are short: this measures the dedup index, not the full-text column (see
+bench/search_bench.py). Real corpora add unrelated background candidates (estimated in
+bench/dedup_quality.py).
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import statistics
-import struct
 import sys
 import tempfile
 import time
@@ -37,12 +39,9 @@ from akhbar import dedup  # noqa: E402
 from db import dedup_index  # noqa: E402
 
 SEED = 7
-PGCOPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
-PGCOPY_TRAILER = struct.pack(">h", -1)
-BAND_ROW = np.dtype(
-    [("nf", ">i2"), ("l1", ">i4"), ("band", ">i2"), ("l2", ">i4"), ("hash", ">i8"),
-     ("l3", ">i4"), ("aid", ">i8")]
-)  # fmt: skip
+# Share of each batch that are near copies of articles stored in earlier batches (the dedup
+# decisions are then exercised at every size, not only on empty buckets).
+COPY_SHARE = 0.01
 
 
 def rss_mb() -> float:
@@ -53,57 +52,9 @@ def rss_mb() -> float:
 
 
 def batch_signatures(batch_no: int, size: int) -> np.ndarray:
-    """The signatures of one batch, regenerable from its number (nothing kept in memory)."""
+    """The fresh signatures of one batch, regenerable from its number (nothing kept)."""
     rng = np.random.default_rng([SEED, batch_no])
     return rng.integers(0, 2**32 - 1, size=(size, dedup.NUM_PERM), dtype=np.uint32)
-
-
-def bands_copy_payload(first_id: int, sigs: np.ndarray) -> bytes:
-    """Binary COPY payload for minhash_bands, built with numpy (no per-row Python)."""
-    hashes = dedup.band_hashes(sigs)
-    n, b = hashes.shape
-    rows = np.empty(n * b, dtype=BAND_ROW)
-    rows["nf"], rows["l1"], rows["l2"], rows["l3"] = 3, 2, 8, 8
-    rows["band"] = np.tile(np.arange(b, dtype=np.int16), n)
-    rows["hash"] = hashes.reshape(-1)
-    rows["aid"] = np.repeat(np.arange(first_id, first_id + n, dtype=np.int64), b)
-    # In primary-key order: each index leaf is then visited once per batch, not at random.
-    rows = rows[np.lexsort((rows["hash"], rows["band"]))]
-    return PGCOPY_HEADER + rows.tobytes() + PGCOPY_TRAILER
-
-
-def load(conn: psycopg.Connection, source_id: int, n_articles: int, batch: int) -> list[tuple]:
-    """COPY articles and their bands batch by batch; returns (stored, seconds, rate) samples."""
-    now = datetime.now(UTC)
-    samples = []
-    for batch_no, start in enumerate(range(0, n_articles, batch)):
-        size = min(batch, n_articles - start)
-        sigs = batch_signatures(batch_no, size)
-        t0 = time.perf_counter()
-        with conn.cursor() as cur:
-            with cur.copy(
-                "COPY articles (id, source_id, url, canonical_url, body, content_hash, minhash, "
-                "fetched_at, word_count) FROM STDIN"
-            ) as copy:
-                for k in range(size):
-                    aid = start + k + 1
-                    url = f"https://bench.example/{aid}"
-                    body = f"bench article {aid}"
-                    copy.write_row(
-                        (aid, source_id, url, url, body, hashlib.sha256(body.encode()).digest(),
-                         sigs[k].astype("<u4").tobytes(), now, 600)
-                    )  # fmt: skip
-            t_bands = time.perf_counter()
-            with cur.copy("COPY minhash_bands (band, hash, article_id) FROM STDIN BINARY") as copy:
-                copy.write(bands_copy_payload(start + 1, sigs))
-        conn.commit()
-        dt = time.perf_counter() - t0
-        bands_share = (time.perf_counter() - t_bands) / dt
-        samples.append((start + size, dt, size / dt))
-        if (batch_no + 1) % max(1, (n_articles // batch) // 10) == 0 or start + size == n_articles:
-            print(f"  stored {start + size:>9,}: batch of {size:,} in {dt:.2f} s = "
-                  f"{size / dt:,.0f} articles/s ({bands_share:.0%} in the bands COPY), RSS {rss_mb():.0f} MB", flush=True)  # fmt: skip
-    return samples
 
 
 def near_copy(sig: np.ndarray, rng: np.random.Generator, frac: float = 0.4) -> np.ndarray:
@@ -113,13 +64,62 @@ def near_copy(sig: np.ndarray, rng: np.random.Generator, frac: float = 0.4) -> n
     return out
 
 
+def batch_items(
+    batch_no: int, size: int, source_id: int, now: datetime
+) -> tuple[list[dict], np.ndarray, int]:
+    """One batch for store_batch: article values, signatures, and how many are near copies
+    of articles of earlier batches."""
+    sigs = batch_signatures(batch_no, size)
+    rng = np.random.default_rng([SEED, batch_no, 1])
+    copies = int(COPY_SHARE * size) if batch_no else 0
+    for k in rng.choice(size, size=copies, replace=False):
+        earlier = int(rng.integers(0, batch_no))
+        sigs[k] = near_copy(batch_signatures(earlier, size)[int(rng.integers(0, size))], rng)
+    items = []
+    for k in range(size):
+        url = f"https://bench.example/{batch_no}/{k}"
+        items.append(
+            {"source_id": source_id, "url": url, "canonical_url": url,
+             "body": f"bench article {batch_no}-{k}", "fetched_at": now, "word_count": 600}
+        )  # fmt: skip
+    return items, sigs, copies
+
+
+def load(engine, source_id: int, n_articles: int, batch: int) -> tuple[list[tuple], int, int]:  # noqa: ANN001
+    """store_batch batch by batch, one transaction each; returns (stored, seconds, rate)
+    samples, the near copies injected and the duplicates recorded."""
+    now = datetime.now(UTC)
+    samples = []
+    injected = recorded = 0
+    with Session(engine) as session:
+        for batch_no, start in enumerate(range(0, n_articles, batch)):
+            size = min(batch, n_articles - start)
+            items, sigs, copies = batch_items(batch_no, size, source_id, now)
+            t0 = time.perf_counter()
+            results = dedup_index.store_batch(session, items, sigs=sigs)
+            session.commit()
+            dt = time.perf_counter() - t0
+            injected += copies
+            recorded += sum(r.article_id is None for r in results)
+            samples.append((start + size, dt, size / dt))
+            if (batch_no + 1) % max(
+                1, (n_articles // batch) // 10
+            ) == 0 or start + size == n_articles:
+                print(f"  {start + size:>9,} articles: batch of {size:,} in {dt:.2f} s = "
+                      f"{size / dt:,.0f} articles/s; duplicates found {recorded:,} of "
+                      f"{injected:,} near copies; RSS {rss_mb():.0f} MB", flush=True)  # fmt: skip
+    return samples, injected, recorded
+
+
 def query_sigs(n: int, n_articles: int, batch: int) -> list[tuple[str, np.ndarray]]:
     rng = np.random.default_rng(SEED + 1)
+    batches = max(1, n_articles // batch)
     out = []
     for i in range(n):
         if i % 2 == 0:
-            aid = int(rng.integers(1, n_articles + 1))
-            sig = batch_signatures((aid - 1) // batch, min(batch, n_articles - (aid - 1) // batch * batch))[(aid - 1) % batch]  # fmt: skip
+            sig = batch_signatures(int(rng.integers(0, batches)), batch)[
+                int(rng.integers(0, batch))
+            ]
             out.append(("near-copy", near_copy(sig, rng)))
         else:
             out.append(("fresh", rng.integers(0, 2**32 - 1, size=dedup.NUM_PERM, dtype=np.uint32)))
@@ -167,18 +167,17 @@ def main(argv: list[str] | None = None) -> None:
           f"{args.articles:,} articles in batches of {args.batch:,}; pid {os.getpid()}")  # fmt: skip
     rss0 = rss_mb()
     print(f"RSS before load: {rss0:.0f} MB")
+    engine = create_engine(url)
     try:
         with psycopg.connect(libpq) as conn:
             source_id = conn.execute(
                 "INSERT INTO sources (name) VALUES ('bench') RETURNING id"
             ).fetchone()[0]
             conn.commit()
-            t0 = time.perf_counter()
-            samples = load(conn, source_id, args.articles, args.batch)
-            total = time.perf_counter() - t0
-            conn.execute("SELECT setval(pg_get_serial_sequence('articles', 'id'), %s)", (args.articles,))  # fmt: skip
-            conn.commit()
-            conn.autocommit = True
+        t0 = time.perf_counter()
+        samples, injected, recorded = load(engine, source_id, args.articles, args.batch)
+        total = time.perf_counter() - t0
+        with psycopg.connect(libpq, autocommit=True) as conn:
             t1 = time.perf_counter()
             conn.execute("VACUUM ANALYZE articles")
             conn.execute("VACUUM ANALYZE minhash_bands")
@@ -186,18 +185,20 @@ def main(argv: list[str] | None = None) -> None:
             sizes = conn.execute(
                 "SELECT pg_size_pretty(pg_total_relation_size('minhash_bands')), "
                 "pg_size_pretty(pg_total_relation_size('articles')), "
-                "(SELECT count(*) FROM minhash_bands)"
+                "(SELECT count(*) FROM minhash_bands), (SELECT count(*) FROM articles)"
             ).fetchone()
         rates = [r for _, _, r in samples]
         tenth = max(1, len(rates) // 10)
-        print(f"bulk load (COPY, {args.batch:,}/batch, indexes and FK in place): {args.articles:,} "
-              f"in {total:.0f} s = {args.articles / total:,.0f} articles/s overall; first 10% of "
-              f"batches median {statistics.median(rates[:tenth]):,.0f}/s, last 10% median "
-              f"{statistics.median(rates[-tenth:]):,.0f}/s")  # fmt: skip
+        print(f"bulk insert (store_batch: lock, URL + exact + LSH lookups, decisions, COPY; "
+              f"{args.batch:,}/batch, one transaction each): {args.articles:,} in {total:.0f} s = "
+              f"{args.articles / total:,.0f} articles/s overall; first 10% of batches median "
+              f"{statistics.median(rates[:tenth]):,.0f}/s, last 10% median "
+              f"{statistics.median(rates[-tenth:]):,.0f}/s, slowest batch {min(rates):,.0f}/s")  # fmt: skip
+        print(f"near copies injected {injected:,}, recorded as duplicates {recorded:,}; "
+              f"articles stored {sizes[3]:,}")  # fmt: skip
         print(f"minhash_bands: {sizes[2]:,} rows, {sizes[0]} with indexes; articles {sizes[1]}")
         print(f"RSS after load: {rss_mb():.0f} MB")
 
-        engine = create_engine(url)
         queries = query_sigs(args.lookups, args.articles, args.batch)
         times: dict[str, list[float]] = {"near-copy": [], "fresh": []}
         found: dict[str, int] = {"near-copy": 0, "fresh": 0}
@@ -213,7 +214,7 @@ def main(argv: list[str] | None = None) -> None:
             plan = (
                 session.execute(
                     text("EXPLAIN (ANALYZE, BUFFERS) " + str(dedup_index._FIND.text)),
-                    dedup_index._params(queries[0][1], s),
+                    {"keys": dedup_index.band_keys(queries[0][1], s)},
                 )
                 .scalars()
                 .all()
@@ -238,7 +239,7 @@ def main(argv: list[str] | None = None) -> None:
         now = datetime.now(UTC)
         with Session(engine) as session:
             for i in range(args.stores):
-                aid = args.articles + i + 1
+                aid = i + 1
                 sig = rng.integers(0, 2**32 - 1, size=dedup.NUM_PERM, dtype=np.uint32)
                 res = dedup_index.store_with_dedup(
                     session,
@@ -256,9 +257,9 @@ def main(argv: list[str] | None = None) -> None:
         print(f"store_with_dedup (lock + exact + find + insert + bands, {per_tx}/transaction): "
               f"{args.stores:,} in {dt:.1f} s = {args.stores / dt:,.0f} articles/s "
               f"({stored} stored, {dups} duplicates)")  # fmt: skip
-        engine.dispose()
         print(f"RSS after lookups and stores: {rss_mb():.0f} MB (before load {rss0:.0f} MB)")
     finally:
+        engine.dispose()
         if server is not None and not args.keep:
             server.destroy()
 

@@ -190,12 +190,15 @@ class Duplicate(Base):
 
 
 class MinhashBand(Base):
-    """The persisted LSH index: one row per (band, band hash) of each stored article."""
+    """The persisted LSH index: one row per band key of each stored article.
+
+    ``key`` is the band's hash with the band number mixed in (``akhbar.dedup.band_hashes``),
+    so it is unique across bands. No foreign key (revision 0003): a per-row check on
+    ``articles`` tripled the cost of a bulk insert; a statement-level trigger on ``articles``
+    deletes the bands of deleted articles instead.
+    """
 
     __tablename__ = "minhash_bands"
 
-    band: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
-    hash: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    article_id: Mapped[int] = mapped_column(
-        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
+    key: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    article_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, index=True)

@@ -20,7 +20,7 @@ from akhbar.page import FetchedPage
 from akhbar.processing import process_page
 from db import dedup_index
 from db.engine import session_scope
-from db.models import Article, ArticleHtml, Duplicate, MinhashBand, Source
+from db.models import Article, ArticleHtml, Duplicate, Source
 
 FIELDS = ("title", "body", "published_at", "author", "section", "language")
 
@@ -155,7 +155,7 @@ def _rewrite_fingerprints(
 ) -> None:  # noqa: ANN001
     row.content_hash = content_hash
     row.minhash = signature
-    session.execute(delete(MinhashBand).where(MinhashBand.article_id == row.id))
+    dedup_index.remove_bands(session, row.id)
     session.flush()
     dedup_index.add_bands(session, row.id, sig)
 

@@ -16,13 +16,13 @@ import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from akhbar import dedup
 from akhbar.page import ProcessedPage
 from db import dedup_index
-from db.models import Article, ArticleHtml, Duplicate, MinhashBand
+from db.models import Article, ArticleHtml, Duplicate
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +86,7 @@ def _replace_representative(
         setattr(old, name, value)
     old.content_hash = processed.content_hash
     old.minhash = processed.signature
-    session.execute(delete(MinhashBand).where(MinhashBand.article_id == stored_id))
+    dedup_index.remove_bands(session, stored_id)
     session.flush()
     dedup_index.add_bands(session, stored_id, sig)
     _save_html(session, stored_id, processed)

@@ -50,12 +50,12 @@ def test_add_find_and_explain(database_url: str) -> None:
         assert (cands[0][1] == dedup.signature(base)).all()
         assert dedup_index.find_candidates(session, dedup.signature(other)) == []
         # A tiny table is seq-scanned; with seq scans disabled the plan still falls back to
-        # one if the query's types or shape could not use the (band, hash, article_id) key.
+        # one if the query's types or shape could not use the (key, article_id) key.
         session.execute(text("SET LOCAL enable_seqscan = off"))
         plan = "\n".join(
             session.execute(
                 text("EXPLAIN " + dedup_index._FIND.text),
-                dedup_index._params(dedup.signature(copy), dedup.DEFAULT),
+                {"keys": dedup_index.band_keys(dedup.signature(copy))},
             ).scalars()
         )
         assert "pk_minhash_bands" in plan

@@ -43,3 +43,44 @@ def test_models_and_migrations_agree(database_url: str) -> None:
     finally:
         engine.dispose()
     assert diff == []
+
+
+def test_0003_downgrade_restores_band_numbers(empty_database_url: str) -> None:
+    """Revision 0003 drops `band`; going back recomputes it from the stored signatures."""
+    from datetime import UTC, datetime
+
+    import numpy as np
+    from sqlalchemy import text
+    from sqlalchemy.orm import Session
+
+    from akhbar import dedup
+    from db import dedup_index
+
+    migrate.upgrade(empty_database_url)
+    engine = create_engine(empty_database_url, poolclass=pool.NullPool)
+    bodies = ["خبر أول عن الاقتصاد والأسواق في المنطقة", "خبر ثان عن الرياضة والملاعب"]
+    with Session(engine) as session:
+        sid = session.execute(text("INSERT INTO sources (name) VALUES ('s') RETURNING id")).scalar()
+        now = datetime.now(UTC)
+        results = dedup_index.store_batch(
+            session,
+            [
+                {"source_id": sid, "url": f"u{i}", "canonical_url": f"u{i}", "body": body,
+                 "fetched_at": now}
+                for i, body in enumerate(bodies)
+            ],
+        )  # fmt: skip
+        session.commit()
+    migrate.downgrade(empty_database_url, "0002")
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT article_id, band, hash FROM minhash_bands ORDER BY article_id, band")
+        ).all()
+    engine.dispose()
+    expected = []
+    for res, body in zip(results, bodies, strict=True):
+        hashes = dedup.band_hashes(dedup.signature(body))[0]
+        expected += [(res.article_id, band, int(h)) for band, h in enumerate(hashes)]
+    assert rows == expected
+    assert np.unique([r[1] for r in rows]).tolist() == list(range(dedup.BANDS))
+    migrate.upgrade(empty_database_url)
