@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Connection, any_, bindparam, cast, func, literal, select, text
-from sqlalchemy.dialects.postgresql import ARRAY, REGCONFIG
+from sqlalchemy import Connection, bindparam, cast, func, literal, select, text, true
+from sqlalchemy.dialects.postgresql import REGCONFIG
 
 from akhbar.search import highlight, query_terms, websearch_query
 from db.models import Article, Source
@@ -30,6 +30,10 @@ MAX_CANDIDATES = 1000
 WINDOW_MARGIN = 2.0
 # A window that held too few matches is widened at least this much.
 WIDEN = 4.0
+# Rows of a window scanned in ix_articles_published_at per match whose row a window spares
+# reading: measured at 1M articles, a range bitmap costs about 0.09 µs a row and reading a
+# match's row for its date 1.5-4 µs. A window that would not pay for itself is not tried.
+WINDOW_ROWS_PER_MATCH = 20.0
 
 
 @dataclass(slots=True)
@@ -41,6 +45,7 @@ class DateStats:
     a wrong answer.
     """
 
+    rows: float  # the table's estimated row count (pg_class.reltuples)
     bounds: list[float]  # histogram bounds (equal-frequency buckets over the non-MCV rows)
     histogram_share: float  # share of rows the histogram describes
     common: list[tuple[float, float]]  # most common values and their shares
@@ -76,7 +81,7 @@ def date_stats(conn: Connection) -> DateStats | None:
         text(
             "SELECT s.histogram_bounds::text::timestamptz[] AS bounds, "
             "s.most_common_vals::text::timestamptz[] AS mcv, s.most_common_freqs AS freqs, "
-            "s.null_frac "
+            "s.null_frac, greatest(c.reltuples, 0) AS reltuples "
             "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
             "JOIN pg_stats s ON s.schemaname = n.nspname AND s.tablename = c.relname "
             "AND s.attname = 'published_at' AND NOT s.inherited "
@@ -90,7 +95,7 @@ def date_stats(conn: Connection) -> DateStats | None:
     share = max(0.0, 1.0 - row.null_frac - sum(f for _, f in common)) if len(bounds) > 1 else 0.0
     if not common and not bounds:
         return None
-    return DateStats(bounds, share, common)
+    return DateStats(row.reltuples, bounds, share, common)
 
 
 def _estimated_rows(conn: Connection, stmt: Any) -> float:
@@ -98,6 +103,50 @@ def _estimated_rows(conn: Connection, stmt: Any) -> float:
     compiled = stmt.compile(dialect=conn.dialect)
     plan = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled), compiled.params).scalar()
     return float(plan[0]["Plan"]["Plan Rows"])
+
+
+class Windows:
+    """Recency windows for one search: where each starts (None: no window, the whole range).
+
+    A window holding ``wanted`` matches, at ``density`` estimated matches per share of the
+    table's rows, spans ``wanted / density`` of the rows, ending where the date range ends.
+    """
+
+    def __init__(
+        self,
+        stats: DateStats,
+        *,
+        since: datetime | None,
+        until: datetime | None,
+        expected: float,
+        max_candidates: int,
+    ) -> None:
+        self.stats = stats
+        # Shares of all rows: `top` is dated before the range's end, `in_range` is dated and
+        # inside the range; `span` is where the expected matches lie (undated rows included
+        # unless a date bound excludes them).
+        self.top = stats.below(until.timestamp() if until is not None else float("inf"))
+        self.in_range = self.top - (stats.below(since.timestamp()) if since is not None else 0.0)
+        self.span = self.in_range if since is not None or until is not None else 1.0
+        self.density = expected / self.span if self.span > 0 else 0.0
+        self.wanted = WINDOW_MARGIN * max_candidates
+        self.share = 0.0
+
+    def next_start(self, found: int | None = None) -> float | None:
+        """The first window's start, or (``found``: the last window held that many matches,
+        too few) a wider one's; None when the whole range should be searched instead."""
+        if found is not None:  # the window measured the density where it looked
+            self.density = min(self.density, max(found, 1) / self.share)
+        if self.density <= 0:
+            return None
+        share = self.wanted / self.density
+        if found is not None:
+            share = max(share, self.share * WIDEN)
+        outside = self.density * self.span - self.wanted  # matches the window spares reading
+        if share >= self.in_range or share * self.stats.rows >= WINDOW_ROWS_PER_MATCH * outside:
+            return None
+        self.share = share
+        return self.stats.time_at(self.top - share)
 
 
 def tsquery(query: str) -> Any | None:
@@ -142,70 +191,6 @@ class SearchHit:
         }
 
 
-def newest_matches(
-    conn: Connection,
-    q: Any,
-    *,
-    source: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    max_candidates: int = MAX_CANDIDATES,
-) -> list[int]:
-    """Ids of the ``max_candidates`` most recent articles matching the tsquery ``q`` (and the
-    filters), newest first: published_at DESC (undated last), then id DESC.
-
-    Taking every match from the GIN index and reading each one's row for its date costs
-    about 3 µs a match, too much for a word with tens of thousands of them. So the search
-    first looks only in a recency window, ``published_at >= start``, sized from the planner's
-    statistics to hold about WINDOW_MARGIN × max_candidates matches: the planner can then
-    AND the GIN bitmap with a published_at range bitmap, or walk the published_at index
-    newest first for a very common word, and rows outside the window are never read. A
-    window holding at least max_candidates matches holds exactly the newest ones (every
-    match outside it is older, or undated); one holding fewer is widened, and the last resort
-    is the whole table, undated rows included, so the answer never depends on the estimate.
-    """
-    published = articles.c.published_at
-    where = [articles.c.search_vector.bool_op("@@")(q)]
-    if source:
-        source_id = select(sources.c.id).where(sources.c.name == source).scalar_subquery()
-        where.append(articles.c.source_id == source_id)
-    if since is not None:
-        where.append(published >= since)
-    if until is not None:
-        where.append(published < until)
-
-    def newest(start: float | None) -> list[int]:
-        if start is None:
-            order = (published.desc().nulls_last(), articles.c.id.desc())
-            stmt = select(articles.c.id).where(*where)
-        else:
-            # No NULL passes the window, so plain DESC (NULLS FIRST, the btree's backward
-            # order) gives the same order and lets the planner walk ix_articles_published_at.
-            order = (published.desc(), articles.c.id.desc())
-            window = published >= datetime.fromtimestamp(start, UTC)
-            stmt = select(articles.c.id).where(*where, window)
-        return list(conn.execute(stmt.order_by(*order).limit(max_candidates)).scalars())
-
-    stats = date_stats(conn)
-    if stats is None or max_candidates <= 0:
-        return newest(None)
-    # Shares of all rows: `top` is dated before the range's end; `in_range` the dated rows
-    # the filters allow.
-    top = stats.below(until.timestamp() if until is not None else float("inf"))
-    in_range = top - (stats.below(since.timestamp()) if since is not None else 0.0)
-    expected = _estimated_rows(conn, select(articles.c.id).where(*where))
-    # Matches per share of rows: undated rows are in the range too when no date is given.
-    density = expected / (in_range if since is not None or until is not None else 1.0)
-    wanted = WINDOW_MARGIN * max_candidates
-    share = wanted / density if density > 0 else in_range
-    while share < in_range:
-        found = newest(stats.time_at(top - share))
-        if len(found) >= max_candidates:
-            return found
-        share *= max(WIDEN, wanted / max(len(found), 1))
-    return newest(None)
-
-
 def search(
     conn: Connection,
     query: str,
@@ -231,42 +216,30 @@ def search(
         return []
     # JIT compilation costs more than it saves on these short queries.
     conn.execute(text("SET LOCAL jit = off"))
-    # Stage 1: the most recent matches.
-    ids = newest_matches(
-        conn, q, source=source, since=since, until=until, max_candidates=max_candidates
-    )
-    if not ids:
-        return []
-    # Stage 2: rank those.
-    rank = func.ts_rank_cd(articles.c.search_vector, q, RANK_NORMALIZATION).label("rank")
-    ranked = (
-        select(articles.c.id, rank)
-        .where(articles.c.id == any_(bindparam("ids", ids, type_=ARRAY(BigInteger))))
-        .order_by(rank.desc(), articles.c.published_at.desc().nulls_last(), articles.c.id.desc())
-        .limit(limit)
-        .offset(offset)
-        .subquery()
-    )
-    stmt = (
-        select(
-            v_articles.c.id,
-            v_articles.c.source,
-            v_articles.c.url,
-            v_articles.c.title,
-            v_articles.c.published_at,
-            v_articles.c.body,
-            ranked.c.rank,
+    where = [articles.c.search_vector.bool_op("@@")(q)]
+    if source:
+        source_id = select(sources.c.id).where(sources.c.name == source).scalar_subquery()
+        where.append(articles.c.source_id == source_id)
+    if since is not None:
+        where.append(articles.c.published_at >= since)
+    if until is not None:
+        where.append(articles.c.published_at < until)
+    # Stage 1 (the newest matches) looks in recency windows first: see _ranked.
+    windows = None
+    if max_candidates > 0 and (stats := date_stats(conn)) is not None:
+        expected = _estimated_rows(conn, select(articles.c.id).where(*where))
+        windows = Windows(
+            stats, since=since, until=until, expected=expected, max_candidates=max_candidates
         )
-        .join(ranked, ranked.c.id == v_articles.c.id)
-        .order_by(
-            ranked.c.rank.desc(),
-            v_articles.c.published_at.desc().nulls_last(),
-            v_articles.c.id.desc(),
-        )
-    )
+    start = windows.next_start() if windows else None
+    while True:
+        found, rows = _ranked(conn, q, where, start, max_candidates, limit, offset)
+        if start is None or found >= max_candidates:
+            break
+        start = windows.next_start(found) if windows else None
     terms = query_terms(query)
     hits = []
-    for row in conn.execute(stmt):
+    for row in rows:
         marks = {"start": start_sel, "stop": stop_sel}
         hits.append(
             SearchHit(
@@ -281,3 +254,77 @@ def search(
             )
         )
     return hits
+
+
+def _ranked(
+    conn: Connection,
+    q: Any,
+    where: list[Any],
+    start: float | None,
+    max_candidates: int,
+    limit: int,
+    offset: int,
+) -> tuple[int, list[Any]]:
+    """Stage 1, the ``max_candidates`` newest matches (published_at DESC, undated last, id
+    DESC), then stage 2, the page of them by rank, in one statement; with how many candidates
+    stage 1 found.
+
+    Taking every match from the GIN index and reading each one's row for its date costs
+    1.5-4 µs a match, too much for a word with tens of thousands. With a ``start``, stage 1
+    looks only at ``published_at >= start``: the planner ANDs the GIN bitmap with a range
+    bitmap on ix_articles_published_at, or walks that index newest first for a very common
+    word, and rows outside the window are never read. A window that found max_candidates
+    matches found exactly the newest ones (every match outside it is older, or undated);
+    one that found fewer is answered by a wider window, and at last by the whole range.
+    """
+    published = articles.c.published_at
+    if start is None:
+        cond, order = where, (published.desc().nulls_last(), articles.c.id.desc())
+    else:
+        # No NULL passes the window, so plain DESC (NULLS FIRST, the btree's backward
+        # order) is the same order and lets the planner walk ix_articles_published_at.
+        window = bindparam("window_start", datetime.fromtimestamp(start, UTC), type_=published.type)
+        cond = [*where, published >= window]
+        order = (published.desc(), articles.c.id.desc())
+    # The vectors stay TOAST pointers in the CTE: only those of the candidates are read to
+    # rank them, and no candidate row is looked up again.
+    candidates = (
+        select(articles.c.id, published, articles.c.search_vector)
+        .where(*cond)
+        .order_by(*order)
+        .limit(max_candidates)
+        .cte("candidates")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
+    )
+    found = select(func.count().label("found")).select_from(candidates).subquery("found")
+    rank = func.ts_rank_cd(candidates.c.search_vector, q, RANK_NORMALIZATION).label("rank")
+    ranked = (
+        select(candidates.c.id, rank)
+        .order_by(
+            rank.desc(), candidates.c.published_at.desc().nulls_last(), candidates.c.id.desc()
+        )
+        .limit(limit)
+        .offset(offset)
+        .subquery("ranked")
+    )
+    page = (
+        select(
+            v_articles.c.id,
+            v_articles.c.source,
+            v_articles.c.url,
+            v_articles.c.title,
+            v_articles.c.published_at,
+            v_articles.c.body,
+            ranked.c.rank,
+        )
+        .join(ranked, ranked.c.id == v_articles.c.id)
+        .subquery("page")
+    )
+    # One row even when the page is empty, to carry the count.
+    stmt = (
+        select(found.c.found, page)
+        .select_from(found.outerjoin(page, true()))
+        .order_by(page.c.rank.desc(), page.c.published_at.desc().nulls_last(), page.c.id.desc())
+    )
+    rows = conn.execute(stmt).all()
+    return rows[0].found, [r for r in rows if r.id is not None]
