@@ -30,10 +30,11 @@ MAX_CANDIDATES = 1000
 WINDOW_MARGIN = 2.0
 # A window that held too few matches is widened at least this much.
 WIDEN = 4.0
-# Rows of a window scanned in ix_articles_published_at per match whose row a window spares
-# reading: measured at 1M articles, a range bitmap costs about 0.09 µs a row and reading a
-# match's row for its date 1.5-4 µs. A window that would not pay for itself is not tried.
-WINDOW_ROWS_PER_MATCH = 20.0
+# Costs in µs, measured at 1M articles (warm cache), that choose how stage 1 reads:
+GIN_MATCH_US = 0.2  # a match in a GIN bitmap
+RANGE_ROW_US = 0.1  # a row in a published_at range bitmap
+HEAP_ROW_US = 2.0  # reading a bitmap-selected row for its date
+WALK_ROW_US = 8.0  # walking ix_articles_published_at: a row read and its vector tested
 
 
 @dataclass(slots=True)
@@ -106,10 +107,11 @@ def _estimated_rows(conn: Connection, stmt: Any) -> float:
 
 
 class Windows:
-    """Recency windows for one search: where each starts (None: no window, the whole range).
+    """Recency windows for one search, ending where the date range ends: where each starts
+    (None: no window, the whole range) and how to read it.
 
-    A window holding ``wanted`` matches, at ``density`` estimated matches per share of the
-    table's rows, spans ``wanted / density`` of the rows, ending where the date range ends.
+    Matches and the rows passing the other filters are taken as spread evenly over time, so a
+    window holding ``wanted`` of the ``expected`` matches spans that fraction of the range.
     """
 
     def __init__(
@@ -119,34 +121,47 @@ class Windows:
         since: datetime | None,
         until: datetime | None,
         expected: float,
+        filtered: float,
         max_candidates: int,
     ) -> None:
         self.stats = stats
         # Shares of all rows: `top` is dated before the range's end, `in_range` is dated and
-        # inside the range; `span` is where the expected matches lie (undated rows included
-        # unless a date bound excludes them).
+        # inside the range.
         self.top = stats.below(until.timestamp() if until is not None else float("inf"))
         self.in_range = self.top - (stats.below(since.timestamp()) if since is not None else 0.0)
-        self.span = self.in_range if since is not None or until is not None else 1.0
-        self.density = expected / self.span if self.span > 0 else 0.0
+        self.expected = max(expected, 1.0)
+        self.filtered = max(filtered, self.expected)  # rows passing the other filters
+        self.max_candidates = max_candidates
         self.wanted = WINDOW_MARGIN * max_candidates
-        self.share = 0.0
+        self.fraction = 0.0  # of the range, in the last window
+        self.walk = False  # walk the published_at index (else bitmaps)
 
     def next_start(self, found: int | None = None) -> float | None:
         """The first window's start, or (``found``: the last window held that many matches,
         too few) a wider one's; None when the whole range should be searched instead."""
-        if found is not None:  # the window measured the density where it looked
-            self.density = min(self.density, max(found, 1) / self.share)
-        if self.density <= 0:
-            return None
-        share = self.wanted / self.density
+        if found is not None:  # the window measured the matches' density where it looked
+            self.expected = max(found, 1) / self.fraction
+        fraction = self.wanted / self.expected
         if found is not None:
-            share = max(share, self.share * WIDEN)
-        outside = self.density * self.span - self.wanted  # matches the window spares reading
-        if share >= self.in_range or share * self.stats.rows >= WINDOW_ROWS_PER_MATCH * outside:
+            fraction = max(fraction, self.fraction * WIDEN)
+        if fraction >= 1.0 or self.in_range <= 0:
             return None
-        self.share = share
-        return self.stats.time_at(self.top - share)
+        # Walking newest first tests rows until max_candidates match; a bitmap window reads
+        # every match's GIN entry, the window's range and the rows of the matches in it; no
+        # window reads every match's row.
+        share = self.expected / self.filtered
+        walk = min(self.max_candidates / share, fraction * self.filtered) * WALK_ROW_US
+        window = (
+            self.expected * GIN_MATCH_US
+            + fraction * self.filtered * RANGE_ROW_US
+            + self.wanted * HEAP_ROW_US
+        )
+        whole = self.expected * (GIN_MATCH_US + HEAP_ROW_US)
+        if whole <= min(walk, window):
+            return None
+        self.walk = walk < window
+        self.fraction = fraction
+        return self.stats.time_at(self.top - fraction * self.in_range)
 
 
 def tsquery(query: str) -> Any | None:
@@ -214,26 +229,45 @@ def search(
     q = tsquery(query)
     if q is None:
         return []
-    # JIT compilation costs more than it saves on these short queries.
-    conn.execute(text("SET LOCAL jit = off"))
-    where = [articles.c.search_vector.bool_op("@@")(q)]
+    # JIT compilation costs more than it saves on these short queries. A bitmap over more
+    # heap pages than work_mem holds (4MB: about 60,000 pages) goes lossy, and each row of a
+    # lossy page is tested again, its vector read: 32MB keeps bitmaps exact up to 10M rows.
+    # Parallel workers cost more to start and merge than they save on these scans of a few
+    # thousand rows (measured at 1M: 30 ms with two workers, 16 without, for 10,000 matches).
+    conn.execute(
+        text(
+            "SELECT set_config('jit', 'off', true), set_config('work_mem', '32MB', true), "
+            "set_config('max_parallel_workers_per_gather', '0', true)"
+        )
+    )
+    filters = []
     if source:
         source_id = select(sources.c.id).where(sources.c.name == source).scalar_subquery()
-        where.append(articles.c.source_id == source_id)
+        filters.append(articles.c.source_id == source_id)
     if since is not None:
-        where.append(articles.c.published_at >= since)
+        filters.append(articles.c.published_at >= since)
     if until is not None:
-        where.append(articles.c.published_at < until)
+        filters.append(articles.c.published_at < until)
+    where = [articles.c.search_vector.bool_op("@@")(q), *filters]
     # Stage 1 (the newest matches) looks in recency windows first: see _ranked.
     windows = None
     if max_candidates > 0 and (stats := date_stats(conn)) is not None:
         expected = _estimated_rows(conn, select(articles.c.id).where(*where))
+        filtered = (
+            _estimated_rows(conn, select(articles.c.id).where(*filters)) if filters else stats.rows
+        )
         windows = Windows(
-            stats, since=since, until=until, expected=expected, max_candidates=max_candidates
+            stats,
+            since=since,
+            until=until,
+            expected=expected,
+            filtered=filtered,
+            max_candidates=max_candidates,
         )
     start = windows.next_start() if windows else None
     while True:
-        found, rows = _ranked(conn, q, where, start, max_candidates, limit, offset)
+        walk = start is not None and windows is not None and windows.walk
+        found, rows = _ranked(conn, q, where, start, walk, max_candidates, limit, offset)
         if start is None or found >= max_candidates:
             break
         start = windows.next_start(found) if windows else None
@@ -261,6 +295,7 @@ def _ranked(
     q: Any,
     where: list[Any],
     start: float | None,
+    walk: bool,
     max_candidates: int,
     limit: int,
     offset: int,
@@ -272,8 +307,8 @@ def _ranked(
     Taking every match from the GIN index and reading each one's row for its date costs
     1.5-4 µs a match, too much for a word with tens of thousands. With a ``start``, stage 1
     looks only at ``published_at >= start``: the planner ANDs the GIN bitmap with a range
-    bitmap on ix_articles_published_at, or walks that index newest first for a very common
-    word, and rows outside the window are never read. A window that found max_candidates
+    bitmap on ix_articles_published_at, or (``walk``, for a very common word) walks that
+    index newest first, and rows outside the window are never read. A window that found max_candidates
     matches found exactly the newest ones (every match outside it is older, or undated);
     one that found fewer is answered by a wider window, and at last by the whole range.
     """
@@ -326,5 +361,16 @@ def _ranked(
         .select_from(found.outerjoin(page, true()))
         .order_by(page.c.rank.desc(), page.c.published_at.desc().nulls_last(), page.c.id.desc())
     )
-    rows = conn.execute(stmt).all()
+    if not walk:
+        rows = conn.execute(stmt).all()
+        return rows[0].found, [r for r in rows if r.id is not None]
+    # The planner prices a GIN bitmap by its index pages, not by its matches, and so would
+    # build one of hundreds of thousands of entries where walking the published_at index
+    # newest first finds max_candidates matches after a few thousand rows: Windows decided.
+    saved = conn.execute(text("SELECT current_setting('enable_bitmapscan')")).scalar_one()
+    conn.execute(text("SELECT set_config('enable_bitmapscan', 'off', true)"))
+    try:
+        rows = conn.execute(stmt).all()
+    finally:
+        conn.execute(text("SELECT set_config('enable_bitmapscan', :v, true)"), {"v": saved})
     return rows[0].found, [r for r in rows if r.id is not None]
