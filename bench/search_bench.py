@@ -249,13 +249,17 @@ def _plan_tree(node: dict) -> str:
 
 def stage1_plans(conn, run, full: bool = False) -> list[str]:  # noqa: ANN001
     """Run one search recording its SQL, then EXPLAIN (ANALYZE, BUFFERS) each statement that
-    reads matches (``@@``): one line each (plan shape, ms, rows, buffers), or the full text."""
+    reads matches (``@@``), under the settings search() gave it: one line each (plan shape,
+    ms, rows, buffers), or the full text."""
     from sqlalchemy import event
 
     seen: list[tuple[str, object]] = []
 
     def record(c, cursor, statement, params, context, many) -> None:  # noqa: ANN001
-        if statement.lstrip().upper().startswith(("SELECT", "WITH")) and "@@" in statement:
+        # The settings search() makes for a statement are replayed before explaining it.
+        if "set_config" in statement or (
+            statement.lstrip().upper().startswith(("SELECT", "WITH")) and "@@" in statement
+        ):
             seen.append((statement, params))
 
     event.listen(conn, "before_cursor_execute", record)
@@ -265,6 +269,9 @@ def stage1_plans(conn, run, full: bool = False) -> list[str]:  # noqa: ANN001
         event.remove(conn, "before_cursor_execute", record)
     lines = []
     for statement, params in seen:
+        if "set_config" in statement:
+            conn.exec_driver_sql(statement, params)
+            continue
         if full:
             plan = conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + statement, params)
             lines.append("\n".join(r[0] for r in plan))
@@ -312,7 +319,7 @@ def speed(url: str, repeat: int, explain: bool = False) -> None:
             med, p95 = timed(lambda q=q: search(conn, q, limit=10), repeat)
             print(f"  {label:<40} {med:8.1f} / {p95:8.1f}   ({matches:,} matches)")
             for line in stage1_plans(conn, lambda q=q: search(conn, q, limit=10)):
-                print(f"      stage 1: {line}")
+                print(f"      plan: {line}")
             if explain and label.startswith("search: mid"):
                 for plan in stage1_plans(conn, lambda q=q: search(conn, q, limit=10), full=True):
                     print("      " + plan.replace("\n", "\n      "))

@@ -9,6 +9,8 @@ snippet of its original text with the matched words marked.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -104,6 +106,40 @@ def _estimated_rows(conn: Connection, stmt: Any) -> float:
     compiled = stmt.compile(dialect=conn.dialect)
     plan = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled), compiled.params).scalar()
     return float(plan[0]["Plan"]["Plan Rows"])
+
+
+# For the statements of a search. JIT compilation costs more than it saves on these short
+# queries. A bitmap over more heap pages than work_mem holds (4MB: about 60,000 pages) goes
+# lossy, and each row of a lossy page is tested again, its vector read: 32MB keeps bitmaps
+# exact up to about 10M rows. Parallel workers cost more to start and merge than they save
+# on scans of a few thousand rows (measured at 1M: 30 ms with two workers, 16 without, for
+# 10,000 matches; and the machine serves other requests).
+SEARCH_SETTINGS = {"jit": "off", "work_mem": "32MB", "max_parallel_workers_per_gather": "0"}
+
+
+@contextmanager
+def local_settings(conn: Connection, settings: dict[str, str]) -> Iterator[None]:
+    """Run the statements inside with these settings, then put the previous values back.
+
+    set_config(..., true) lasts at most until the transaction ends, so if a statement fails
+    the rollback restores them.
+    """
+    names = {f"n{i}": name for i, name in enumerate(settings)}
+    saved = conn.execute(
+        text("SELECT " + ", ".join(f"current_setting(:{k})" for k in names)), names
+    ).one()
+    _set_local(conn, settings)
+    yield
+    _set_local(conn, dict(zip(settings, saved, strict=True)))
+
+
+def _set_local(conn: Connection, settings: dict[str, str]) -> None:
+    params: dict[str, str] = {}
+    calls = []
+    for i, (name, value) in enumerate(settings.items()):
+        params |= {f"n{i}": name, f"v{i}": value}
+        calls.append(f"set_config(:n{i}, :v{i}, true)")
+    conn.execute(text("SELECT " + ", ".join(calls)), params)
 
 
 class Windows:
@@ -229,17 +265,6 @@ def search(
     q = tsquery(query)
     if q is None:
         return []
-    # JIT compilation costs more than it saves on these short queries. A bitmap over more
-    # heap pages than work_mem holds (4MB: about 60,000 pages) goes lossy, and each row of a
-    # lossy page is tested again, its vector read: 32MB keeps bitmaps exact up to 10M rows.
-    # Parallel workers cost more to start and merge than they save on these scans of a few
-    # thousand rows (measured at 1M: 30 ms with two workers, 16 without, for 10,000 matches).
-    conn.execute(
-        text(
-            "SELECT set_config('jit', 'off', true), set_config('work_mem', '32MB', true), "
-            "set_config('max_parallel_workers_per_gather', '0', true)"
-        )
-    )
     filters = []
     if source:
         source_id = select(sources.c.id).where(sources.c.name == source).scalar_subquery()
@@ -265,12 +290,13 @@ def search(
             max_candidates=max_candidates,
         )
     start = windows.next_start() if windows else None
-    while True:
-        walk = start is not None and windows is not None and windows.walk
-        found, rows = _ranked(conn, q, where, start, walk, max_candidates, limit, offset)
-        if start is None or found >= max_candidates:
-            break
-        start = windows.next_start(found) if windows else None
+    with local_settings(conn, SEARCH_SETTINGS):
+        while True:
+            walk = start is not None and windows is not None and windows.walk
+            found, rows = _ranked(conn, q, where, start, walk, max_candidates, limit, offset)
+            if start is None or found >= max_candidates:
+                break
+            start = windows.next_start(found) if windows else None
     terms = query_terms(query)
     hits = []
     for row in rows:
@@ -367,10 +393,6 @@ def _ranked(
     # The planner prices a GIN bitmap by its index pages, not by its matches, and so would
     # build one of hundreds of thousands of entries where walking the published_at index
     # newest first finds max_candidates matches after a few thousand rows: Windows decided.
-    saved = conn.execute(text("SELECT current_setting('enable_bitmapscan')")).scalar_one()
-    conn.execute(text("SELECT set_config('enable_bitmapscan', 'off', true)"))
-    try:
+    with local_settings(conn, {"enable_bitmapscan": "off"}):
         rows = conn.execute(stmt).all()
-    finally:
-        conn.execute(text("SELECT set_config('enable_bitmapscan', :v, true)"), {"v": saved})
     return rows[0].found, [r for r in rows if r.id is not None]

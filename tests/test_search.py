@@ -197,7 +197,7 @@ def test_recent_candidates_equal_brute_force(engine) -> None:
     paths: set[tuple[str, ...]] = set()
 
     def record(conn, cursor, statement, params, context, executemany) -> None:  # noqa: ANN001
-        if "'enable_bitmapscan', 'off'" in statement:
+        if "set_config" in statement and params == {"n0": "enable_bitmapscan", "v0": "off"}:
             stage1.append("walk")  # the next window is walked along published_at
         elif "ts_rank_cd" in statement:
             if stage1 and stage1[-1] == "walk":
@@ -265,3 +265,18 @@ def test_recent_candidates_equal_brute_force(engine) -> None:
     # windows widened or given up for the whole range, and the whole range at once.
     paths_run = {("window",), ("walk window",), ("window", "window"), ("window", "all"), ("all",)}
     assert paths_run <= paths
+
+
+def test_search_puts_back_the_settings_it_changes(engine, corpus) -> None:
+    show = text(
+        "SELECT current_setting('work_mem'), current_setting('jit'), "
+        "current_setting('enable_bitmapscan'), current_setting('max_parallel_workers_per_gather')"
+    )
+    with engine.connect() as conn:
+        conn.execute(text("ANALYZE articles"))
+        conn.execute(text("SET LOCAL work_mem = '5MB'"))
+        before = conn.execute(show).one()
+        for word in ("في", "زلزال", "مفاوضات"):  # common (a walked window), rare
+            assert search(conn, word, max_candidates=5)
+        assert conn.execute(show).one() == before
+        assert before[0] == "5MB"
