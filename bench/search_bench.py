@@ -239,7 +239,57 @@ def timed(fn, repeat: int) -> tuple[float, float]:  # noqa: ANN001
     return statistics.median(samples), samples[min(len(samples) - 1, int(len(samples) * 0.95))]
 
 
-def speed(url: str, repeat: int) -> None:
+def _plan_tree(node: dict) -> str:
+    name = node["Node Type"].replace(" ", "")
+    if "Index Name" in node:
+        name += f"[{node['Index Name']}]"
+    kids = node.get("Plans", [])
+    return name + (f"({', '.join(_plan_tree(k) for k in kids)})" if kids else "")
+
+
+def stage1_plans(conn, run, full: bool = False) -> list[str]:  # noqa: ANN001
+    """Run one search recording its SQL, then EXPLAIN (ANALYZE, BUFFERS) each statement that
+    reads matches (``@@``), under the settings search() gave it: one line each (plan shape,
+    ms, rows, buffers), or the full text."""
+    from sqlalchemy import event
+
+    seen: list[tuple[str, object]] = []
+
+    def record(c, cursor, statement, params, context, many) -> None:  # noqa: ANN001
+        # The settings search() makes for a statement are replayed before explaining it.
+        if "set_config" in statement or (
+            statement.lstrip().upper().startswith(("SELECT", "WITH")) and "@@" in statement
+        ):
+            seen.append((statement, params))
+
+    event.listen(conn, "before_cursor_execute", record)
+    try:
+        run()
+    finally:
+        event.remove(conn, "before_cursor_execute", record)
+    lines = []
+    for statement, params in seen:
+        if "set_config" in statement:
+            conn.exec_driver_sql(statement, params)
+            continue
+        if full:
+            plan = conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + statement, params)
+            lines.append("\n".join(r[0] for r in plan))
+            continue
+        plan = conn.exec_driver_sql(
+            "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + statement, params
+        ).scalar()
+        top = plan[0]["Plan"]
+        lines.append(
+            f"{plan[0]['Execution Time']:.1f} ms, {top['Actual Rows']} rows, "
+            f"buffers hit {top.get('Shared Hit Blocks', 0)} read {top.get('Shared Read Blocks', 0)}"
+            f": {_plan_tree(top)}"
+        )
+    conn.rollback()  # end the transaction search() opened (SET LOCAL)
+    return lines
+
+
+def speed(url: str, repeat: int, explain: bool = False) -> None:
     from db.search import search
     from db.views import list_articles, parse_bound
 
@@ -268,6 +318,11 @@ def speed(url: str, repeat: int) -> None:
             search(conn, q, limit=10)  # warm
             med, p95 = timed(lambda q=q: search(conn, q, limit=10), repeat)
             print(f"  {label:<40} {med:8.1f} / {p95:8.1f}   ({matches:,} matches)")
+            for line in stage1_plans(conn, lambda q=q: search(conn, q, limit=10)):
+                print(f"      plan: {line}")
+            if explain and label.startswith("search: mid"):
+                for plan in stage1_plans(conn, lambda q=q: search(conn, q, limit=10), full=True):
+                    print("      " + plan.replace("\n", "\n      "))
         source = f"site{rng.randint(0, 9)}"
         listing = {
             "listing: newest 20": {},
@@ -299,6 +354,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--keep", type=Path, help="cluster directory to keep (reuse with --reuse)")
     parser.add_argument("--reuse", action="store_true", help="skip loading: database exists")
+    parser.add_argument(
+        "--explain", action="store_true", help="print EXPLAIN (ANALYZE, BUFFERS) of the mid word"
+    )
     args = parser.parse_args()
 
     server = start_cluster(args.keep)
@@ -311,7 +369,7 @@ def main() -> None:
                 t0 = time.perf_counter()
                 load_synthetic(url, args.articles, args.words, args.sources)
                 print(f"Loaded {args.articles:,} articles in {time.perf_counter() - t0:.0f} s")
-            speed(url, args.repeat)
+            speed(url, args.repeat, args.explain)
         else:
             url = fresh_database(server, "bench_quality")
             queries = sum(1 for _ in (DATA / "queries.jsonl").open(encoding="utf-8"))

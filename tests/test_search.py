@@ -157,21 +157,126 @@ def test_search_command_json(database_url: str, corpus) -> None:
     assert "http://beta.test/s08" not in table.output
 
 
-def test_common_and_rare_queries_take_different_paths_to_the_same_answer(engine, corpus) -> None:
-    from db.search import _common, articles, tsquery
+# A corpus where recency windows sized from the statistics go wrong: "زلزال" is frequent in
+# old articles (one in four) but rare in new ones (one in a hundred), some timestamps are
+# shared by several articles (ties at a window's edge), and the undated articles match too.
+RECENCY_CORPUS = """
+INSERT INTO articles (source_id, url, canonical_url, title, body, published_at, content_hash,
+                      fetched_at)
+SELECT (SELECT id FROM sources ORDER BY id OFFSET g % 3 LIMIT 1),
+       'http://x.test/' || g, 'http://x.test/' || g,
+       CASE WHEN g % 7 = 0 AND quake THEN 'زلزال قوي' ELSE 'خبر اليوم' END,
+       'خبر ' || CASE WHEN g % 2 = 0 THEN 'مطر ' ELSE '' END
+       || CASE WHEN quake THEN repeat('والزلزال سوق ', 1 + g % 3) ELSE 'سوق ' END
+       || repeat('كلام ', g % 5),
+       CASE WHEN g <= 2400 THEN timestamptz '2020-01-01' + g * interval '11 hours'
+            WHEN g <= 2950 THEN date_trunc('hour', timestamptz '2025-06-01'
+                                                  + (g - 2400) * interval '10 minutes')
+       END,
+       sha256(int8send(g)), now()
+FROM generate_series(1, 3000) g,
+     LATERAL (SELECT CASE WHEN g <= 2400 THEN g % 4 = 0 WHEN g <= 2950 THEN g % 100 = 0
+                          ELSE g % 5 = 0 END AS quake) m
+"""
 
-    def expected(word: str) -> set[int]:
-        stem = search_text(word)
-        return {
-            corpus[a["key"]]
-            for a in search_corpus.articles()
-            if stem in search_text(a["title"] + " " + a["body"]).split()
-        }
 
+def test_recent_candidates_equal_brute_force(engine) -> None:
+    """search() ranks among exactly the newest max_candidates matches (undated last, then
+    the filters), whatever the recency windows it tries: checked against the definition
+    computed by brute force, for several queries, filters, candidate counts and pages."""
+    from sqlalchemy import event
+
+    from db.search import date_stats, tsquery
+
+    with engine.begin() as conn:
+        for name in ("alpha", "beta", "gamma"):
+            conn.execute(text("INSERT INTO sources (name) VALUES (:n)"), {"n": name})
+        conn.execute(text(RECENCY_CORPUS))
+        conn.execute(text("ANALYZE articles"))
+    stage1: list[str] = []
+    paths: set[tuple[str, ...]] = set()
+
+    def record(conn, cursor, statement, params, context, executemany) -> None:  # noqa: ANN001
+        if "set_config" in statement and params == {"n0": "enable_bitmapscan", "v0": "off"}:
+            stage1.append("walk")  # the next window is walked along published_at
+        elif "ts_rank_cd" in statement:
+            if stage1 and stage1[-1] == "walk":
+                stage1[-1] = "walk window"
+            else:
+                stage1.append("window" if "window_start" in statement else "all")
+
+    event.listen(engine, "before_cursor_execute", record)
+    brute = text(
+        "SELECT a.id, a.published_at, ts_rank_cd(a.search_vector, q, 32) AS rank "
+        "FROM articles a JOIN sources s ON s.id = a.source_id, "
+        "websearch_to_tsquery('simple', :q) q "
+        "WHERE a.search_vector @@ q AND (CAST(:source AS text) IS NULL OR s.name = :source) "
+        "AND (CAST(:since AS timestamptz) IS NULL OR a.published_at >= :since) "
+        "AND (CAST(:until AS timestamptz) IS NULL OR a.published_at < :until)"
+    )
+    since, until = parse_bound("2021-01-01"), parse_bound("2025-06-02", end=True)
+    checked = 0
+    with engine.connect() as conn:
+        assert date_stats(conn) is not None  # else no window would be tried
+        for word in ("زلزال", "مطر", "خبر", "زلزال مطر", "زلزال -مطر"):
+            assert tsquery(word) is not None
+            for filters in (
+                {},
+                {"source": "beta"},
+                {"since": since},
+                {"until": until},
+                {"source": "gamma", "since": since, "until": until},
+            ):
+                args = {"source": None, "since": None, "until": None, **filters}
+                rows = conn.execute(brute, {"q": websearch_query(word), **args}).all()
+                dated = sum(r.published_at is not None for r in rows)
+                # Newest first, undated last, then id: the candidates by definition.
+                rows.sort(
+                    key=lambda r: (
+                        r.published_at is None,
+                        r.published_at and -r.published_at.timestamp(),
+                        -r.id,
+                    )
+                )
+                for k in (1, 7, 20, dated - 1, dated + 3, len(rows) + 5):
+                    if k < 1:
+                        continue
+                    pool_ = sorted(
+                        rows[:k],
+                        key=lambda r: (
+                            -r.rank,
+                            r.published_at is None,
+                            r.published_at and -r.published_at.timestamp(),
+                            -r.id,
+                        ),
+                    )
+                    for limit, offset in ((10, 0), (5, 3), (100, 0)):
+                        stage1.clear()
+                        got = search(
+                            conn, word, limit=limit, offset=offset, max_candidates=k, **filters
+                        )
+                        want = [r.id for r in pool_[offset : offset + limit]]
+                        assert [h.id for h in got] == want, (word, filters, k, limit, offset)
+                        checked += 1
+                        paths.add(tuple(stage1))
+    event.remove(engine, "before_cursor_execute", record)
+    assert checked > 300
+    # Every path ran: a window (bitmaps, or walked along published_at) that held enough,
+    # windows widened or given up for the whole range, and the whole range at once.
+    paths_run = {("window",), ("walk window",), ("window", "window"), ("window", "all"), ("all",)}
+    assert paths_run <= paths
+
+
+def test_search_puts_back_the_settings_it_changes(engine, corpus) -> None:
+    show = text(
+        "SELECT current_setting('work_mem'), current_setting('jit'), "
+        "current_setting('enable_bitmapscan'), current_setting('max_parallel_workers_per_gather')"
+    )
     with engine.connect() as conn:
         conn.execute(text("ANALYZE articles"))
-        for word, common in (("في", True), ("زلزال", False)):
-            match = articles.c.search_vector.bool_op("@@")(tsquery(word))
-            assert _common(conn, [match]) is common, word
-            found = {h.id for h in search(conn, word, limit=100)}
-            assert found == expected(word) and found, word
+        conn.execute(text("SET LOCAL work_mem = '5MB'"))
+        before = conn.execute(show).one()
+        for word in ("في", "زلزال", "مفاوضات"):  # common (a walked window), rare
+            assert search(conn, word, max_candidates=5)
+        assert conn.execute(show).one() == before
+        assert before[0] == "5MB"
