@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "extract",
     "reprocess",
     "dedup",
+    "importer",
     "search",
     "export",
     "serve",

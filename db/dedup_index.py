@@ -192,6 +192,48 @@ def store_with_dedup(
     return StoreResult(article_id, decision)
 
 
+def swap_representative(
+    session: Session,
+    stored_id: int,
+    values: dict[str, Any],
+    *,
+    sig: np.ndarray,
+    settings: Settings = DEFAULT,
+) -> None:
+    """A later-arriving earlier original takes over article ``stored_id`` in place (the id
+    downstream teams hold stays valid): the row gets ``values`` (the new copy's columns) and
+    its fingerprints, and the page stored until now becomes the ``duplicates`` row that was
+    just recorded under the new copy's URL. Call it after ``store_with_dedup`` or
+    ``store_batch`` flagged ``replace_stored``, in the same transaction."""
+    old = session.execute(
+        text(
+            "SELECT url, source_id, title, published_at, crawl_run_id FROM articles "
+            "WHERE id = :id FOR UPDATE"
+        ),
+        {"id": stored_id},
+    ).one()
+    session.execute(
+        text(
+            "UPDATE duplicates SET url = :old_url, source_id = :source_id, title = :title, "
+            "published_at = :published_at, crawl_run_id = :crawl_run_id WHERE url = :new_url"
+        ),
+        {"old_url": old.url, "new_url": values["url"], **old._mapping},
+    )
+    columns = {
+        **values,
+        "content_hash": dedup.content_hash(values["body"]),
+        "minhash": dedup.signature_to_bytes(sig),
+        "word_count": values.get("word_count", len(values["body"].split())),
+    }
+    assignments = ", ".join(f"{name} = :{name}" for name in columns)
+    session.execute(
+        text(f"UPDATE articles SET {assignments}, updated_at = now() WHERE id = :stored_id"),
+        {**columns, "stored_id": stored_id},
+    )
+    remove_bands(session, stored_id)
+    add_bands(session, stored_id, sig, settings)
+
+
 def _ordered(batch: Sequence[dict[str, Any]]) -> list[int]:
     """Decision order: earliest published first, undated last, then input order; so within a
     batch the kept copy is the one the single-article rule would keep in the end."""

@@ -16,13 +16,13 @@ import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from akhbar import dedup
 from akhbar.page import ProcessedPage
 from db import dedup_index
-from db.models import Article, ArticleHtml, Duplicate
+from db.models import Article, ArticleHtml
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,33 +65,6 @@ def _save_html(session: Session, article_id: int, processed: ProcessedPage) -> N
     )
 
 
-def _replace_representative(
-    session: Session, processed: ProcessedPage, values: dict, stored_id: int, sig
-) -> None:  # noqa: ANN001
-    """The new page (published earlier) takes over article ``stored_id``; the page stored
-    until now becomes the duplicate recorded under the new page's URL a moment ago."""
-    old = session.get(Article, stored_id, with_for_update=True)
-    session.execute(
-        update(Duplicate)
-        .where(Duplicate.url == values["url"])
-        .values(
-            url=old.url,
-            source_id=old.source_id,
-            title=old.title,
-            published_at=old.published_at,
-            crawl_run_id=old.crawl_run_id,
-        )
-    )
-    for name, value in values.items():
-        setattr(old, name, value)
-    old.content_hash = processed.content_hash
-    old.minhash = processed.signature
-    dedup_index.remove_bands(session, stored_id)
-    session.flush()
-    dedup_index.add_bands(session, stored_id, sig)
-    _save_html(session, stored_id, processed)
-
-
 def store_processed(
     session: Session, processed: ProcessedPage, *, source_id: int, run_id: int | None
 ) -> StoreOutcome:
@@ -117,6 +90,7 @@ def store_processed(
         return StoreOutcome("stored", result.article_id, decision.similarity)
     stored_id = int(decision.duplicate_of)
     if result.replace_stored:
-        _replace_representative(session, processed, values, stored_id, sig)
+        dedup_index.swap_representative(session, stored_id, values, sig=sig)
+        _save_html(session, stored_id, processed)
         return StoreOutcome("replaced", stored_id, decision.similarity)
     return StoreOutcome(decision.kind or "near", stored_id, decision.similarity)
