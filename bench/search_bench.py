@@ -305,6 +305,8 @@ def speed(url: str, repeat: int, explain: bool = False) -> None:
             "search: mid word (rank 300)": vocab[300],
             "search: rare word (rank 5000)": vocab[5000],
             "search: two words AND": f"{vocab[40]} {vocab[120]}",
+            "search: phrase of two common words": f'"{vocab[20]} {vocab[40]}"',
+            "search: two mid words OR": f"{vocab[300]} OR {vocab[310]}",
         }
         print(f"Speed on {total:,} articles (median / p95 ms over {repeat} runs, warm cache)")
         for label, q in cases.items():

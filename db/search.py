@@ -159,8 +159,10 @@ class Windows:
         expected: float,
         filtered: float,
         max_candidates: int,
+        phrase: bool = False,
     ) -> None:
         self.stats = stats
+        self.phrase = phrase
         # Shares of all rows: `top` is dated before the range's end, `in_range` is dated and
         # inside the range.
         self.top = stats.below(until.timestamp() if until is not None else float("inf"))
@@ -175,11 +177,16 @@ class Windows:
     def next_start(self, found: int | None = None) -> float | None:
         """The first window's start, or (``found``: the last window held that many matches,
         too few) a wider one's; None when the whole range should be searched instead."""
-        if found is not None:  # the window measured the matches' density where it looked
-            self.expected = max(found, 1) / self.fraction
-        fraction = self.wanted / self.expected
-        if found is not None:
-            fraction = max(fraction, self.fraction * WIDEN)
+        if found is not None and self.phrase:
+            # A phrase's matches are co-occurrences whose positions are checked row by row,
+            # so a window costs what it spans, not what it finds: widen step by step.
+            fraction = self.fraction * WIDEN
+        else:
+            if found is not None:  # the window measured the matches' density where it looked
+                self.expected = max(found, 1) / self.fraction
+            fraction = self.wanted / self.expected
+            if found is not None:
+                fraction = max(fraction, self.fraction * WIDEN)
         if fraction >= 1.0 or self.in_range <= 0:
             return None
         # Walking newest first tests rows until max_candidates match; a bitmap window reads
@@ -261,10 +268,17 @@ def search(
     Ranking reads every candidate's tsvector, so it is bounded: a query matching more than
     ``max_candidates`` articles is ranked among its ``max_candidates`` most recent matches
     (news readers want recent stories; a narrower query or a date filter reaches older ones).
+    A phrase query's pool may be smaller, never smaller than the page (see below).
     """
     q = tsquery(query)
     if q is None:
         return []
+    # A phrase ("...", also a word the stemmer splits) is found by the GIN index as the
+    # co-occurrence of its words, and each co-occurring row's positions are then read and
+    # checked: for common words that is most of the table. So a phrase is ranked among the
+    # newest matches of the first recency window that holds a full page (at most
+    # max_candidates), instead of always among max_candidates of them.
+    phrase = '"' in websearch_query(query)
     filters = []
     if source:
         source_id = select(sources.c.id).where(sources.c.name == source).scalar_subquery()
@@ -288,6 +302,7 @@ def search(
             expected=expected,
             filtered=filtered,
             max_candidates=max_candidates,
+            phrase=phrase,
         )
     start = windows.next_start() if windows else None
     with local_settings(conn, SEARCH_SETTINGS):
@@ -296,6 +311,8 @@ def search(
             found, rows = _ranked(conn, q, where, start, walk, max_candidates, limit, offset)
             if start is None or found >= max_candidates:
                 break
+            if phrase and found >= offset + limit:
+                break  # a phrase ranks among the newest matches that fill its page: see above
             start = windows.next_start(found) if windows else None
     terms = query_terms(query)
     hits = []

@@ -267,6 +267,74 @@ def test_recent_candidates_equal_brute_force(engine) -> None:
     assert paths_run <= paths
 
 
+def test_phrase_ranks_among_its_newest_matches_that_fill_the_page(engine) -> None:
+    """A phrase's pool may stop at the first window holding a full page, but it is always
+    the newest N matches for some N between the page's end and max_candidates: the page
+    must equal the brute-force page of one such pool."""
+    from sqlalchemy import event
+
+    from db.search import date_stats
+
+    with engine.begin() as conn:
+        for name in ("alpha", "beta", "gamma"):
+            conn.execute(text("INSERT INTO sources (name) VALUES (:n)"), {"n": name})
+        conn.execute(text(RECENCY_CORPUS))
+        conn.execute(text("ANALYZE articles"))
+    brute = text(
+        "SELECT a.id, a.published_at, ts_rank_cd(a.search_vector, q, 32) AS rank "
+        "FROM articles a JOIN sources s ON s.id = a.source_id, "
+        "websearch_to_tsquery('simple', :q) q "
+        "WHERE a.search_vector @@ q AND (CAST(:source AS text) IS NULL OR s.name = :source)"
+    )
+
+    def newest_first(r):  # noqa: ANN001, ANN202
+        return (r.published_at is None, r.published_at and -r.published_at.timestamp(), -r.id)
+
+    windows: list = []  # per ranked statement: where its window started (None: no window)
+
+    def record(conn, cursor, statement, params, context, executemany) -> None:  # noqa: ANN001
+        if "ts_rank_cd" in statement:
+            windows.append(params.get("window_start"))
+
+    event.listen(engine, "before_cursor_execute", record)
+    checked = stopped_in_a_window = 0
+    with engine.connect() as conn:
+        assert date_stats(conn) is not None
+        for phrase in ('"زلزال سوق"', '"خبر مطر"', '"سوق كلام"'):
+            assert '"' in websearch_query(phrase)
+            for source in (None, "beta"):
+                rows = conn.execute(brute, {"q": websearch_query(phrase), "source": source}).all()
+                rows.sort(key=newest_first)
+                assert len(rows) > 100
+                for k in (30, 100, 1000):
+                    for limit, offset in ((10, 0), (5, 3)):
+                        windows.clear()
+                        got = [
+                            h.id
+                            for h in search(
+                                conn, phrase, source=source, limit=limit, offset=offset,
+                                max_candidates=k,
+                            )
+                        ]  # fmt: skip
+                        pages = {}
+                        for n in range(offset + limit, min(k, len(rows)) + 1):
+                            pool_ = sorted(rows[:n], key=lambda r: (-r.rank, *newest_first(r)))
+                            pages[n] = [r.id for r in pool_[offset : offset + limit]]
+                        matching = [n for n, page in pages.items() if page == got]
+                        assert matching, (phrase, source, k, limit, offset)
+                        # A last window with fewer than max_candidates matches: a word query
+                        # would have gone on; the phrase stopped with a full page.
+                        if (start := windows[-1]) is not None:
+                            inside = sum(
+                                bool(r.published_at and r.published_at >= start) for r in rows
+                            )
+                            stopped_in_a_window += offset + limit <= inside < k
+                        checked += 1
+    event.remove(engine, "before_cursor_execute", record)
+    assert checked == 36
+    assert stopped_in_a_window > 0
+
+
 def test_search_puts_back_the_settings_it_changes(engine, corpus) -> None:
     show = text(
         "SELECT current_setting('work_mem'), current_setting('jit'), "
