@@ -32,4 +32,6 @@ class ProcessedPage:
     rejected: str | None = None  # why it is not stored as an article (non-article, too short)
     content_hash: bytes | None = None
     signature: bytes | None = None  # MinHash signature bytes (akhbar.dedup.signature_to_bytes)
+    # articles.search_vector as tsvector text (akhbar.search.search_vector); None: the DB computes it.
+    search_vector: str | None = None
     extractor_version: str = ""

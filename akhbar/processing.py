@@ -12,17 +12,20 @@ from akhbar import dedup
 from akhbar.extract import EXTRACTOR_VERSION, extract
 from akhbar.page import FetchedPage, ProcessedPage
 from akhbar.quality import rejection_reason
+from akhbar.search import search_vector
 
 
 def judge_and_fingerprint(processed: ProcessedPage) -> ProcessedPage:
-    """Quality verdict, then content hash and MinHash signature of what will be stored."""
+    """Quality verdict, then content hash, MinHash signature and full-text search vector of
+    what will be stored (computed here, in the worker processes, not in the database)."""
     article = processed.article
     processed.rejected = rejection_reason(article)
     if processed.rejected is None:
         processed.content_hash = dedup.content_hash(article.text)
         processed.signature = dedup.signature_to_bytes(dedup.signature(article.text))
+        processed.search_vector = search_vector(article.title, article.text)
     else:
-        processed.content_hash = processed.signature = None
+        processed.content_hash = processed.signature = processed.search_vector = None
     return processed
 
 

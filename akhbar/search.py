@@ -51,6 +51,7 @@ def search_normalize(text: str) -> str:
     return _NON_WORD.sub(" ", text).lower().strip()
 
 
+@lru_cache(maxsize=262144)
 def stem_word(word: str) -> str:
     """One normalised word through the light stemmer (mirror of SQL ``akhbar_search_stem``)."""
     if word[:1] in _CONJUNCTIONS and len(word) - 1 >= 3:
@@ -86,6 +87,43 @@ def word_stems(word: str) -> tuple[str, ...]:
 def search_document(title: str | None, body: str) -> tuple[str, str]:
     """The (title, body) texts the database indexes with weights A and B."""
     return search_text(title or ""), search_text(body)
+
+
+# Words the database's text-search parser might split or fold otherwise than str.split and
+# str.lower (Latin-1 and Latin Extended letters, and the × ÷ among them); and its limits: a
+# lexeme keeps at most 255 positions, positions stop at 16383, lexemes stop at 2046 bytes.
+_PARSER_UNSURE = re.compile("[\u00c0-\u024f]")
+MAX_POSITIONS = 255
+MAX_POSITION = 16383
+MAX_LEXEME_BYTES = 2046
+
+
+def search_vector(title: str | None, body: str) -> str | None:
+    """The ``articles.search_vector`` value as tsvector text: the twin of SQL
+    ``akhbar_search_vector(title, body)``, i.e. ``setweight(to_tsvector('simple',
+    akhbar_search_text(title)), 'A') || setweight(to_tsvector('simple',
+    akhbar_search_text(body)), 'B')``, computed here so that crawler workers, not the
+    database, pay for it. None when the text reaches a case where the database's parser or
+    limits could disagree with this twin: the database then computes it (a NULL
+    search_vector always means "compute it"). ``tests/test_search.py`` compares the two.
+    """
+    title_doc, body_doc = search_document(title, body)
+    if _PARSER_UNSURE.search(title_doc) or _PARSER_UNSURE.search(body_doc):
+        return None
+    title_words, body_words = title_doc.split(), body_doc.split()
+    if len(title_words) + len(body_words) >= MAX_POSITION:
+        return None
+    positions: dict[str, list[str]] = {}
+    for n, word in enumerate(title_words, 1):
+        positions.setdefault(word, []).append(f"{n}A")
+    for n, word in enumerate(body_words, len(title_words) + 1):
+        positions.setdefault(word, []).append(f"{n}B")
+    parts = []
+    for word, where in positions.items():
+        if len(where) > MAX_POSITIONS or len(word.encode()) > MAX_LEXEME_BYTES:
+            return None
+        parts.append(f"{word}:{','.join(where)}")
+    return " ".join(parts)
 
 
 _QUERY_PART = re.compile(r'(-?)"([^"]*)"?|(\S+)')

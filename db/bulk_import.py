@@ -13,7 +13,8 @@ database's export loads into another) or as ``akhbar dedup`` reads them:
 The whole file is checked before anything is stored, so a bad line stops the import with
 its line number and nothing half done. Then articles go through ``store_batch`` batch by
 batch (one transaction each, so an interrupted import keeps every finished batch and a
-re-run skips what is stored as kind ``url``). Signatures are computed in worker processes.
+re-run skips what is stored as kind ``url``). Signatures, content hashes and search vectors
+are computed in worker processes.
 An article published before the stored copy it matches takes that row over in place, as
 in a crawl.
 """
@@ -35,6 +36,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from akhbar import dedup
+from akhbar.search import search_vector
 from db import dedup_index
 
 TEXT_FIELDS = ("title", "author", "section", "language")
@@ -130,10 +132,41 @@ def check_file(path: Path, default_source: str | None) -> tuple[int, set[str]]:
     return count, sources
 
 
-def _signatures(bodies: list[str], pool: ProcessPoolExecutor | None) -> np.ndarray:
+def fingerprint(title: str | None, body: str) -> tuple[np.ndarray, bytes, str | None]:
+    """What the database would otherwise compute per article: signature, content hash and
+    search vector (run in worker processes)."""
+    return dedup.signature(body), dedup.content_hash(body), search_vector(title, body)
+
+
+def _fingerprints(
+    batch: list[dict[str, Any]], pool: ProcessPoolExecutor | None
+) -> Callable[[], np.ndarray]:
+    """Start fingerprinting ``batch`` (in the pool, if any); the returned call waits, fills
+    each item's content_hash and search_vector and returns the signatures. With a pool the
+    next batch is fingerprinted while this one is being stored."""
+    titles, bodies = [v["title"] for v in batch], [v["body"] for v in batch]
     if pool is None:
-        return np.stack([dedup.signature(b) for b in bodies])
-    return np.stack(list(pool.map(dedup.signature, bodies, chunksize=32)))
+        pending: Any = list(map(fingerprint, titles, bodies))
+    else:
+        futures = [
+            pool.submit(_fingerprint_chunk, titles[i : i + 64], bodies[i : i + 64])
+            for i in range(0, len(batch), 64)
+        ]
+        pending = futures
+
+    def collect() -> np.ndarray:
+        results = pending if pool is None else [r for f in pending for r in f.result()]
+        for values, (_, chash, vector) in zip(batch, results, strict=True):
+            values["content_hash"], values["search_vector"] = chash, vector
+        return np.stack([sig for sig, _, _ in results])
+
+    return collect
+
+
+def _fingerprint_chunk(
+    titles: list[str | None], bodies: list[str]
+) -> list[tuple[np.ndarray, bytes, str | None]]:
+    return list(map(fingerprint, titles, bodies))
 
 
 def import_file(
@@ -164,10 +197,11 @@ def import_file(
     pool = None
     if workers > 0:
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["akhbar.dedup"])
+        context.set_forkserver_preload(["db.bulk_import"])
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
     try:
         batch: list[dict[str, Any]] = []
+        waiting: tuple[list[dict[str, Any]], Callable[[], np.ndarray]] | None = None
         for lineno, line in _lines(path):
             values = parse_line(line, f"{path}:{lineno}", default_source)
             values["source_id"] = source_ids[values.pop("source")]
@@ -175,10 +209,17 @@ def import_file(
             values["crawl_run_id"] = values["extractor_version"] = None
             batch.append(values)
             if len(batch) >= batch_size:
-                _store(engine, batch, pool, report, progress)
-                batch = []
+                started = (batch, _fingerprints(batch, pool))
+                if waiting:
+                    _store(engine, *waiting, report, progress)
+                waiting, batch = started, []
         if batch:
-            _store(engine, batch, pool, report, progress)
+            started = (batch, _fingerprints(batch, pool))
+            if waiting:
+                _store(engine, *waiting, report, progress)
+            waiting = started
+        if waiting:
+            _store(engine, *waiting, report, progress)
     finally:
         if pool is not None:
             pool.shutdown()
@@ -188,11 +229,11 @@ def import_file(
 def _store(
     engine: Engine,
     batch: list[dict[str, Any]],
-    pool: ProcessPoolExecutor | None,
+    fingerprinted: Callable[[], np.ndarray],
     report: ImportReport,
     progress: Callable[[ImportReport], None] | None,
 ) -> None:
-    sigs = _signatures([v["body"] for v in batch], pool)
+    sigs = fingerprinted()
     with Session(engine) as session:
         results = dedup_index.store_batch(session, batch, sigs=sigs)
         # Earlier originals of stored articles: the earliest of each takes the row over.

@@ -80,6 +80,11 @@ def band_keys(sig: np.ndarray, settings: Settings = DEFAULT) -> list[int]:
     return sorted(set(dedup.band_hashes(sig, settings)[0].tolist()))
 
 
+def _mark(column: str) -> str:
+    """A bind marker for ``column``; a search vector is sent as tsvector text."""
+    return f"CAST(:{column} AS tsvector)" if column == "search_vector" else f":{column}"
+
+
 def find_candidates(
     session: Session, sig: np.ndarray, settings: Settings = DEFAULT
 ) -> list[tuple[int, np.ndarray]]:
@@ -142,14 +147,15 @@ def store_with_dedup(
     """Store an article unless it copies a stored one; record copies in ``duplicates``.
 
     ``values`` holds ``articles`` columns (``source_id``, ``url``, ``canonical_url``, ``body``,
-    ``fetched_at``, optional others); ``content_hash`` and ``minhash`` are computed here
-    (``sig`` may be passed when already computed). Runs inside the caller's transaction;
+    ``fetched_at``, optional others, among them ``search_vector`` as tsvector text from
+    ``akhbar.search.search_vector``, else the database computes it); ``content_hash`` (unless
+    given) and ``minhash`` are computed here (``sig`` may be passed when already computed). Runs inside the caller's transaction;
     the locks are held until the caller commits.
     """
     body = values["body"]
     if sig is None:
         sig = dedup.signature(body, settings)
-    chash = dedup.content_hash(body)
+    chash = values.get("content_hash") or dedup.content_hash(body)
     lock_bands(session, sig, settings)
     exact = session.execute(
         text("SELECT id FROM articles WHERE content_hash = :h"), {"h": chash}
@@ -184,7 +190,7 @@ def store_with_dedup(
         "word_count": values.get("word_count", len(body.split())),
     }
     names = ", ".join(columns)
-    marks = ", ".join(f":{c}" for c in columns)
+    marks = ", ".join(_mark(c) for c in columns)
     article_id = session.execute(
         text(f"INSERT INTO articles ({names}) VALUES ({marks}) RETURNING id"), columns
     ).scalar_one()
@@ -221,11 +227,11 @@ def swap_representative(
     )
     columns = {
         **values,
-        "content_hash": dedup.content_hash(values["body"]),
+        "content_hash": values.get("content_hash") or dedup.content_hash(values["body"]),
         "minhash": dedup.signature_to_bytes(sig),
         "word_count": values.get("word_count", len(values["body"].split())),
     }
-    assignments = ", ".join(f"{name} = :{name}" for name in columns)
+    assignments = ", ".join(f"{name} = {_mark(name)}" for name in columns)
     session.execute(
         text(f"UPDATE articles SET {assignments}, updated_at = now() WHERE id = :stored_id"),
         {**columns, "stored_id": stored_id},
@@ -276,7 +282,7 @@ def store_batch(
     if sigs is None:
         sigs = np.stack([dedup.signature(body, settings) for body in bodies])
     hashes = dedup.band_hashes(sigs, settings)
-    chashes = [dedup.content_hash(body) for body in bodies]
+    chashes = [item.get("content_hash") or dedup.content_hash(item["body"]) for item in batch]
     session.execute(_LOCK_ALL, {"c": INDEX_LOCK[0], "o": INDEX_LOCK[1]})
 
     urls = sorted({item["url"] for item in batch} | {item["canonical_url"] for item in batch})
@@ -374,7 +380,7 @@ def store_batch(
     )
     ids = {("new", i): aid for i, aid in zip(kept, new_ids, strict=True)}
     if kept:
-        names = ["id", *columns, "content_hash", "minhash"]
+        names = ["id", *(c for c in columns if c != "content_hash"), "content_hash", "minhash"]
         if "word_count" not in names:
             names.append("word_count")
         with raw.cursor() as cur:

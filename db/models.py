@@ -11,7 +11,6 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
-    Computed,
     DateTime,
     Float,
     ForeignKey,
@@ -44,12 +43,10 @@ NAMING_CONVENTION = {
 }
 
 
-# The full-text search document (revision 0002): Arabic-normalised, light-stemmed title
-# (weight A) and body (weight B). Computed by the database, so every writer keeps it current.
-SEARCH_VECTOR_SQL = (
-    "setweight(to_tsvector('simple'::regconfig, akhbar_search_text(COALESCE(title, ''::text))), 'A'::\"char\")"
-    " || setweight(to_tsvector('simple'::regconfig, akhbar_search_text(body)), 'B'::\"char\")"
-)
+# The full-text search document: Arabic-normalised, light-stemmed title (weight A) and body
+# (weight B). Writers send it precomputed (akhbar.search.search_vector, in worker
+# processes); a trigger computes it with SQL akhbar_search_vector(title, body) when they do
+# not (revision 0004; until then a generated column, revision 0002).
 
 
 class Base(DeclarativeBase):
@@ -143,10 +140,8 @@ class Article(Base):
     )
     extractor_version: Mapped[str | None] = mapped_column(String(32))
     # In the table but not mapped: only search queries read it (through Article.__table__),
-    # and inserts need not fetch a tsvector back.
-    search_vector: Unmapped[str | None] = unmapped_column(
-        TSVECTOR, Computed(SEARCH_VECTOR_SQL, persisted=True)
-    )
+    # and ORM writes leave it to the trigger (see above).
+    search_vector: Unmapped[str | None] = unmapped_column(TSVECTOR)
 
     source: Mapped[Source] = relationship()
 

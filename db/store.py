@@ -50,6 +50,8 @@ def _article_values(processed: ProcessedPage, source_id: int, run_id: int | None
         "fetched_at": page.fetched_at or datetime.now(UTC),
         "crawl_run_id": run_id,
         "extractor_version": processed.extractor_version,
+        "content_hash": processed.content_hash,
+        "search_vector": processed.search_vector,
     }
 
 

@@ -88,3 +88,22 @@ def test_parser_sees_a_disagreement() -> None:
     )
     assert "word_count" in doc["articles"]["columns"]
     assert doc["articles"]["columns"] != broken["articles"]["columns"]
+
+
+def test_doc_lists_every_trigger(database_url: str) -> None:
+    """Triggers change what a write does: each one on our tables is in the Triggers table."""
+    conninfo = database_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(conninfo) as conn:
+        triggers = {
+            (name, table)
+            for name, table in conn.execute(
+                "SELECT t.tgname, c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = 'public' AND NOT t.tgisinternal"
+            )
+        }
+    text = SCHEMA_DOC.read_text(encoding="utf-8")
+    section = text.split("## Triggers", 1)[1].split("\n## ", 1)[0]
+    documented = set(re.findall(r"^\| `(\w+)` \| `(\w+)`", section, flags=re.M))
+    assert triggers == documented
+    assert ("articles_search_vector", "articles") in triggers

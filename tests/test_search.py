@@ -180,6 +180,82 @@ FROM generate_series(1, 3000) g,
 """
 
 
+SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+DEDUP_ROWS = REPO / "tests" / "data" / "dedup" / "articles.jsonl"
+
+
+def _vector_samples() -> list[tuple[str | None, str]]:
+    pairs: list[tuple[str | None, str]] = [(t, b) for t in (None, "", "عنوان") for b in TRICKY]
+    pairs += [(a["title"], a["body"]) for a in search_corpus.articles()]
+    for line in DEDUP_ROWS.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        pairs.append((row["title"], row["text"]))
+    pairs += [(None, p.read_text(encoding="utf-8")) for p in sorted(SEEDS.glob("*.txt"))]
+    pairs += [
+        ("abc123 123abc ب5 5ب 12 007", "x1y2 ٣أ كلمة1 2024م 10:30 ١٠٬٥"),
+        ("الوزير والوزير", " ".join(["الوزير"] * 255)),  # a lexeme at its 255 positions
+        ("", "والمفاوضات " * 3),
+    ]
+    return pairs
+
+
+def test_python_search_vector_equals_the_database(engine) -> None:
+    """Writers send akhbar.search.search_vector; it must be what SQL akhbar_search_vector
+    (the trigger's fallback, and 0002's generated column) gives, position for position."""
+    from akhbar.search import search_vector
+
+    pairs = _vector_samples()
+    vectors = [search_vector(t, b) for t, b in pairs]
+    computed = [(t, b, v) for (t, b), v in zip(pairs, vectors, strict=True) if v is not None]
+    assert len(computed) >= len(pairs) - 2
+    with engine.connect() as conn:
+        for title, body, vector in computed:
+            same = conn.execute(
+                text("SELECT CAST(:v AS tsvector) = akhbar_search_vector(:t, :b)"),
+                {"v": vector, "t": title, "b": body},
+            ).scalar()
+            assert same, (title, body[:80])
+    # Where the twin is not sure, it defers to the database.
+    assert search_vector(None, "café × crème") is None
+    assert search_vector(None, " ".join(["كلمة"] * 300)) is None
+
+
+def test_trigger_fills_or_keeps_the_search_vector(engine) -> None:
+    """NULL means "compute it"; a given vector is kept; changing title or body without
+    giving one recomputes it."""
+    with engine.begin() as conn:
+        sid = conn.execute(text("INSERT INTO sources (name) VALUES ('s') RETURNING id")).scalar()
+        insert = text(
+            "INSERT INTO articles (source_id, url, canonical_url, title, body, content_hash, "
+            "fetched_at, search_vector) VALUES (:s, :u, :u, :t, :b, sha256(convert_to(:u, "
+            "'UTF8')), now(), CAST(:v AS tsvector)) RETURNING id"
+        )
+        computed = conn.execute(insert, {"s": sid, "u": "u1", "t": "عنوان", "b": "والمفاوضات", "v": None}).scalar()  # fmt: skip
+        given = conn.execute(insert, {"s": sid, "u": "u2", "t": "عنوان", "b": "نص", "v": "'given':1"}).scalar()  # fmt: skip
+
+        def vector(aid: int) -> str:
+            return conn.execute(
+                text("SELECT search_vector::text FROM articles WHERE id = :a"), {"a": aid}
+            ).scalar()
+
+        def expected(title: str, body: str) -> str:
+            return conn.execute(
+                text("SELECT akhbar_search_vector(:t, :b)::text"), {"t": title, "b": body}
+            ).scalar()
+
+        assert vector(computed) == expected("عنوان", "والمفاوضات") == "'عنو':1A 'مفاوض':2B"
+        assert vector(given) == "'given':1"
+        conn.execute(text("UPDATE articles SET word_count = 5 WHERE id = :a"), {"a": given})
+        assert vector(given) == "'given':1"  # neither text nor vector changed
+        conn.execute(text("UPDATE articles SET body = 'الوزير' WHERE id = :a"), {"a": given})
+        assert vector(given) == expected("عنوان", "الوزير")
+        conn.execute(
+            text("UPDATE articles SET body = 'نص', search_vector = 'mine:1' WHERE id = :a"),
+            {"a": given},
+        )
+        assert vector(given) == "'mine':1"
+
+
 def test_recent_candidates_equal_brute_force(engine) -> None:
     """search() ranks among exactly the newest max_candidates matches (undated last, then
     the filters), whatever the recency windows it tries: checked against the definition

@@ -152,3 +152,43 @@ def test_a_later_arriving_earlier_original_takes_over_the_article(engine, source
     late = processed("http://late.test/1", WIRE[:4])
     late.article.published_at = datetime(2024, 6, 3, tzinfo=UTC)
     assert store(engine, late, source_id).article_id == first.article_id
+
+
+def test_the_workers_search_vector_is_stored_as_sent(engine, source_id: int) -> None:
+    """The crawler sends the search vector its workers computed (judge_and_fingerprint);
+    the database computes one only when none is sent."""
+    from sqlalchemy import text
+
+    from akhbar.processing import judge_and_fingerprint
+    from akhbar.search import search_vector
+
+    page = judge_and_fingerprint(processed("https://a.test/sv", WIRE, title="افتتاح مستشفى"))
+    assert page.search_vector == search_vector("افتتاح مستشفى", page.article.text)
+    page.search_vector = "'sent':1"  # a marker: proves this value, not a recomputed one, is kept
+    other = [
+        "فاز المنتخب الوطني لكرة القدم على نظيره في المباراة الودية التي أقيمت مساء أمس.",
+        "وسجل المهاجم هدفين في الشوط الثاني بعد تمريرات متقنة من خط الوسط أمام جمهور كبير.",
+        "ويستعد الفريق للمشاركة في البطولة القارية الشهر المقبل بقائمة تضم عددا من اللاعبين الشباب.",
+    ]
+    bare = processed("https://b.test/other", other)
+    assert bare.search_vector is None
+    with session_scope(engine) as session:
+        sent = store_processed(session, page, source_id=source_id, run_id=None)
+        computed = store_processed(session, bare, source_id=source_id, run_id=None)
+    assert (sent.kind, computed.kind) == ("stored", "stored")
+    with engine.connect() as conn:
+        rows = dict(
+            conn.execute(
+                text(
+                    "SELECT id, search_vector = akhbar_search_vector(title, body) "
+                    "OR search_vector = CAST(:sent AS tsvector) FROM articles"
+                ),
+                {"sent": "'sent':1"},
+            ).all()
+        )
+        stored = conn.execute(
+            text("SELECT search_vector::text FROM articles WHERE id = :a"),
+            {"a": sent.article_id},
+        ).scalar()
+    assert stored == "'sent':1"
+    assert rows == {sent.article_id: True, computed.article_id: True}
