@@ -36,6 +36,7 @@ from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from akhbar import dedup  # noqa: E402
+from akhbar.search import search_vector  # noqa: E402
 from db import dedup_index  # noqa: E402
 
 SEED = 7
@@ -78,9 +79,12 @@ def batch_items(
     items = []
     for k in range(size):
         url = f"https://bench.example/{batch_no}/{k}"
+        body = f"bench article {batch_no}-{k}"
+        # As the crawler's and the importer's worker processes send it (not timed here).
         items.append(
             {"source_id": source_id, "url": url, "canonical_url": url,
-             "body": f"bench article {batch_no}-{k}", "fetched_at": now, "word_count": 600}
+             "body": body, "fetched_at": now, "word_count": 600,
+             "search_vector": search_vector(None, body)}
         )  # fmt: skip
     return items, sigs, copies
 

@@ -36,6 +36,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from akhbar import dedup
+from akhbar.dates import parse_iso_field
 from akhbar.search import search_vector
 from db import dedup_index
 
@@ -57,18 +58,6 @@ class ImportReport:
     stored: int = 0
     replaced: int = 0  # earlier originals that took a stored copy's row over
     kinds: dict[str, int] = field(default_factory=lambda: {"url": 0, "exact": 0, "near": 0})
-
-
-def _date(value: Any, name: str, where: str) -> datetime | None:
-    if value in (None, ""):
-        return None
-    if not isinstance(value, str):
-        raise ValueError(f"{where}: '{name}' must be an ISO 8601 string, got {value!r}")
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"{where}: '{name}' is not an ISO 8601 date: {value!r}") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def parse_line(line: str, where: str, default_source: str | None) -> dict[str, Any]:
@@ -97,8 +86,10 @@ def parse_line(line: str, where: str, default_source: str | None) -> dict[str, A
         values[name] = value
     values["body"] = body
     published_name = "published_at" if "published_at" in row else "published"
-    values["published_at"] = _date(row.get(published_name), published_name, where)
-    values["fetched_at"] = _date(row.get("fetched_at"), "fetched_at", where) or datetime.now(UTC)
+    values["published_at"] = parse_iso_field(row.get(published_name), published_name, where)
+    values["fetched_at"] = parse_iso_field(
+        row.get("fetched_at"), "fetched_at", where
+    ) or datetime.now(UTC)
     values["word_count"] = len(body.split())
     return values
 

@@ -106,4 +106,4 @@ def test_doc_lists_every_trigger(database_url: str) -> None:
     section = text.split("## Triggers", 1)[1].split("\n## ", 1)[0]
     documented = set(re.findall(r"^\| `(\w+)` \| `(\w+)`", section, flags=re.M))
     assert triggers == documented
-    assert ("articles_search_vector", "articles") in triggers
+    assert ("articles_search_vector_insert", "articles") in triggers

@@ -23,6 +23,7 @@ import numpy as np
 import typer
 
 from akhbar import dedup
+from akhbar.dates import parse_iso_field
 
 REQUIRED = ("id", "title", "text")
 
@@ -32,15 +33,10 @@ class InputError(ValueError):
 
 
 def _parse_published(value: Any, where: str) -> datetime | None:
-    if value in (None, ""):
-        return None
-    if not isinstance(value, str):
-        raise InputError(f"{where}: 'published' must be an ISO 8601 string, got {value!r}")
     try:
-        dt = datetime.fromisoformat(value)
-    except ValueError:
-        raise InputError(f"{where}: 'published' is not an ISO 8601 date: {value!r}") from None
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)  # naive dates are taken as UTC
+        return parse_iso_field(value, "published", where)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
 
 
 def read_articles(
