@@ -145,6 +145,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--shared-buffers", default="1GB", help="for the throwaway cluster (server default 128MB)"
     )
+    parser.add_argument(
+        "--max-wal-size",
+        default="1GB",
+        help="for the throwaway cluster (server default 1GB; a write-heavy server raises it, so "
+        "checkpoints and their full-page images come less often)",
+    )
     args = parser.parse_args(argv)
 
     server = None
@@ -159,9 +165,11 @@ def main(argv: list[str] | None = None) -> None:
         libpq0 = url.replace("postgresql+psycopg://", "postgresql://")
         with psycopg.connect(libpq0, autocommit=True) as conn:
             conn.execute(f"ALTER SYSTEM SET shared_buffers = '{args.shared_buffers}'")
+            conn.execute(f"ALTER SYSTEM SET max_wal_size = '{args.max_wal_size}'")
         server.stop()
         url = server.start()
-        print(f"throwaway cluster in {home}, shared_buffers={args.shared_buffers}, fsync=off")
+        print(f"throwaway cluster in {home}, shared_buffers={args.shared_buffers}, "
+              f"max_wal_size={args.max_wal_size}, fsync=off")  # fmt: skip
     from db.migrate import upgrade
 
     upgrade(url)
