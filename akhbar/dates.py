@@ -1127,17 +1127,3 @@ def _from_text(root, h1, h1_chain, tz, now, udate) -> tuple[datetime, bool] | No
         ranked.append((score, value, has_time))
     ranked.sort(key=lambda r: r[0])
     return ranked[0][1], ranked[0][2]
-
-
-def parse_iso_field(value: object, name: str, where: str) -> datetime | None:
-    """A date field of a JSON input line (``akhbar dedup``, ``akhbar import``): ISO 8601, no
-    offset meaning UTC, null or "" meaning unknown; ValueError naming ``where`` otherwise."""
-    if value in (None, ""):
-        return None
-    if not isinstance(value, str):
-        raise ValueError(f"{where}: '{name}' must be an ISO 8601 string, got {value!r}")
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"{where}: '{name}' is not an ISO 8601 date: {value!r}") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

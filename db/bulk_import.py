@@ -21,7 +21,6 @@ in a crawl.
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -36,7 +35,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from akhbar import dedup
-from akhbar.dates import parse_iso_field
+from akhbar.jsonl import iso_date_field, object_line
 from akhbar.search import search_vector
 from db import dedup_index
 
@@ -63,12 +62,7 @@ class ImportReport:
 def parse_line(line: str, where: str, default_source: str | None) -> dict[str, Any]:
     """One input line as ``articles`` values plus ``source`` (a name); ValueError with
     ``where`` in the message when the line is not usable."""
-    try:
-        row = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{where}: malformed JSON: {exc.msg} (column {exc.colno})") from None
-    if not isinstance(row, dict):
-        raise ValueError(f"{where}: expected a JSON object, got {type(row).__name__}")
+    row = object_line(line, where)
     body = row.get("body", row.get("text"))
     url = row.get("url")
     source = row.get("source") or default_source
@@ -86,8 +80,8 @@ def parse_line(line: str, where: str, default_source: str | None) -> dict[str, A
         values[name] = value
     values["body"] = body
     published_name = "published_at" if "published_at" in row else "published"
-    values["published_at"] = parse_iso_field(row.get(published_name), published_name, where)
-    values["fetched_at"] = parse_iso_field(
+    values["published_at"] = iso_date_field(row.get(published_name), published_name, where)
+    values["fetched_at"] = iso_date_field(
         row.get("fetched_at"), "fetched_at", where
     ) or datetime.now(UTC)
     values["word_count"] = len(body.split())

@@ -23,7 +23,7 @@ import numpy as np
 import typer
 
 from akhbar import dedup
-from akhbar.dates import parse_iso_field
+from akhbar.jsonl import iso_date_field, object_line
 
 REQUIRED = ("id", "title", "text")
 
@@ -34,7 +34,7 @@ class InputError(ValueError):
 
 def _parse_published(value: Any, where: str) -> datetime | None:
     try:
-        return parse_iso_field(value, "published", where)
+        return iso_date_field(value, "published", where)
     except ValueError as exc:
         raise InputError(str(exc)) from None
 
@@ -53,11 +53,9 @@ def read_articles(
             continue
         where = f"{name}:{lineno}"
         try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{where}: malformed JSON: {exc.msg} (column {exc.colno})") from None
-        if not isinstance(row, dict):
-            raise InputError(f"{where}: expected a JSON object, got {type(row).__name__}")
+            row = object_line(line, where)
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
         missing = [f for f in REQUIRED if f not in row]
         if missing:
             raise InputError(f"{where}: missing field(s): {', '.join(missing)}")
