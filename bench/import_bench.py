@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -112,6 +113,7 @@ def main() -> None:
                   f"{report.kinds['near']:>6,} {report.kinds['exact']:>6,} {dt:>7.1f}")  # fmt: skip
     finally:
         server.destroy()
+        shutil.rmtree(home, ignore_errors=True)  # the corpus file
 
 
 if __name__ == "__main__":
