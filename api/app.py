@@ -16,6 +16,7 @@ from fastapi import Depends, FastAPI, HTTPException, Query
 from pydantic import BaseModel
 from sqlalchemy import Connection, Engine
 
+from db.search import SearchHit
 from db.views import Page
 
 
@@ -55,19 +56,8 @@ class ArticleDetail(ArticleSummary):
     duplicates: list[Copy]
 
 
-class SearchResult(BaseModel):
-    id: int
-    source: str
-    url: str
-    title: str | None
-    published_at: datetime | None
-    rank: float
-    title_highlighted: str
-    snippet: str
-
-
 class SearchPage(BaseModel):
-    items: list[SearchResult]
+    items: list[SearchHit]  # the search function's own result type (a dataclass)
     next_cursor: str | None
 
 
