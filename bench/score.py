@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-BENCH_DIR = Path("/work/shared/bench/article-extraction-benchmark")
+BENCH_DIR = Path(__file__).resolve().parent / "data" / "article-extraction-benchmark"
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 
 

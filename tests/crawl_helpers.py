@@ -18,7 +18,7 @@ from typing import Any
 import psycopg
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SEEDS = sorted((Path("/work/shared/seeds")).glob("*.txt"))
+SEEDS = sorted((REPO_ROOT / "tests" / "data" / "seeds").glob("*.txt"))
 
 # Word pool for article bodies; a built-in fallback keeps the tests independent of seeds.
 _FALLBACK = [

@@ -19,7 +19,7 @@ from akhbar import dedup
 from akhbar.commands.dedup import register
 
 DATA = Path(__file__).parent / "data" / "dedup" / "articles.jsonl"
-SEEDS = Path("/work/shared/seeds")
+SEEDS = Path(__file__).resolve().parent / "data" / "seeds"
 ROWS = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines()]
 
 

@@ -180,7 +180,7 @@ FROM generate_series(1, 3000) g,
 """
 
 
-SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+SEEDS = Path(__file__).resolve().parent / "data" / "seeds"
 DEDUP_ROWS = REPO / "tests" / "data" / "dedup" / "articles.jsonl"
 
 

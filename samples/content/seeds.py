@@ -1,4 +1,4 @@
-"""Body paragraphs of the five seed pages in /work/shared/seeds/, kept word for word.
+"""Body paragraphs of the five seed pages in tests/data/seeds/, kept word for word.
 
 Generated once from the seed texts; trailing spaces stripped."""
 

@@ -1,0 +1,60 @@
+"""Checks on the shape of the repository: the core stays free of the outer layers, and nothing
+the tests or the demo need lives outside the clone."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+# Modules of the akhbar package that are not core: the command line and the Prometheus
+# exporter sit on top of the database by design.
+NOT_CORE = {"akhbar.cli", "akhbar.metrics"}
+FORBIDDEN = ("scrapy", "twisted", "sqlalchemy", "psycopg", "db", "crawlers", "pipelines", "api")
+
+
+def _core_modules() -> list[str]:
+    names = [f"akhbar.{p.stem}" for p in sorted((REPO / "akhbar").glob("*.py"))]
+    return [n for n in names if n not in NOT_CORE and not n.endswith("__init__")]
+
+
+def test_core_imports_none_of_the_outer_layers() -> None:
+    """Import every core module in a fresh interpreter and list what it pulled in."""
+    modules = _core_modules()
+    assert "akhbar.extract" in modules and "akhbar.dedup" in modules
+    probe = (
+        "import importlib, json, sys\n"
+        f"for name in {modules!r}: importlib.import_module(name)\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout
+    loaded = json.loads(out)
+    leaked = sorted(
+        name for name in loaded if any(name == f or name.startswith(f + ".") for f in FORBIDDEN)
+    )
+    assert leaked == [], f"the core imports outer layers: {leaked}"
+
+
+def test_nothing_reads_outside_the_clone() -> None:
+    """A user's clone has no ../shared: no test, sample, demo or service code may read it."""
+    offenders = []
+    for folder in ("akhbar", "crawlers", "pipelines", "db", "api", "samples", "tests", "migrations"):
+        for path in (REPO / folder).rglob("*.py"):
+            text = path.read_text(encoding="utf-8")
+            if "/work/shared" in text or '"shared" / ' in text or "../shared" in text:
+                offenders.append(str(path.relative_to(REPO)))
+    offenders.remove("tests/test_layout.py")  # this file names the paths it looks for
+    assert offenders == []
+
+
+def test_repository_carries_the_test_data() -> None:
+    seeds = sorted((REPO / "tests" / "data" / "seeds").glob("*.txt"))
+    assert len(seeds) == 5
+    bench = REPO / "bench" / "data" / "article-extraction-benchmark"
+    assert len(list((bench / "html").glob("*.html.gz"))) == 181
+    assert len(json.loads((bench / "ground-truth.json").read_text(encoding="utf-8"))) == 181
