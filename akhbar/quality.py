@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import os
-
+from akhbar import settings
 from akhbar.article import Article
 
-MIN_WORDS = int(os.environ.get("AKHBAR_MIN_WORDS", "40"))
 
-
-def rejection_reason(article: Article, *, min_words: int = MIN_WORDS) -> str | None:
-    """None when the article is worth storing, else a short reason."""
+def rejection_reason(article: Article, *, min_words: int | None = None) -> str | None:
+    """None when the article is worth storing, else a short reason. ``min_words`` defaults to
+    AKHBAR_MIN_WORDS, read at call time."""
+    if min_words is None:
+        min_words = settings.value("AKHBAR_MIN_WORDS")
     if not article.is_article:
         return f"not an article: {article.reason or 'no article body'}"
     words = len(article.text.split())

@@ -7,9 +7,14 @@ serves it on 127.0.0.x, and crawls it with `scrapy crawl` into a fresh PostgreSQ
 
 * with extraction inline in Scrapy's thread (AKHBAR_WORKERS=0: the "before"),
 * with extraction and MinHash in worker processes (AKHBAR_WORKERS=2: the "after"),
+* with Scrapy alone (bench/fetch_spider.py: fetch, no pipelines), and with Scrapy alone
+  calling ``extract()`` on each page (fetch + extraction, nothing else: the floor the
+  pipeline is judged against),
 
 then runs trafilatura alone over the same pages on both cores. Prints pages/s, CPU seconds
-per page and peak memory (the whole process tree) for each, and the ratios.
+per page of the crawler's process tree and of the PostgreSQL server (its backends), peak
+memory (the crawler's whole process tree) for each, and the ratios. The pipeline's overhead
+is its CPU per page, server included, above "Scrapy fetch + extraction alone".
 
     .venv/bin/python bench/crawl_bench.py [--pages 1500] [--json]
 """
@@ -166,6 +171,44 @@ class TreeSampler:
         return sum(self.cpu.values())
 
 
+class ServerCPU:
+    """CPU seconds that the PostgreSQL server (postmaster and its backends) spends during a run.
+
+    Backends come and go, so the sampler keeps each one's last reading; the readings taken
+    before the run are subtracted."""
+
+    def __init__(self, postmaster_pid: int | None) -> None:
+        self.sampler = TreeSampler(postmaster_pid) if postmaster_pid else None
+        self.before = 0.0
+
+    def __enter__(self) -> ServerCPU:
+        if self.sampler:
+            self.sampler._sample()
+            self.before = self.sampler.cpu_seconds
+            self.sampler.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.sampler:
+            self.sampler.__exit__(*exc)
+            self.sampler._sample()
+
+    @property
+    def cpu_seconds(self) -> float | None:
+        return self.sampler.cpu_seconds - self.before if self.sampler else None
+
+
+def postmaster_pid(server: object | None) -> int | None:
+    """The embedded server's postmaster (None for a DATABASE_URL server we cannot see)."""
+    if server is None:
+        return None
+    pid_file = server.data_dir / "postmaster.pid"  # type: ignore[attr-defined]
+    try:
+        return int(pid_file.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 # -- the runs ---------------------------------------------------------------------------------
 def database(args: argparse.Namespace) -> tuple[str, object | None]:
     if url := os.environ.get("DATABASE_URL"):
@@ -200,7 +243,9 @@ def fresh_database(base_url: str) -> str:
     return new_url
 
 
-def crawl(site_root: Path, sites: SampleSites, db_url: str, workers: int) -> dict:
+def crawl(
+    site_root: Path, sites: SampleSites, db_url: str, workers: int, server_pid: int | None
+) -> dict:
     env = dict(
         os.environ,
         **sites.env(),
@@ -223,7 +268,7 @@ def crawl(site_root: Path, sites: SampleSites, db_url: str, workers: int) -> dic
         stderr=subprocess.PIPE,
         text=True,
     )
-    with TreeSampler(proc.pid) as sampler:
+    with ServerCPU(server_pid) as server_cpu, TreeSampler(proc.pid) as sampler:
         _, stderr = proc.communicate()
     wall = time.perf_counter() - started
     if proc.returncode != 0:
@@ -250,8 +295,86 @@ def crawl(site_root: Path, sites: SampleSites, db_url: str, workers: int) -> dic
         "wall_seconds_with_startup": round(wall, 2),
         "pages_per_s": round(pages / elapsed, 1),
         "cpu_s_per_page": round(sampler.cpu_seconds / max(pages, 1), 4),
+        "server_cpu_s_per_page": _per_page(server_cpu.cpu_seconds, pages),
         "peak_rss_mb": round(sampler.peak_rss / 2**20, 1),
     }
+
+
+def _per_page(seconds: float | None, pages: int) -> float | None:
+    return None if seconds is None else round(seconds / max(pages, 1), 4)
+
+
+def scrapy_alone(site_root: Path, sites: SampleSites, with_extraction: bool) -> dict:
+    """Scrapy with no akhbar component (bench/fetch_spider.py), same concurrency as the crawl."""
+    run_dir = site_root / "scrapy-alone"
+    run_dir.mkdir(exist_ok=True)
+    stats_file = run_dir / "stats.json"
+    settings = {
+        "CONCURRENT_REQUESTS": "64",
+        "CONCURRENT_REQUESTS_PER_DOMAIN": "32",
+        "DOWNLOAD_DELAY": "0",
+        "AUTOTHROTTLE_ENABLED": "False",
+        "ROBOTSTXT_OBEY": "True",
+        "LOG_LEVEL": "WARNING",
+        "TELNETCONSOLE_ENABLED": "False",
+        "STATS_DUMP": "False",
+    }
+    scrapy_args = ["runspider", str(REPO / "bench" / "fetch_spider.py")]
+    for name, value in settings.items():
+        scrapy_args += ["-s", f"{name}={value}"]
+    scrapy_args += ["-a", f"sitemap={sites.base_url('bench')}/sitemap.xml"]
+    scrapy_args += ["-a", f"extract={int(with_extraction)}"]
+    # `scrapy runspider ...` in a wrapper that writes the crawl's stats to stats_file.
+    command = [sys.executable, "-c", _STATS_WRAPPER, str(stats_file), *scrapy_args]
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    started = time.perf_counter()
+    # cwd without scrapy.cfg: the project's settings, pipelines and extensions stay out.
+    proc = subprocess.Popen(
+        command, cwd=run_dir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    with TreeSampler(proc.pid) as sampler:
+        _, stderr = proc.communicate()
+    wall = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise SystemExit(f"scrapy alone failed ({proc.returncode}):\n{stderr[-3000:]}")
+    stats = json.loads(stats_file.read_text())
+    pages = int(stats.get("bench/pages", 0))
+    elapsed = float(stats.get("elapsed_time_seconds", wall))
+    return {
+        "mode": "Scrapy fetch + extraction alone" if with_extraction else "Scrapy fetch alone",
+        "pages": pages,
+        "crawl_seconds": round(elapsed, 2),
+        "pages_per_s": round(pages / elapsed, 1),
+        "cpu_s_per_page": round(sampler.cpu_seconds / max(pages, 1), 4),
+        "server_cpu_s_per_page": None,
+        "peak_rss_mb": round(sampler.peak_rss / 2**20, 1),
+    }
+
+
+# Runs `scrapy runspider ...` in this interpreter and writes the crawl's stats to argv[1].
+_STATS_WRAPPER = """
+import json, sys
+from scrapy import signals
+from scrapy.cmdline import execute
+from scrapy.crawler import Crawler
+
+out = sys.argv.pop(1)
+_init = Crawler.__init__
+
+def _keep_stats(crawler, spider, reason):
+    stats = {k: v for k, v in crawler.stats.get_stats().items() if isinstance(v, (int, float))}
+    with open(out, "w") as f:
+        json.dump(stats, f)
+
+def _init_and_hook(self, *args, **kwargs):
+    _init(self, *args, **kwargs)
+    self._bench_hook = lambda spider, reason: _keep_stats(self, spider, reason)
+    self.signals.connect(self._bench_hook, signal=signals.spider_closed)
+
+Crawler.__init__ = _init_and_hook
+sys.argv[0] = "scrapy"
+execute()
+"""
 
 
 def _trafilatura_one(body: bytes) -> int:
@@ -277,6 +400,7 @@ def trafilatura_alone(files: list[Path], base: str, processes: int) -> dict:
         "crawl_seconds": round(wall, 2),
         "pages_per_s": round(len(bodies) / wall, 1),
         "cpu_s_per_page": round((children_cpu + cpu_self) / len(bodies), 4),
+        "server_cpu_s_per_page": None,
         "peak_rss_mb": round(sampler.peak_rss / 2**20, 1),
     }
 
@@ -297,15 +421,24 @@ def main() -> None:
         results = []
         with SampleSites(samples_dir=site_root, record_requests=False) as sites:
             for workers in (0, 2):
-                results.append(crawl(site_root, sites, fresh_database(base_url), workers))
+                db_url = fresh_database(base_url)
+                results.append(crawl(site_root, sites, db_url, workers, postmaster_pid(server)))
+            results.append(scrapy_alone(site_root, sites, with_extraction=False))
+            results.append(scrapy_alone(site_root, sites, with_extraction=True))
             results.append(trafilatura_alone(files, sites.base_url("bench"), processes=2))
     finally:
         shutil.rmtree(site_root, ignore_errors=True)
         if server is not None:
             server.destroy()
 
-    before, after, alone = results
+    before, after, fetch_only, fetch_extract, alone = results
+    pipeline_cpu = after["cpu_s_per_page"] + (after["server_cpu_s_per_page"] or 0.0)
+    floor_cpu = fetch_extract["cpu_s_per_page"]
     ratios = {
+        "pipeline_cpu_per_page_with_server": round(pipeline_cpu, 4),
+        "fetch_and_extraction_alone_cpu_per_page": floor_cpu,
+        "pipeline_overhead_above_fetch_and_extraction": f"{(pipeline_cpu / floor_cpu - 1):.0%}",
+        "extraction_cpu_per_page": round(floor_cpu - fetch_only["cpu_s_per_page"], 4),
         "speedup_workers_2_vs_inline": round(after["pages_per_s"] / before["pages_per_s"], 2),
         "pipeline_cpu_per_page_vs_trafilatura_alone": round(
             after["cpu_s_per_page"] / alone["cpu_s_per_page"], 2
@@ -318,12 +451,17 @@ def main() -> None:
         print(json.dumps({"results": results, "ratios": ratios}, ensure_ascii=False, indent=2))
         return
     print(f"crawl benchmark: {args.pages} generated article pages, {os.cpu_count()} cores")
-    header = f"{'mode':<38}{'pages':>7}{'pages/s':>9}{'CPU s/page':>12}{'peak MB':>9}{'seconds':>9}"
+    header = (
+        f"{'mode':<38}{'pages':>7}{'pages/s':>9}{'CPU s/page':>12}{'server CPU':>12}"
+        f"{'peak MB':>9}{'seconds':>9}"
+    )
     print(header)
     print("-" * len(header))
     for r in results:
+        server_cpu = "-" if r["server_cpu_s_per_page"] is None else r["server_cpu_s_per_page"]
         print(
-            f"{r['mode']:<38}{r['pages']:>7}{r['pages_per_s']:>9}{r['cpu_s_per_page']:>12}{r['peak_rss_mb']:>9}{r['crawl_seconds']:>9}"
+            f"{r['mode']:<38}{r['pages']:>7}{r['pages_per_s']:>9}{r['cpu_s_per_page']:>12}"
+            f"{server_cpu:>12}{r['peak_rss_mb']:>9}{r['crawl_seconds']:>9}"
         )
     for key, value in ratios.items():
         print(f"{key}: {value}")

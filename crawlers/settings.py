@@ -1,34 +1,33 @@
-"""Scrapy settings for akhbar. Each can be overridden by an AKHBAR_* environment variable
-(see README, "Configuration") or on the command line with ``-s NAME=VALUE``."""
+"""Scrapy settings for akhbar. The AKHBAR_* values come from akhbar/settings.py, where each is
+declared once (environment variable, type, default); any of them, and any Scrapy setting, can
+also be given on the command line with ``-s NAME=VALUE``."""
 
 from __future__ import annotations
 
-import os
+from akhbar.settings import scrapy_settings
 
-
-def _env(name: str, default: str) -> str:
-    return os.environ.get(name, default)
-
+# AKHBAR_WORKERS, AKHBAR_STORE, AKHBAR_RESUME, AKHBAR_INCREMENTAL, AKHBAR_METRICS_PORT, ...:
+# components read them from crawler.settings under these names.
+_akhbar = scrapy_settings()
+globals().update(_akhbar)
 
 BOT_NAME = "akhbar"
 SPIDER_MODULES = ["crawlers.spiders"]
 NEWSPIDER_MODULE = "crawlers.spiders"
 
 # --- politeness --------------------------------------------------------------------------
-USER_AGENT = _env(
-    "AKHBAR_USER_AGENT", "akhbar-bot/0.1 (+https://github.com/akhbar/akhbar; news archiving)"
-)
+USER_AGENT = _akhbar["AKHBAR_USER_AGENT"]
 ROBOTSTXT_OBEY = True
-CONCURRENT_REQUESTS = int(_env("AKHBAR_CONCURRENT_REQUESTS", "32"))
-CONCURRENT_REQUESTS_PER_DOMAIN = int(_env("AKHBAR_CONCURRENT_PER_DOMAIN", "4"))
-DOWNLOAD_DELAY = float(_env("AKHBAR_DOWNLOAD_DELAY", "0.25"))
-AUTOTHROTTLE_ENABLED = _env("AKHBAR_AUTOTHROTTLE", "1") == "1"
+CONCURRENT_REQUESTS = _akhbar["AKHBAR_CONCURRENT_REQUESTS"]
+CONCURRENT_REQUESTS_PER_DOMAIN = _akhbar["AKHBAR_CONCURRENT_PER_DOMAIN"]
+DOWNLOAD_DELAY = _akhbar["AKHBAR_DOWNLOAD_DELAY"]
+AUTOTHROTTLE_ENABLED = _akhbar["AKHBAR_AUTOTHROTTLE"]
 AUTOTHROTTLE_START_DELAY = DOWNLOAD_DELAY
 AUTOTHROTTLE_MAX_DELAY = 30.0
-AUTOTHROTTLE_TARGET_CONCURRENCY = float(_env("AKHBAR_AUTOTHROTTLE_TARGET", "2.0"))
-DOWNLOAD_MAXSIZE = int(_env("AKHBAR_MAX_RESPONSE_BYTES", str(8 * 1024 * 1024)))
+AUTOTHROTTLE_TARGET_CONCURRENCY = _akhbar["AKHBAR_AUTOTHROTTLE_TARGET"]
+DOWNLOAD_MAXSIZE = _akhbar["AKHBAR_MAX_RESPONSE_BYTES"]
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
-DOWNLOAD_TIMEOUT = int(_env("AKHBAR_DOWNLOAD_TIMEOUT", "30"))
+DOWNLOAD_TIMEOUT = _akhbar["AKHBAR_DOWNLOAD_TIMEOUT"]
 RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
@@ -58,22 +57,7 @@ EXTENSIONS = {
 }
 
 # --- akhbar ------------------------------------------------------------------------------
-# Worker processes for extraction and MinHash (CPU-heavy; Scrapy itself runs one thread).
-AKHBAR_WORKERS = int(_env("AKHBAR_WORKERS", str(os.cpu_count() or 2)))
-AKHBAR_RUN_TRIGGER = _env("AKHBAR_RUN_TRIGGER", "manual")
-AKHBAR_STORE = _env("AKHBAR_STORE", "1") == "1"  # 0: dry run, fetch and extract only
+# The AKHBAR_* settings are above (scrapy_settings); see akhbar/settings.py for each one.
 
-# Resume an interrupted crawl from var/jobs/<source>; read only feed/sitemap entries newer
-# than the last successful run (less an overlap) unless `-a full=1` / `akhbar crawl --full`.
-AKHBAR_RESUME = _env("AKHBAR_RESUME", "1") == "1"
-AKHBAR_INCREMENTAL = _env("AKHBAR_INCREMENTAL", "1") == "1"
-AKHBAR_INCREMENTAL_OVERLAP_HOURS = float(_env("AKHBAR_INCREMENTAL_OVERLAP_HOURS", "24"))
-# How often the crawl_runs row gets the counters so far (progress displays read them).
-AKHBAR_RUN_FLUSH_INTERVAL = float(_env("AKHBAR_RUN_FLUSH_INTERVAL", "5"))
-# Log files: "json" (one JSON object a line) or "text" (Scrapy's format).
-AKHBAR_LOG_FORMAT = _env("AKHBAR_LOG_FORMAT", "json")
-# Prometheus metrics on 127.0.0.1:PORT when set (akhbar/metrics.py).
-AKHBAR_METRICS_PORT = int(_env("AKHBAR_METRICS_PORT", "0"))
-
-LOG_LEVEL = _env("AKHBAR_LOG_LEVEL", "INFO")
+LOG_LEVEL = _akhbar["AKHBAR_LOG_LEVEL"]
 FEED_EXPORT_ENCODING = "utf-8"
