@@ -27,6 +27,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import lxml.html
 from lxml import etree
 
+from akhbar.normalize import DIACRITICS, DIGITS, LETTER_VARIANTS
+
 __all__ = [
     "DateMatch",
     "PublishedDate",
@@ -63,17 +65,12 @@ class PublishedDate:
 # Normalisation
 # --------------------------------------------------------------------------------------
 
-# One-to-one character mapping so offsets in the normalised text equal offsets in the input.
+# normalize.py's letter and digit equivalences as a one-to-one mapping, so offsets in the
+# normalised text equal offsets in the input; plus the separators dates are written with.
 _CHAR_MAP = str.maketrans(
     {
-        "أ": "ا",
-        "إ": "ا",
-        "آ": "ا",
-        "ٱ": "ا",
-        "ى": "ي",
-        "ی": "ي",  # Persian yeh
-        "ة": "ه",
-        "ک": "ك",
+        **LETTER_VARIANTS,
+        **DIGITS,
         "\u00a0": " ",
         "\u200f": " ",  # RLM / LRM: invisible marks around dates in RTL text
         "\u200e": " ",
@@ -87,12 +84,10 @@ _CHAR_MAP = str.maketrans(
         "؛": ";",
         "–": "-",
         "—": "-",
-        **{chr(0x0660 + i): str(i) for i in range(10)},  # Arabic-Indic digits
-        **{chr(0x06F0 + i): str(i) for i in range(10)},  # Persian digits
     }
 )
-# Harakat and tatweel: removed (this changes lengths, so offsets are re-mapped).
-_DROP = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u0640]")
+# Diacritics and tatweel: removed (this changes lengths, so offsets are re-mapped).
+_DROP = re.compile("[" + "".join(chr(c) for c in DIACRITICS) + "]")
 
 
 def _normalise(text: str) -> tuple[str, list[int] | None]:

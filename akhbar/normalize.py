@@ -10,10 +10,18 @@ from __future__ import annotations
 import re
 import unicodedata
 
+# The one definition of Arabic character equivalence; dates (which must keep offsets) and
+# search build their own translate tables from these, for their own purpose.
 # Harakat, Quranic marks and superscript alef (all "diacritics" for matching), and tatweel:
 # deleted. Letter variants and digits: unified. One str.translate does all of it.
-_DELETED = [*range(0x0610, 0x061B), *range(0x064B, 0x0660), 0x0670, *range(0x06D6, 0x06EE), 0x0640]
-_LETTERS = {
+DIACRITICS: tuple[int, ...] = (
+    *range(0x0610, 0x061B),
+    *range(0x064B, 0x0660),
+    0x0670,
+    *range(0x06D6, 0x06EE),
+    0x0640,
+)
+LETTER_VARIANTS: dict[str, str] = {
     "أ": "ا",
     "إ": "ا",
     "آ": "ا",
@@ -25,12 +33,15 @@ _LETTERS = {
     "ک": "ك",  # Persian kaf
     "ی": "ي",  # Persian yeh
 }
+# Arabic-Indic and Extended Arabic-Indic (Persian) digits.
+DIGITS: dict[str, str] = {
+    **{chr(0x0660 + i): str(i) for i in range(10)},
+    **{chr(0x06F0 + i): str(i) for i in range(10)},
+}
 TRANSLATION: dict[int, str | None] = {
-    **dict.fromkeys(_DELETED),
-    **{ord(src): dst for src, dst in _LETTERS.items()},
-    # Arabic-Indic and Extended Arabic-Indic (Persian) digits.
-    **{0x0660 + i: str(i) for i in range(10)},
-    **{0x06F0 + i: str(i) for i in range(10)},
+    **dict.fromkeys(DIACRITICS),
+    **{ord(src): dst for src, dst in LETTER_VARIANTS.items()},
+    **{ord(src): dst for src, dst in DIGITS.items()},
 }
 # Presentation forms and other compatibility characters need NFKC first; most text has none,
 # and NFKC is the costliest step, so it runs only when needed.
@@ -38,10 +49,6 @@ _NEEDS_NFKC = re.compile("[\ufb50-\ufdff\ufe70-\ufeff\u00a0-\u00bf\u2000-\u206f\
 # Anything that is not a letter, digit or whitespace is punctuation here (Arabic comma,
 # semicolon and question mark included).
 _NON_WORD = re.compile(r"[^\w\s]|_", re.UNICODE)
-
-
-def strip_diacritics(text: str) -> str:
-    return text.translate(dict.fromkeys(_DELETED))
 
 
 def normalize_arabic(text: str, *, keep_punctuation: bool = False) -> str:
@@ -52,8 +59,3 @@ def normalize_arabic(text: str, *, keep_punctuation: bool = False) -> str:
     if not keep_punctuation:
         text = _NON_WORD.sub(" ", text)
     return " ".join(text.lower().split())
-
-
-def tokens(text: str) -> list[str]:
-    """Normalised word tokens."""
-    return normalize_arabic(text).split()
