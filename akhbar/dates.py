@@ -1,13 +1,11 @@
-"""Publication dates for Arabic news pages.
-
-Three layers:
+"""The date grammar: dates in strings, as Arabic news sites print them.
 
 * ``parse_date`` turns one date string (as printed by Arabic, Levantine, Maghrebi or English
   sites, or in ISO 8601) into an aware datetime.
 * ``find_dates`` finds every date in a block of text, with offsets.
-* ``published_date`` picks the article's own publication date from a whole page:
-  JSON-LD, then meta tags, then ``<time>``, then dates printed near the headline, with the
-  date in the URL as tie-breaker and fallback.
+* ``url_date`` reads the date in an article URL.
+
+Picking a page's own publication date from its markup is ``akhbar.pagedates``.
 
 The grammar is our own (regexes over a normalised copy of the text) because we need match
 offsets, microsecond speed and control over partial dates; dateparser is only the last
@@ -16,7 +14,6 @@ resort in ``parse_date`` for forms the grammar does not know. No Scrapy here.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,19 +21,16 @@ from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import lxml.html
-from lxml import etree
-
 from akhbar.normalize import DIACRITICS, DIGITS, LETTER_VARIANTS
 
 __all__ = [
     "DateMatch",
-    "PublishedDate",
-    "detect_published",
+    "aware_now",
+    "as_tzinfo",
     "find_dates",
+    "is_plausible",
     "normalize_date_text",
     "parse_date",
-    "published_date",
     "url_date",
 ]
 
@@ -51,13 +45,6 @@ class DateMatch:
     start: int
     end: int
     text: str
-    has_time: bool
-
-
-@dataclass(frozen=True)
-class PublishedDate:
-    value: datetime
-    method: str  # "jsonld" | "meta" | "time" | "text" | "url"
     has_time: bool
 
 
@@ -346,7 +333,7 @@ def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
-def _tzinfo(tz: str | tzinfo) -> tzinfo:
+def as_tzinfo(tz: str | tzinfo) -> tzinfo:
     if isinstance(tz, str):
         try:
             return _zone(tz)
@@ -355,13 +342,13 @@ def _tzinfo(tz: str | tzinfo) -> tzinfo:
     return tz
 
 
-def _now(now: datetime | None, tz: tzinfo) -> datetime | None:
+def aware_now(now: datetime | None, tz: tzinfo) -> datetime | None:
     if now is None:
         return None
     return now.replace(tzinfo=tz) if now.tzinfo is None else now
 
 
-def _ok(value: datetime, now: datetime | None) -> bool:
+def is_plausible(value: datetime, now: datetime | None) -> bool:
     if value.year < MIN_YEAR:
         return False
     limit = now if now is not None else datetime.now(UTC)
@@ -475,7 +462,7 @@ def _iter_matches(
             if built is None:
                 continue
         value, has_time = built
-        if _ok(value, now):
+        if is_plausible(value, now):
             yield start, end, value, has_time
 
 
@@ -533,14 +520,14 @@ def find_dates(
     """
     if not text or not _HAS_DIGIT.search(text) and now is None:
         return []
-    zone = _tzinfo(tz)
-    now_aware = _now(now, zone)
+    zone = as_tzinfo(tz)
+    now_aware = aware_now(now, zone)
     norm, index = _normalise(text)
     found = list(_iter_matches(norm, zone, now_aware)) if _HAS_DIGIT.search(norm) else []
     if now_aware is not None and ("منذ" in norm or "قبل" in norm or "ago" in norm.lower()):
         taken = [(s, e) for s, e, _, _ in found]
         for s, e, v, t in _relative(norm, zone, now_aware, allow_qabl=_single):
-            if not any(s < te and ts < e for ts, te in taken) and _ok(v, now_aware):
+            if not any(s < te and ts < e for ts, te in taken) and is_plausible(v, now_aware):
                 found.append((s, e, v, t))
         found.sort(key=lambda x: x[0])
     out = []
@@ -569,8 +556,8 @@ def parse_date(
     text = text.strip()
     if not text or len(text) > 2000:
         return None
-    zone = _tzinfo(tz)
-    now_aware = _now(now, zone)
+    zone = as_tzinfo(tz)
+    now_aware = aware_now(now, zone)
 
     if _ISO_HINT.match(text):
         try:
@@ -580,7 +567,7 @@ def parse_date(
         if value is not None:
             if value.tzinfo is None:
                 value = value.replace(tzinfo=zone)
-            return value if _ok(value, now_aware) else None
+            return value if is_plausible(value, now_aware) else None
 
     matches = find_dates(text, tz=zone, now=now_aware, _single=True)
     if matches:
@@ -591,7 +578,7 @@ def parse_date(
     if now_aware is not None:
         value = _day_word(norm, zone, now_aware)
         if value is not None:
-            return value if _ok(value, now_aware) else None
+            return value if is_plausible(value, now_aware) else None
     return _dateparser_fallback(text, norm, zone, now_aware)
 
 
@@ -645,7 +632,7 @@ def _dateparser_fallback(text: str, norm: str, tz: tzinfo, now: datetime | None)
         return None
     if value.tzinfo is None:
         value = value.replace(tzinfo=tz)
-    return value if _ok(value, now) else None
+    return value if is_plausible(value, now) else None
 
 
 # --------------------------------------------------------------------------------------
@@ -674,451 +661,3 @@ def url_date(url: str | None) -> date | None:
         if value.year >= MIN_YEAR:
             return value
     return None
-
-
-# --------------------------------------------------------------------------------------
-# Public: pages
-# --------------------------------------------------------------------------------------
-
-_ARTICLE_TYPES = {
-    "newsarticle",
-    "article",
-    "reportagenewsarticle",
-    "reportagenews",
-    "analysisnewsarticle",
-    "opinionnewsarticle",
-    "backgroundnewsarticle",
-    "reviewnewsarticle",
-    "blogposting",
-    "liveblogposting",
-    "socialmediaposting",
-    "report",
-    "videoobject",
-}
-_META_KEYS = [
-    "article:published_time",
-    "og:published_time",
-    "og:article:published_time",
-    "article:published",
-    "published_time",
-    "datepublished",
-    "pubdate",
-    "publishdate",
-    "publish-date",
-    "publish_date",
-    "published-date",
-    "parsely-pub-date",
-    "sailthru.date",
-    "dc.date.issued",
-    "dcterms.issued",
-    "dc.date.created",
-    "dcterms.created",
-    "dc.date",
-    "date",
-    "created",
-    "article.published",
-    "original-publish-date",
-]
-_META_RANK = {k: i for i, k in enumerate(_META_KEYS)}
-
-# Blocks whose dates are never the article's own: the site's chrome and lists of other stories.
-_EXCLUDED_TAGS = {"header", "footer", "nav", "aside", "menu", "form"}
-_EXCLUDED_CLASS = re.compile(
-    r"related|most[-_]?read|mostread|popular|read[-_]?more|readmore|read[-_]?also|also[-_]?read|"
-    r"more[-_]?(?:news|stories|articles)|recommend|trending|sidebar|side[-_]bar|widget|footer|"
-    r"(?<![\w-])(?:site|main|top|global|page)?[-_]?header(?:[-_](?:top|bar|main|wrap|wrapper|inner))?(?![\w-])|"
-    r"top[-_]?bar|topbar|masthead|navbar|(?<![a-z])nav(?![a-z])|menu|breadcrumb|"
-    r"comment|ticker|breaking|newsletter|taboola|outbrain|(?<![a-z])ads?(?![a-z])|advert|"
-    r"latest|weather|prayer|currency",
-    re.IGNORECASE,
-)
-# Headings after which the page lists other stories: stop reading there.
-_STOP_HEADINGS = [
-    normalize_date_text(s)
-    for s in [
-        "اقرأ أيضا",
-        "اقرأ ايضاً",
-        "إقرأ أيضا",
-        "اقرأ المزيد",
-        "الأكثر قراءة",
-        "الأكثر مشاهدة",
-        "الأكثر تداولا",
-        "الأكثر تعليقا",
-        "ذات صلة",
-        "أخبار ذات صلة",
-        "مواضيع ذات صلة",
-        "مقالات ذات صلة",
-        "حول هذه القصة",
-        "المزيد من",
-        "شاهد أيضا",
-        "قد يهمك",
-        "قد يعجبك",
-        "اخترنا لك",
-        "آخر الأخبار",
-        "أخبار متعلقة",
-        "تابعونا",
-        "related",
-        "read more",
-        "read also",
-        "most read",
-        "more stories",
-        "more from",
-    ]
-]
-_STOP_RE = re.compile(
-    r"^\s*(?:"
-    + "|".join(re.escape(s.strip("ً")).replace(r"\ ", r"\s+") for s in _STOP_HEADINGS)
-    + r")",
-    re.IGNORECASE,
-)
-_SKIP_TAGS = {"script", "style", "noscript", "template", "svg", "iframe", "select", "option"}
-_TEXT_AFTER_H1 = 1200  # characters of page text after the headline searched for a date
-_TEXT_BEFORE_H1 = 400
-
-
-def published_date(
-    html: str | bytes | lxml.html.HtmlElement,
-    *,
-    tz: str | tzinfo = "UTC",
-    now: datetime | None = None,
-    url: str | None = None,
-) -> datetime | None:
-    """The article's own publication date from a whole page, or None. See ``detect_published``."""
-    found = detect_published(html, tz=tz, now=now, url=url)
-    return found.value if found else None
-
-
-def detect_published(
-    html: str | bytes | lxml.html.HtmlElement,
-    *,
-    tz: str | tzinfo = "UTC",
-    now: datetime | None = None,
-    url: str | None = None,
-) -> PublishedDate | None:
-    """Like ``published_date`` but also says where the date came from.
-
-    Order: JSON-LD ``datePublished`` of an article type (also in ``@graph``), meta tags,
-    ``<time datetime>`` near the headline, dates printed near the headline (not in the
-    header/footer/nav/aside or in related-story blocks), then the date in the URL.
-    """
-    zone = _tzinfo(tz)
-    now_aware = _now(now, zone)
-    root = _as_tree(html)
-    if root is None:
-        return None
-    if url is None:
-        url = _page_url(root)
-    udate = url_date(url)
-
-    for method, finder in (("jsonld", _from_jsonld), ("meta", _from_meta)):
-        value = finder(root, zone, now_aware)
-        if value is not None:
-            return PublishedDate(value, method, _has_time_value(value))
-
-    h1 = _headline(root)
-    h1_chain = set(h1.iterancestors()) | {h1} if h1 is not None else set()
-
-    value = _from_time_elements(root, h1, h1_chain, zone, now_aware, udate)
-    if value is not None:
-        return PublishedDate(value[0], "time", value[1])
-
-    text_hit = _from_text(root, h1, h1_chain, zone, now_aware, udate)
-    if text_hit is not None:
-        return PublishedDate(text_hit[0], "text", text_hit[1])
-
-    if udate is not None:
-        value = datetime(udate.year, udate.month, udate.day, tzinfo=zone)
-        if _ok(value, now_aware):
-            return PublishedDate(value, "url", False)
-    return None
-
-
-def _has_time_value(value: datetime) -> bool:
-    return (value.hour, value.minute, value.second) != (0, 0, 0)
-
-
-def _as_tree(html: str | bytes | lxml.html.HtmlElement) -> lxml.html.HtmlElement | None:
-    if isinstance(html, etree._Element):
-        return html.getroottree().getroot()
-    if not html or (isinstance(html, str) and not html.strip()):
-        return None
-    try:
-        if isinstance(html, str) and html.lstrip().startswith("<?xml"):
-            html = html.encode("utf-8")  # lxml refuses str with an encoding declaration
-        return lxml.html.document_fromstring(html)
-    except (etree.ParserError, ValueError):
-        return None
-
-
-def _page_url(root: lxml.html.HtmlElement) -> str | None:
-    for xp in ("//link[@rel='canonical']/@href", "//meta[@property='og:url']/@content"):
-        got = root.xpath(xp)
-        if got:
-            return str(got[0])
-    return None
-
-
-# ---- JSON-LD --------------------------------------------------------------------------
-
-_JSONLD_DATE_RE = re.compile(r'"datePublished"\s*:\s*"([^"]{6,40})"')
-
-
-def _from_jsonld(root, tz: tzinfo, now: datetime | None) -> datetime | None:
-    best: tuple[int, datetime] | None = None
-    for script in root.xpath(
-        "//script[@type='application/ld+json' or @type='application/json+ld']"
-    ):
-        raw = (script.text or "").strip()
-        if not raw:
-            continue
-        try:
-            data = json.loads(raw)
-        except ValueError:
-            # Broken JSON is common (trailing commas, raw newlines): fall back to a regex.
-            for m in _JSONLD_DATE_RE.finditer(raw):
-                value = parse_date(m.group(1), tz=tz, now=now)
-                if value is not None and (best is None or best[0] > 5):
-                    best = (5, value)
-            continue
-        for rank, raw_date in _jsonld_dates(data):
-            if best is not None and best[0] <= rank:
-                continue
-            value = parse_date(str(raw_date), tz=tz, now=now)
-            if value is not None:
-                best = (rank, value)
-    return best[1] if best else None
-
-
-def _jsonld_dates(data, depth: int = 0) -> Iterator[tuple[int, object]]:
-    """(rank, datePublished) for article-like objects; lower rank is better."""
-    if depth > 6:
-        return
-    if isinstance(data, list):
-        for item in data:
-            yield from _jsonld_dates(item, depth + 1)
-        return
-    if not isinstance(data, dict):
-        return
-    types = data.get("@type")
-    type_names = {str(t).lower() for t in (types if isinstance(types, list) else [types])}
-    published = data.get("datePublished") or data.get("dateCreated")
-    if published:
-        if type_names & _ARTICLE_TYPES:
-            yield 0, published
-        elif type_names & {"webpage", "itempage", "collectionpage"}:
-            yield 3, published  # the page, usually the same date; worse than an article's
-    # Not itemListElement / hasPart: those are other stories.
-    for key in ("@graph", "mainEntity", "mainEntityOfPage"):
-        sub = data.get(key)
-        if isinstance(sub, (list, dict)):
-            yield from _jsonld_dates(sub, depth + 1)
-
-
-# ---- meta -----------------------------------------------------------------------------
-
-
-def _from_meta(root, tz: tzinfo, now: datetime | None) -> datetime | None:
-    best: tuple[int, datetime] | None = None
-    for meta in root.iter("meta"):
-        key = (
-            meta.get("property")
-            or meta.get("name")
-            or meta.get("itemprop")
-            or meta.get("http-equiv")
-        )
-        if not key:
-            continue
-        rank = _META_RANK.get(key.strip().lower())
-        if rank is None or (best is not None and best[0] <= rank):
-            continue
-        content = meta.get("content")
-        if not content:
-            continue
-        value = parse_date(content, tz=tz, now=now)
-        if value is not None:
-            best = (rank, value)
-    # itemprop=datePublished on any element (microdata)
-    if best is None:
-        for el in root.xpath("//*[@itemprop='datePublished']"):
-            content = el.get("content") or el.get("datetime") or el.text_content()
-            value = parse_date((content or "").strip(), tz=tz, now=now)
-            if value is not None:
-                return value
-    return best[1] if best else None
-
-
-# ---- <time> and page text -------------------------------------------------------------
-
-
-def _headline(root) -> lxml.html.HtmlElement | None:
-    """The article's h1 (not the logo's), else the element that repeats og:title."""
-    best = None
-    best_penalty = 99
-    for h in root.iter("h1"):
-        if not h.text_content().strip():
-            continue
-        ancestors = list(h.iterancestors())
-        tags = {a.tag for a in ancestors}
-        penalty = 0
-        if _is_logo(h):
-            penalty += 4
-        if tags & {"nav", "footer", "aside"}:
-            penalty += 2
-        if "header" in tags and not tags & {"article", "main"}:
-            penalty += 1
-        if penalty < best_penalty:
-            best, best_penalty = h, penalty
-    if best is not None:
-        return best
-    og = root.xpath("//meta[@property='og:title']/@content")
-    title = normalize_date_text(str(og[0])).strip() if og else ""
-    if title:
-        key = title[:40]
-        for el in root.iter("h2", "h3", "div", "p", "span"):
-            txt = (el.text or "").strip()
-            if txt and normalize_date_text(txt).startswith(key):
-                return el
-    return None
-
-
-def _is_logo(h) -> bool:
-    cls = (h.get("class") or "") + " " + (h.get("id") or "")
-    return "logo" in cls.lower() or (h.find(".//img") is not None and len(h.text_content()) < 20)
-
-
-def _excluded(el, h1_chain: set) -> bool:
-    if el in h1_chain:
-        return False
-    if el.tag in _EXCLUDED_TAGS:
-        return True
-    cls = f"{el.get('class') or ''} {el.get('id') or ''} {el.get('role') or ''}"
-    return bool(cls.strip()) and bool(_EXCLUDED_CLASS.search(cls))
-
-
-def _in_excluded(el, h1_chain: set) -> bool:
-    for a in [el, *el.iterancestors()]:
-        if a.tag in ("body", "html"):
-            return False
-        if _excluded(a, h1_chain):
-            return True
-    return False
-
-
-def _from_time_elements(root, h1, h1_chain, tz, now, udate) -> tuple[datetime, bool] | None:
-    times = root.xpath("//time[@datetime or @pubdate]")
-    if not times:
-        return None
-    order = {el: i for i, el in enumerate(root.iter())} if h1 is not None else {}
-    h1_pos = order.get(h1, 0)
-    scored: list[tuple[float, datetime, bool]] = []
-    for el in times:
-        if _in_excluded(el, h1_chain):
-            continue
-        raw = el.get("datetime") or el.text_content()
-        value = parse_date((raw or "").strip(), tz=tz, now=now)
-        if value is None:
-            continue
-        has_time = _has_time_value(value)
-        score = 0.0
-        if order:
-            pos = order.get(el, 0)
-            score = (pos - h1_pos) if pos >= h1_pos else 2 * (h1_pos - pos) + 50
-        if el.get("pubdate") is not None or "publish" in (el.get("class") or "").lower():
-            score -= 1000
-        if "updat" in (el.get("class") or "").lower() or "modif" in (el.get("class") or ""):
-            score += 500
-        if not has_time:
-            score += 20
-        if udate is not None and value.date() == udate:
-            score -= 100
-        scored.append((score, value, has_time))
-    if not scored:
-        return None
-    scored.sort(key=lambda s: s[0])
-    return scored[0][1], scored[0][2]
-
-
-_BLOCK_TAGS = {"br", "p", "div", "li", "h1", "h2", "h3", "h4", "tr", "td", "span", "time"}
-
-
-def _text_chunks(root, h1, h1_chain: set) -> Iterator[tuple[str, bool, bool]]:
-    """Document-order text: (chunk, excluded, is_h1_start_marker).
-
-    Excluded blocks (site chrome, related stories) and scripts are skipped whole, which
-    also keeps this cheap on pages with big menus; they leave one excluded "\n" behind.
-    """
-    body = root.find("body")
-    if body is None:
-        body = root
-    walker = etree.iterwalk(body, events=("start", "end"))
-    for event, el in walker:
-        if not isinstance(el.tag, str):  # comments, processing instructions
-            if event == "end" and el.tail:
-                yield el.tail, False, False
-            continue
-        if event == "start":
-            if el.tag in _SKIP_TAGS:
-                walker.skip_subtree()
-                continue
-            if _excluded(el, h1_chain):
-                walker.skip_subtree()
-                yield "\n", True, False
-                continue
-            if el is h1:
-                yield "", False, True
-            if el.text:
-                yield el.text, False, False
-            if el.tag in _BLOCK_TAGS:
-                yield "\n", False, False
-        else:
-            yield "\n", False, False
-            if el.tail:
-                yield el.tail, False, False
-
-
-def _from_text(root, h1, h1_chain, tz, now, udate) -> tuple[datetime, bool] | None:
-    before: list[str] = []  # text before the headline (not excluded), kept short
-    after: list[str] = []
-    seen_h1 = h1 is None  # without a headline, read from the top of the body
-    after_len = 0
-    for chunk, excluded, marker in _text_chunks(root, h1, h1_chain):
-        if marker:
-            seen_h1 = True
-            continue
-        if excluded:
-            if not seen_h1:
-                before.append("\n")  # chrome breaks the "just before the headline" block
-            continue
-        if not seen_h1:
-            before.append(chunk)
-            continue
-        stripped = chunk.strip()
-        if stripped and len(stripped) < 60 and _STOP_RE.match(normalize_date_text(stripped)):
-            break
-        after.append(chunk)
-        after_len += len(chunk)
-        if after_len > _TEXT_AFTER_H1:
-            break
-
-    candidates: list[tuple[float, datetime, bool]] = []
-    after_text = "".join(after)
-    for m in find_dates(after_text, tz=tz, now=now):
-        candidates.append((m.start, m.value, m.has_time))
-    before_text = "".join(before)[-_TEXT_BEFORE_H1:]
-    if h1 is not None and before_text.strip():
-        for m in find_dates(before_text, tz=tz, now=now):
-            distance = len(before_text) - m.end
-            penalty = 2 * distance + 100
-            if now is not None and not m.has_time and m.value.date() == now.astimezone(tz).date():
-                penalty += 300  # today's date above the headline: the site's render date
-            candidates.append((penalty, m.value, m.has_time))
-    if not candidates:
-        return None
-    ranked = []
-    for pos, value, has_time in candidates:
-        score = pos + (0 if has_time else 150)
-        if udate is not None and value.date() == udate:
-            score -= 1000
-        ranked.append((score, value, has_time))
-    ranked.sort(key=lambda r: r[0])
-    return ranked[0][1], ranked[0][2]

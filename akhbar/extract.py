@@ -19,7 +19,6 @@ import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import trafilatura
 from lxml import etree
@@ -29,11 +28,7 @@ from akhbar import metadata as meta
 from akhbar.article import Article
 from akhbar.cleanup import clean_paragraphs, drop_author_lines, drop_link_runs
 from akhbar.encoding import decode_html, header
-
-try:  # written in parallel (branch wt-dates); fall back to trafilatura's date until it lands
-    from akhbar.dates import published_date as _published_date
-except ImportError:  # pragma: no cover - only before the dates branch is merged
-    _published_date = None
+from akhbar.pagedates import published_date
 
 # Bump whenever the output for the same input changes; stored with every article.
 EXTRACTOR_VERSION = "1.0.0"
@@ -275,24 +270,9 @@ def _extract(
 
 
 def _published(tree: Any, url: str, timezone: str, fetched_at: datetime | None) -> datetime | None:
-    if _published_date is not None:
-        try:
-            return _published_date(tree, tz=timezone, now=fetched_at, url=url)
-        except Exception:  # a date bug must not lose the article
-            return None
-    return _fallback_date(tree, url, timezone)
-
-
-def _fallback_date(tree: Any, url: str, timezone: str) -> datetime | None:
     try:
-        from htmldate import find_date
-
-        found = find_date(tree, url=url, extensive_search=False, outputformat="%Y-%m-%dT%H:%M:%S")
-        if not found:
-            return None
-        value = datetime.fromisoformat(found)
-        return value if value.tzinfo else value.replace(tzinfo=ZoneInfo(timezone))
-    except Exception:
+        return published_date(tree, tz=timezone, now=fetched_at, url=url)
+    except Exception:  # a date bug must not lose the article
         return None
 
 

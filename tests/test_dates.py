@@ -11,14 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from akhbar.dates import (
-    DateMatch,
-    detect_published,
-    find_dates,
-    parse_date,
-    published_date,
-    url_date,
-)
+from akhbar.dates import DateMatch, find_dates, parse_date, url_date
+from akhbar.pagedates import detect_published, published_date
 
 DATA = Path(__file__).parent / "data" / "dates"
 DUBAI = ZoneInfo("Asia/Dubai")

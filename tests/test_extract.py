@@ -19,7 +19,7 @@ from akhbar.article import Article  # noqa: E402
 from akhbar.extract import EXTRACTOR_VERSION, extract  # noqa: E402
 from akhbar.normalize import normalize_arabic  # noqa: E402
 from bench.extraction_bench import sample_cases, score_samples  # noqa: E402
-from bench.score import BENCH_DIR, load_benchmark, score_page, summarize  # noqa: E402
+from bench.score import load_benchmark, score_page, summarize  # noqa: E402
 
 SEEDS_DIR = ROOT / "tests" / "data" / "seeds"
 CASES = sample_cases(ROOT / "samples")

@@ -43,7 +43,16 @@ def test_core_imports_none_of_the_outer_layers() -> None:
 def test_nothing_reads_outside_the_clone() -> None:
     """A user's clone has no ../shared: no test, sample, demo or service code may read it."""
     offenders = []
-    for folder in ("akhbar", "crawlers", "pipelines", "db", "api", "samples", "tests", "migrations"):
+    for folder in (
+        "akhbar",
+        "crawlers",
+        "pipelines",
+        "db",
+        "api",
+        "samples",
+        "tests",
+        "migrations",
+    ):
         for path in (REPO / folder).rglob("*.py"):
             text = path.read_text(encoding="utf-8")
             if "/work/shared" in text or '"shared" / ' in text or "../shared" in text:
