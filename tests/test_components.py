@@ -1,0 +1,144 @@
+"""The Scrapy components one at a time, built the way Scrapy builds them (``from_crawler`` on
+a real ``Crawler`` from ``scrapy.utils.test.get_crawler``), without a whole crawl."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime
+
+import pytest
+from scrapy import Request, Spider
+from scrapy.exceptions import DropItem, IgnoreRequest, NotConfigured
+from scrapy.http import HtmlResponse
+from scrapy.utils.test import get_crawler
+from sqlalchemy import create_engine, pool, text
+
+from akhbar.article import Article
+from akhbar.page import FetchedPage, ProcessedPage
+from crawlers.middlewares import ARTICLE_META, BackoffRetryMiddleware, SkipKnownUrlsMiddleware
+from pipelines.quality import QualityFilterPipeline
+from pipelines.template import TemplateTextPipeline
+
+
+def _crawler(**settings: object):
+    crawler = get_crawler(Spider, settings_dict=settings)
+    crawler.spider = crawler._create_spider("components")
+    return crawler
+
+
+def _page(url: str, paragraphs: list[str], source: str = "test") -> ProcessedPage:
+    article = Article(url=url, canonical_url=url, title="عنوان الخبر", paragraphs=paragraphs)
+    fetched = FetchedPage(
+        source=source, url=url, body=b"<html></html>", headers={}, fetched_at=datetime.now(UTC)
+    )
+    return ProcessedPage(page=fetched, article=article, extractor_version="test")
+
+
+# -- SkipKnownUrlsMiddleware: asks the real database ---------------------------------------------
+@pytest.fixture
+def stored_url(database_url: str) -> str:
+    url = "http://site.test/news/1.html"
+    engine = create_engine(database_url, poolclass=pool.NullPool)
+    with engine.begin() as conn:
+        source_id = conn.execute(
+            text("INSERT INTO sources (name) VALUES ('components') RETURNING id")
+        ).scalar_one()
+        conn.execute(
+            text(
+                "INSERT INTO articles"
+                " (source_id, url, canonical_url, body, content_hash, minhash, fetched_at)"
+                " VALUES (:s, :u, :u, 'نص', :h, :m, now())"
+            ),
+            {"s": source_id, "u": url, "h": b"\x01" * 32, "m": b"\x00" * 8},
+        )
+    engine.dispose()
+    return url
+
+
+def test_known_article_url_is_not_fetched_again(stored_url: str) -> None:
+    crawler = _crawler()
+    middleware = SkipKnownUrlsMiddleware.from_crawler(crawler)
+    with pytest.raises(IgnoreRequest):
+        asyncio.run(middleware.process_request(Request(stored_url, meta={ARTICLE_META: True})))
+    assert crawler.stats.get_value("akhbar/skipped_known_url") == 1
+    # A new article URL, and a listing that happens to share the stored URL, are fetched.
+    fresh = Request("http://site.test/news/2.html", meta={ARTICLE_META: True})
+    assert asyncio.run(middleware.process_request(fresh)) is None
+    assert asyncio.run(middleware.process_request(Request(stored_url))) is None
+
+
+def test_skip_known_can_be_switched_off() -> None:
+    with pytest.raises(NotConfigured):
+        SkipKnownUrlsMiddleware.from_crawler(_crawler(AKHBAR_SKIP_KNOWN=False))
+
+
+# -- BackoffRetryMiddleware -------------------------------------------------------------------------
+def _retry_middleware(**settings: object) -> BackoffRetryMiddleware:
+    crawler = _crawler(**settings)
+    return BackoffRetryMiddleware.from_crawler(crawler)
+
+
+def test_retry_waits_with_exponential_backoff_and_honours_retry_after() -> None:
+    middleware = _retry_middleware(AKHBAR_RETRY_BACKOFF_BASE=0.05, AKHBAR_RETRY_BACKOFF_MAX=0.5)
+    request = Request("http://site.test/a")
+    # Jitter is ±20 %: the first retry waits 0.04-0.06 s, the third 0.16-0.24 s.
+    assert 0.04 <= middleware._delay(request) <= 0.06
+    request.meta["retry_times"] = 2
+    assert 0.16 <= middleware._delay(request) <= 0.24
+    request.meta["retry_times"] = 10
+    assert middleware._delay(request) <= 0.5 * 1.2  # capped
+    busy = HtmlResponse(request.url, status=503, headers={"Retry-After": "0.4"}, request=request)
+    request.meta["retry_times"] = 0
+    assert 0.32 <= middleware._delay(request, busy) <= 0.48
+
+
+def test_retryable_status_is_retried_after_the_delay_and_then_given_up() -> None:
+    middleware = _retry_middleware(
+        AKHBAR_RETRY_BACKOFF_BASE=0.1, AKHBAR_RETRY_BACKOFF_MAX=0.1, RETRY_TIMES=1
+    )
+    request = Request("http://site.test/a")
+    response = HtmlResponse(request.url, status=503, request=request)
+    started = time.monotonic()
+    retry = asyncio.run(middleware.process_response(request, response))
+    assert isinstance(retry, Request) and retry.meta["retry_times"] == 1
+    assert time.monotonic() - started >= 0.08
+    # Out of retries: the response goes on to the spider, which records the failure.
+    assert asyncio.run(middleware.process_response(retry, response)) is response
+    ok = HtmlResponse(request.url, status=200, request=request)
+    assert asyncio.run(middleware.process_response(request, ok)) is ok
+
+
+# -- the quality and template pipelines ---------------------------------------------------------
+def test_quality_filter_drops_and_counts_rejected_pages() -> None:
+    crawler = _crawler()
+    pipeline = QualityFilterPipeline.from_crawler(crawler)
+    good = _page("http://site.test/1", ["نص"])
+    assert pipeline.process_item(good) is good
+    bad = _page("http://site.test/2", ["نص"])
+    bad.rejected = "too short: 1 words < 40"
+    with pytest.raises(DropItem, match="too short"):
+        pipeline.process_item(bad)
+    assert crawler.stats.get_value("akhbar/non_articles") == 1
+
+
+def test_template_pipeline_learns_a_source_disclaimer_and_removes_it() -> None:
+    crawler = _crawler()
+    pipeline = TemplateTextPipeline.from_crawler(crawler)
+    disclaimer = "جميع الحقوق محفوظة للموقع ولا يجوز إعادة النشر دون إذن خطي مسبق من الإدارة"
+    stories = [
+        f"أعلنت الوزارة في بيانها رقم {i} عن خطة جديدة لتطوير الخدمات في المحافظة {i} خلال العام"
+        for i in range(12)
+    ]
+    outputs = [
+        pipeline.process_item(_page(f"http://site.test/{i}", [stories[i], disclaimer]))
+        for i in range(12)
+    ]
+    # Once the disclaimer has been seen on enough pages, it leaves the body; stories stay.
+    assert disclaimer not in outputs[-1].article.paragraphs
+    assert outputs[-1].article.paragraphs == [stories[11]]
+    assert all(out.article.paragraphs[0] == stories[i] for i, out in enumerate(outputs))
+    assert crawler.stats.get_value("akhbar/template_paragraphs_removed") >= 1
+    # Learning is per source: another source's first page keeps the same line.
+    other = pipeline.process_item(_page("http://other.test/1", [stories[0], disclaimer], "other"))
+    assert disclaimer in other.article.paragraphs
