@@ -2,8 +2,9 @@
 
 For each stored article: decompress its HTML, run the same ``process_page`` the crawler
 runs, update the row where the result changed, and re-check dedup with the new text.
-An article that now turns out to copy another stored article becomes a duplicate of it
-(the earlier-published one is kept, ties by first seen), and its own duplicates move with it.
+When an article now turns out to copy another stored article, the two merge as in the crawl:
+the row stored first keeps its id and represents the story, holding the earliest-published
+copy (``dedup.should_replace``); the other copy is recorded in ``duplicates``.
 """
 
 from __future__ import annotations
@@ -36,39 +37,83 @@ class ReprocessReport:
     rejected_urls: list[str] = field(default_factory=list)
 
 
-def _keep_first(a: Article, b: Article) -> tuple[Article, Article]:
-    """(kept, duplicate): the earliest published wins, ties (or no dates) by first seen."""
+# The columns that make up "the copy this row holds": what moves when a representative swaps.
+CONTENT_COLUMNS = (
+    "source_id",
+    "url",
+    "canonical_url",
+    "title",
+    "body",
+    "published_at",
+    "author",
+    "section",
+    "language",
+    "word_count",
+    "content_hash",
+    "minhash",
+    "fetched_at",
+    "crawl_run_id",
+    "extractor_version",
+)
 
-    def key(row: Article) -> tuple:
-        return (
-            row.published_at is None,
-            row.published_at or row.first_seen_at,
-            row.first_seen_at,
-            row.id,
-        )
 
-    return (a, b) if key(a) <= key(b) else (b, a)
+def _content(row: Article) -> dict:
+    return {name: getattr(row, name) for name in CONTENT_COLUMNS}
 
 
-def _merge_into(
-    session: Session, kept: Article, dup: Article, kind: str, similarity: float
+def _merge_stored(
+    session: Session,
+    row: Article,
+    row_content: dict,
+    other: Article,
+    kind: str,
+    similarity: float,
 ) -> None:
-    session.execute(
-        update(Duplicate).where(Duplicate.duplicate_of == dup.id).values(duplicate_of=kept.id)
+    """``row`` (re-extracted as ``row_content``) turned out to copy ``other``, another stored
+    article: merge the two as the crawl would have.
+
+    The row stored first keeps its id (the one downstream teams have held longest) and
+    represents the story; it holds the earliest-published copy (``dedup.should_replace``, the
+    crawl's rule), taking the other copy's content and HTML in place when that one is earlier.
+    The copy not kept is recorded in ``duplicates``, and the other row's duplicates follow."""
+    first, second = sorted((row, other), key=lambda r: (r.first_seen_at, r.id))
+    contents = {row.id: row_content, other.id: _content(other)}
+    takes_over = dedup.should_replace(
+        contents[second.id]["published_at"], contents[first.id]["published_at"]
     )
+    kept, dropped = (second, first) if takes_over else (first, second)
+    kept_content, dropped_content = contents[kept.id], contents[dropped.id]
+    kept_html = session.get(ArticleHtml, kept.id)
+    html = (kept_html.html_zlib, kept_html.headers, kept_html.status) if kept_html else None
+
+    session.execute(
+        update(Duplicate).where(Duplicate.duplicate_of == second.id).values(duplicate_of=first.id)
+    )
+    session.execute(delete(Article).where(Article.id == second.id))
+    session.flush()
+    for name, value in kept_content.items():
+        setattr(first, name, value)
     session.add(
         Duplicate(
-            url=dup.url,
-            source_id=dup.source_id,
-            duplicate_of=kept.id,
+            url=dropped_content["url"],
+            source_id=dropped_content["source_id"],
+            duplicate_of=first.id,
             kind=kind,
             similarity=similarity,
-            title=dup.title,
-            published_at=dup.published_at,
-            crawl_run_id=dup.crawl_run_id,
+            title=dropped_content["title"],
+            published_at=dropped_content["published_at"],
+            crawl_run_id=dropped_content["crawl_run_id"],
         )
     )
-    session.execute(delete(Article).where(Article.id == dup.id))
+    if html is not None and kept is second:
+        session.merge(
+            ArticleHtml(article_id=first.id, html_zlib=html[0], headers=html[1], status=html[2])
+        )
+    session.flush()
+    sig = dedup.signature_from_bytes(first.minhash)
+    dedup_index.remove_bands(session, first.id)
+    session.flush()
+    dedup_index.add_bands(session, first.id, sig)
 
 
 def reprocess_one(session: Session, article_id: int, report: ReprocessReport) -> None:
@@ -106,6 +151,14 @@ def reprocess_one(session: Session, article_id: int, report: ReprocessReport) ->
     if not changed and row.extractor_version == result.extractor_version:
         report.unchanged += 1
         return
+    row_content = {
+        **_content(row),
+        **new_values,
+        "word_count": len(result.article.text.split()),
+        "extractor_version": result.extractor_version,
+        "content_hash": result.content_hash,
+        "minhash": result.signature,
+    }
 
     sig = dedup.signature_from_bytes(result.signature)
     dedup_index.lock_bands(session, sig)
@@ -124,37 +177,17 @@ def reprocess_one(session: Session, article_id: int, report: ReprocessReport) ->
                 ("exact" if decision.similarity >= 1.0 else "near"),
                 decision.similarity,
             )
-    if other is not None:
-        kept, dup = _keep_first(other, row)
-        if kept is row:  # the stored copy goes; this one takes its text first
-            for name, value in new_values.items():
-                setattr(row, name, value)
-            _merge_into(session, row, other, kind, similarity)
-            session.flush()
-            _rewrite_fingerprints(session, row, result.content_hash, result.signature, sig)
-        else:
-            _merge_into(session, kept, dup, kind, similarity)
-        report.new_duplicates += 1
-        report.updated += 1
-        for name in changed:
-            report.changed_fields[name] = report.changed_fields.get(name, 0) + 1
-        return
-
-    for name, value in new_values.items():
-        setattr(row, name, value)
-    row.word_count = len(result.article.text.split())
-    row.extractor_version = result.extractor_version
-    _rewrite_fingerprints(session, row, result.content_hash, result.signature, sig)
     report.updated += 1
     for name in changed:
         report.changed_fields[name] = report.changed_fields.get(name, 0) + 1
+    if other is not None:
+        _merge_stored(session, row, row_content, other, kind, similarity)
+        report.new_duplicates += 1
+        return
 
-
-def _rewrite_fingerprints(
-    session: Session, row: Article, content_hash: bytes, signature: bytes, sig
-) -> None:  # noqa: ANN001
-    row.content_hash = content_hash
-    row.minhash = signature
+    for name, value in row_content.items():
+        setattr(row, name, value)
+    session.flush()
     dedup_index.remove_bands(session, row.id)
     session.flush()
     dedup_index.add_bands(session, row.id, sig)
