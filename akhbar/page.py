@@ -21,6 +21,8 @@ class FetchedPage:
     timezone: str = "UTC"
     # Discovery hints (sitemap/feed publication date), used when the page states none.
     listed_published: datetime | None = None
+    # The source's site parser ("package.module:ClassName", akhbar.siteparsers), if any.
+    parser: str | None = None
 
 
 @dataclass(slots=True)

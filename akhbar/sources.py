@@ -18,6 +18,10 @@ environment variable points at another file (the demo and tests use
     listing_url_patterns = ['/news/page/\\d+']
     verified = false
     notes = "..."
+    parser = "akhbar.site_parsers.example:DataAttributeByline"  # optional, see below
+
+``parser`` names a site parser (``akhbar.siteparsers``) that overrides fields the generic
+extractor gets wrong for this site; without it the generic path is used.
 
 ``{base}`` in any URL is replaced by ``base_url`` (without its trailing slash); in
 ``domains`` it stands for the host of ``base_url``. Errors are ``SourceRegistryError`` and
@@ -33,6 +37,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from akhbar.siteparsers import SiteParserError, load_parser
 
 __all__ = [
     "DEFAULT_REGISTRY",
@@ -52,7 +58,7 @@ _UNEXPANDED_RE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?")
 _REQUIRED = ("name", "title", "base_url", "domains", "timezone", "article_url_patterns")
 _URL_LISTS = ("sitemaps", "feeds", "listings")
 _PATTERN_LISTS = ("article_url_patterns", "listing_url_patterns")
-_KNOWN = {*_REQUIRED, *_URL_LISTS, *_PATTERN_LISTS, "language", "verified", "notes"}
+_KNOWN = {*_REQUIRED, *_URL_LISTS, *_PATTERN_LISTS, "language", "verified", "notes", "parser"}
 
 
 class SourceRegistryError(ValueError):
@@ -74,6 +80,7 @@ class Source:
     listing_url_patterns: tuple[re.Pattern[str], ...] = ()
     verified: bool = False
     notes: str = ""
+    parser: str | None = None  # "package.module:ClassName", a SiteParser (akhbar.siteparsers)
     _hosts: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -242,6 +249,12 @@ def _build(entry: dict, where: str) -> Source:
         raise SourceRegistryError(f"{where}: verified must be true or false")
     language = _string(entry, "language", where) if "language" in entry else "ar"
     notes = _string(entry, "notes", where) if "notes" in entry else ""
+    parser = _string(entry, "parser", where) if "parser" in entry else None
+    if parser is not None:
+        try:
+            load_parser(parser)
+        except SiteParserError as exc:
+            raise SourceRegistryError(f"{where}: {exc}") from None
 
     return Source(
         name=name,
@@ -257,6 +270,7 @@ def _build(entry: dict, where: str) -> Source:
         listing_url_patterns=patterns["listing_url_patterns"],
         verified=verified,
         notes=notes,
+        parser=parser,
     )
 
 

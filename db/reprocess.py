@@ -12,6 +12,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.orm import Session
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 from akhbar import dedup
 from akhbar.page import FetchedPage
 from akhbar.processing import process_page
+from akhbar.sources import SourceRegistryError, get_source
 from db import dedup_index
 from db.engine import session_scope
 from db.models import Article, ArticleHtml, Duplicate, Source
@@ -116,6 +118,15 @@ def _merge_stored(
     dedup_index.add_bands(session, first.id, sig)
 
 
+@lru_cache(maxsize=256)
+def _site_parser(source_name: str) -> str | None:
+    """The registry's parser for a stored source (None when the registry no longer has it)."""
+    try:
+        return get_source(source_name).parser
+    except SourceRegistryError:
+        return None
+
+
 def reprocess_one(session: Session, article_id: int, report: ReprocessReport) -> None:
     row = session.get(Article, article_id, with_for_update=True)
     html = session.get(ArticleHtml, article_id)
@@ -132,6 +143,7 @@ def reprocess_one(session: Session, article_id: int, report: ReprocessReport) ->
         fetched_at=row.fetched_at,
         timezone=source.timezone if source else "UTC",
         listed_published=row.published_at,
+        parser=_site_parser(source.name) if source else None,
     )
     result = process_page(page)
     if result.rejected:

@@ -159,4 +159,5 @@ class NewsSpider(scrapy.Spider):
             fetched_at=datetime.now(UTC),
             timezone=self.source.timezone,
             listed_published=response.meta.get("listed_published"),
+            parser=self.source.parser,
         )
