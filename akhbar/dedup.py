@@ -6,11 +6,15 @@ Settings were chosen on the labelled set (``bench/dedup_quality.py``, ``docs/ded
 
 Rules, in order:
 
-1. exact duplicate: same ``content_hash`` (sha256 of the normalised body);
-2. near duplicate: LSH candidates (articles sharing at least one band key) are verified with
+1. exact duplicate: same ``content_hash`` (sha256 of the whole normalised body);
+2. recurring text: paragraphs found in ``RECURRING_STORIES`` different stories (notices,
+   sign-offs, statements quoted everywhere; learned by ``RecurringText``) are left out of the
+   signature, so they cannot make two articles similar;
+3. near duplicate: LSH candidates (articles sharing at least one band key) are verified with
    the Jaccard similarity estimated from the *full* signature; the best one at or above
-   ``THRESHOLD`` is the original;
-3. which copy is kept: the earliest published; equal or unknown dates keep the one seen
+   ``THRESHOLD`` is the original, provided both texts carry at least ``MIN_SHINGLES``
+   distinct shingles (estimated from the signatures); shorter texts only match exactly;
+4. which copy is kept: the earliest published; equal or unknown dates keep the one seen
    first (see ``should_replace``).
 """
 
@@ -33,6 +37,19 @@ THRESHOLD = 0.35  # estimated Jaccard (normalised word 2-grams) at or above whic
 SHINGLE = "word"  # "word" or "char" n-grams
 SHINGLE_SIZE = 2
 NORMALIZE = True
+# Below this many distinct shingles (estimated from the signature of the text without its
+# recurring paragraphs) an article is too short for a near-duplicate verdict: only exact.
+MIN_SHINGLES = 20
+# A paragraph seen in this many different stories is recurring text (N of docs/dedup.md).
+RECURRING_STORIES = 2
+# Paragraphs of fewer words are not tracked (they hold too few shingles to matter).
+MIN_PARAGRAPH_WORDS = 3
+# The "story" a paragraph appears in is the rest of its article, as a small MinHash: two
+# rests with at least CONTEXT_SAME of CONTEXT_PERM values equal (estimated Jaccard >= 0.19)
+# are one story.
+CONTEXT_PERM = 16
+CONTEXT_SAME = 3
+_CONTEXT_SEED = 2
 _SEED = 1
 
 _M64 = np.uint64(0xFFFFFFFFFFFFFFFF)
@@ -54,6 +71,8 @@ class Settings:
     rows: int = ROWS
     threshold: float = THRESHOLD
     seed: int = _SEED
+    min_shingles: int = MIN_SHINGLES  # 0: no minimum (the rule before issue 15)
+    recurring: int = RECURRING_STORIES  # 0: recurring text counts (the rule before issue 15)
 
     def __post_init__(self) -> None:
         if self.shingle not in ("word", "char"):
@@ -65,6 +84,8 @@ class Settings:
 
 
 DEFAULT = Settings()
+# The rule before recurring text and the short-text minimum (kept for comparisons).
+PLAIN = Settings(min_shingles=0, recurring=0)
 
 
 def content_hash(text: str) -> bytes:
@@ -197,19 +218,36 @@ class Decision:
     kind: str | None = None  # 'url', 'exact' or 'near' when duplicate_of is set
 
 
+def estimated_shingles(sig: np.ndarray) -> float:
+    """Distinct shingles behind a signature, estimated from its minima (each value is the
+    least of n uniform 32-bit hashes; relative error about 1/sqrt(num_perm), 9 % at 128).
+    The same number wherever the signature is, so every entry point applies the same rule."""
+    u = sig.astype(np.float64) / 2.0**32
+    total = float(-np.log1p(-u).sum())
+    if total <= 0.0 or sig[0] == _EMPTY and np.all(sig == _EMPTY):
+        return 0.0
+    return (len(sig) - 1) / total
+
+
 def decide(
     sig: np.ndarray,
     candidates: Iterable[tuple[int | str, np.ndarray]],
     threshold: float = THRESHOLD,
+    min_shingles: float = MIN_SHINGLES,
 ) -> Decision:
     """Verify LSH candidates on the full signature: the most similar one at or above the
-    threshold is the original (ties: the first candidate, i.e. the one stored first)."""
-    best_id, best = None, 0.0
+    threshold is the original (ties: the first candidate, i.e. the one stored first).
+    Texts below ``min_shingles`` distinct shingles (either side) are never near copies."""
+    best_id, best, best_sig = None, 0.0, None
     for cand_id, cand_sig in candidates:
         sim = similarity(sig, cand_sig)
         if sim > best:
-            best_id, best = cand_id, sim
+            best_id, best, best_sig = cand_id, sim, cand_sig
     if best_id is not None and best >= threshold:
+        if min_shingles and (
+            estimated_shingles(sig) < min_shingles or estimated_shingles(best_sig) < min_shingles
+        ):
+            return Decision(None, best)
         return Decision(best_id, best, "near")
     return Decision(None, best)
 
@@ -279,7 +317,9 @@ class MinHashIndex:
         """The decision for a new article, without adding it."""
         if chash is not None and (orig := self.exact(chash)) is not None:
             return Decision(orig, 1.0, "exact")
-        return decide(sig, self.candidates(sig), self.settings.threshold)
+        return decide(
+            sig, self.candidates(sig), self.settings.threshold, self.settings.min_shingles
+        )
 
     def check_and_add(
         self, key: int | str, sig: np.ndarray, chash: bytes | None = None
@@ -289,3 +329,197 @@ class MinHashIndex:
         if decision.duplicate_of is None:
             self.add(key, sig, chash)
         return decision
+
+
+# --- Recurring text -------------------------------------------------------------------------
+#
+# A paragraph that different stories share verbatim (an agency's rights notice, a site's
+# sign-off, a statement quoted by every report) says nothing about whether two articles are
+# copies. ``RecurringText`` learns such paragraphs: for each paragraph hash it keeps the
+# "stories" it was seen in, each as a small MinHash of the rest of its article (the article
+# without that paragraph and without already recurring ones); when ``Settings.recurring``
+# different rests have been seen, the paragraph is recurring and is left out of signatures
+# from then on. Copies of one story have similar rests, so republishing a wire story never
+# makes its own paragraphs recurring. The article being decided is counted before its
+# decision, so the second brief ending with a notice already finds the notice recurring.
+
+
+@dataclass(frozen=True, slots=True)
+class Paragraphs:
+    """What recurring-text learning needs of one text (no text kept)."""
+
+    hashes: np.ndarray  # int64, distinct tracked paragraphs, in first-appearance order
+    sketches: np.ndarray  # (len(hashes), CONTEXT_PERM) uint32: MinHash of each one's shingles
+    rest: np.ndarray  # CONTEXT_PERM uint32: MinHash of the untracked (short) paragraphs
+
+
+def split_paragraphs(text: str) -> list[str]:
+    """Paragraphs are lines (``Article.text`` joins them with blank lines)."""
+    return [line for line in (raw.strip() for raw in text.splitlines()) if line]
+
+
+def paragraph_hash(normalised: str) -> int:
+    """Signed 64-bit hash of a normalised paragraph (a bigint in the database)."""
+    digest = hashlib.blake2b(normalised.encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "little", signed=True)
+
+
+_CONTEXT = Settings(
+    normalize=False, num_perm=CONTEXT_PERM, bands=CONTEXT_PERM, rows=1, seed=_CONTEXT_SEED
+)
+
+
+def paragraphs(text: str) -> Paragraphs:
+    """Hashes and sketches of the text's tracked paragraphs."""
+    hashes: list[int] = []
+    sketches: list[np.ndarray] = []
+    rest = np.full(CONTEXT_PERM, _EMPTY, dtype=np.uint32)
+    for raw in split_paragraphs(text):
+        normalised = normalize_arabic(raw)
+        if not normalised:
+            continue
+        sketch = signature(normalised, _CONTEXT)
+        if len(normalised.split()) < MIN_PARAGRAPH_WORDS:
+            rest = np.minimum(rest, sketch)
+            continue
+        h = paragraph_hash(normalised)
+        if h in hashes:
+            continue
+        hashes.append(h)
+        sketches.append(sketch)
+    return Paragraphs(
+        np.array(hashes, dtype=np.int64),
+        np.stack(sketches) if sketches else np.empty((0, CONTEXT_PERM), dtype=np.uint32),
+        rest,
+    )
+
+
+def without_paragraphs(text: str, recurring: Iterable[int]) -> str:
+    """The text without the paragraphs whose hash is in ``recurring``."""
+    drop = set(recurring)
+    kept = [p for p in split_paragraphs(text) if paragraph_hash(normalize_arabic(p)) not in drop]
+    return "\n\n".join(kept)
+
+
+def same_story(a: np.ndarray, b: np.ndarray) -> bool:
+    return int(np.count_nonzero(a == b)) >= CONTEXT_SAME
+
+
+@dataclass
+class ParagraphState:
+    """One paragraph's learned state (a ``recurring_text`` row)."""
+
+    stories: np.ndarray  # (k, CONTEXT_PERM) uint32: the rests of the different stories seen
+    recurring: bool = False
+    changed: bool = False
+
+
+class RecurringText:
+    """The learned set, in memory: the whole of it (``akhbar dedup``) or the rows of the
+    paragraphs at hand, loaded from ``recurring_text`` (the database is the source of truth)."""
+
+    def __init__(self, stories: int = RECURRING_STORIES) -> None:
+        self.stories_needed = stories
+        self.state: dict[int, ParagraphState] = {}
+
+    def load(self, h: int, stories: np.ndarray, recurring: bool) -> None:
+        self.state[h] = ParagraphState(stories, recurring)
+
+    def is_recurring(self, h: int) -> bool:
+        st = self.state.get(h)
+        return st is not None and st.recurring
+
+    def recurring_in(self, found: Paragraphs) -> list[int]:
+        return [h for h in found.hashes.tolist() if self.is_recurring(h)]
+
+    def observe(self, found: Paragraphs) -> list[int]:
+        """Count this article's paragraphs (each in the story told by the rest of the
+        article) and return its recurring paragraphs, this article included."""
+        if not self.stories_needed:
+            return []
+        hashes = found.hashes.tolist()
+        live = [i for i, h in enumerate(hashes) if not self.is_recurring(h)]
+        if live:
+            # rest of the article for paragraph i: min over the other live paragraphs
+            sk = found.sketches[live]
+            prefix = np.minimum.accumulate(np.vstack([found.rest, sk]), axis=0)
+            suffix = np.minimum.accumulate(
+                np.vstack([sk, np.full(CONTEXT_PERM, _EMPTY, np.uint32)])[::-1], axis=0
+            )[::-1]
+            for k, i in enumerate(live):
+                context = np.minimum(prefix[k], suffix[k + 1])
+                if np.all(context == _EMPTY):
+                    continue  # nothing else in the article: no story to tell it apart by
+                st = self.state.get(hashes[i])
+                if st is None:
+                    self.state[hashes[i]] = ParagraphState(context[None, :], changed=True)
+                    continue
+                if any(same_story(context, s) for s in st.stories):
+                    continue
+                st.stories = np.vstack([st.stories, context])
+                st.changed = True
+                if len(st.stories) >= self.stories_needed:
+                    st.recurring = True
+        return self.recurring_in(found)
+
+    def take_changes(self) -> list[tuple[int, ParagraphState]]:
+        """Rows changed since the last call (to persist), and forget that they changed."""
+        out = [(h, st) for h, st in self.state.items() if st.changed]
+        for _, st in out:
+            st.changed = False
+        return out
+
+
+def stories_to_bytes(stories: np.ndarray) -> bytes:
+    return stories.astype("<u4").tobytes()
+
+
+def stories_from_bytes(data: bytes) -> np.ndarray:
+    return np.frombuffer(data, dtype="<u4").astype(np.uint32).reshape(-1, CONTEXT_PERM)
+
+
+def residual_signature(
+    text: str,
+    recurring: Iterable[int],
+    full: np.ndarray | None = None,
+    settings: Settings = DEFAULT,
+) -> np.ndarray:
+    """The signature used for near-duplicate decisions: of the text without its recurring
+    paragraphs (``full``, the whole text's signature, when none is recurring)."""
+    drop = list(recurring)
+    if not drop:
+        return signature(text, settings) if full is None else full
+    return signature(without_paragraphs(text, drop), settings)
+
+
+class CorpusDeduplicator:
+    """Decisions for a corpus in memory (``akhbar dedup``, the quality bench): the learned
+    recurring text and the LSH index, applied in the order articles are given."""
+
+    def __init__(self, settings: Settings = DEFAULT) -> None:
+        self.settings = settings
+        self.index = MinHashIndex(settings)
+        self.recurring = RecurringText(settings.recurring)
+
+    def check_and_add(
+        self,
+        key: int | str,
+        text: str,
+        chash: bytes | None = None,
+        full: np.ndarray | None = None,
+        found: Paragraphs | None = None,
+    ) -> tuple[Decision, np.ndarray]:
+        """Decide one article (counting its paragraphs first), index it when kept; returns
+        the decision and the signature it was decided (and is indexed) with."""
+        if found is None:
+            found = paragraphs(text) if self.settings.recurring else _NO_PARAGRAPHS
+        recurring = self.recurring.observe(found)
+        sig = residual_signature(text, recurring, full, self.settings)
+        return self.index.check_and_add(key, sig, chash), sig
+
+
+_NO_PARAGRAPHS = Paragraphs(
+    np.empty(0, dtype=np.int64),
+    np.empty((0, CONTEXT_PERM), dtype=np.uint32),
+    np.full(CONTEXT_PERM, _EMPTY, dtype=np.uint32),
+)
