@@ -23,12 +23,12 @@ from __future__ import annotations
 import hashlib
 import zlib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import numpy as np
 
-from akhbar.normalize import normalize_arabic
+from akhbar.normalize import _NEEDS_NFKC, normalize_arabic
 
 NUM_PERM = 128
 BANDS = 32
@@ -371,27 +371,47 @@ _CONTEXT = Settings(
 
 def paragraphs(text: str) -> Paragraphs:
     """Hashes and sketches of the text's tracked paragraphs."""
+    return _paragraphs_of([normalize_arabic(raw) for raw in split_paragraphs(text)])
+
+
+def signature_and_paragraphs(
+    text: str, settings: Settings = DEFAULT
+) -> tuple[np.ndarray, Paragraphs]:
+    """``signature(text)`` and ``paragraphs(text)`` with one normalisation pass (the whole
+    text's normal form is its lines' normal forms joined, unless NFKC must run)."""
+    if not settings.normalize or _NEEDS_NFKC.search(text):
+        return signature(text, settings), paragraphs(text)
+    lines = [normalize_arabic(raw) for raw in split_paragraphs(text)]
+    whole = " ".join(line for line in lines if line)
+    return signature(whole, replace(settings, normalize=False)), _paragraphs_of(lines)
+
+
+def _paragraphs_of(normalised_lines: list[str]) -> Paragraphs:
     hashes: list[int] = []
-    sketches: list[np.ndarray] = []
-    rest = np.full(CONTEXT_PERM, _EMPTY, dtype=np.uint32)
-    for raw in split_paragraphs(text):
-        normalised = normalize_arabic(raw)
+    shingles: list[np.ndarray] = []
+    short: list[np.ndarray] = []
+    for normalised in normalised_lines:
         if not normalised:
             continue
-        sketch = signature(normalised, _CONTEXT)
-        if len(normalised.split()) < MIN_PARAGRAPH_WORDS:
-            rest = np.minimum(rest, sketch)
+        if normalised.count(" ") + 1 < MIN_PARAGRAPH_WORDS:
+            short.append(shingle_hashes(normalised, _CONTEXT))
             continue
         h = paragraph_hash(normalised)
         if h in hashes:
             continue
         hashes.append(h)
-        sketches.append(sketch)
-    return Paragraphs(
-        np.array(hashes, dtype=np.int64),
-        np.stack(sketches) if sketches else np.empty((0, CONTEXT_PERM), dtype=np.uint32),
-        rest,
-    )
+        shingles.append(shingle_hashes(normalised, _CONTEXT))
+    # One (CONTEXT_PERM x all shingles) matrix, reduced per paragraph; short ones last.
+    groups = [*shingles, np.concatenate(short) if short else np.empty(0, np.uint64)]
+    sizes = np.array([len(g) for g in groups])
+    sketches = np.full((len(groups), CONTEXT_PERM), _EMPTY, dtype=np.uint32)
+    if sizes.sum():
+        p = _perms(CONTEXT_PERM, _CONTEXT_SEED)
+        values = ((p.a * np.concatenate(groups)[None, :] + p.b) >> np.uint64(32)).astype(np.uint32)
+        nonempty = sizes > 0
+        starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))[nonempty]
+        sketches[nonempty] = np.minimum.reduceat(values, starts, axis=1).T
+    return Paragraphs(np.array(hashes, dtype=np.int64), sketches[:-1], sketches[-1])
 
 
 def without_paragraphs(text: str, recurring: Iterable[int]) -> str:
@@ -399,6 +419,17 @@ def without_paragraphs(text: str, recurring: Iterable[int]) -> str:
     drop = set(recurring)
     kept = [p for p in split_paragraphs(text) if paragraph_hash(normalize_arabic(p)) not in drop]
     return "\n\n".join(kept)
+
+
+def paragraph_texts(text: str, hashes: Iterable[int]) -> dict[int, str]:
+    """The paragraphs of ``text`` whose hash is in ``hashes`` (to keep a recurring one's text)."""
+    wanted = set(hashes)
+    found = {}
+    for raw in split_paragraphs(text):
+        h = paragraph_hash(normalize_arabic(raw))
+        if h in wanted:
+            found[h] = raw
+    return found
 
 
 def same_story(a: np.ndarray, b: np.ndarray) -> bool:
@@ -421,6 +452,7 @@ class RecurringText:
     def __init__(self, stories: int = RECURRING_STORIES) -> None:
         self.stories_needed = stories
         self.state: dict[int, ParagraphState] = {}
+        self.last_new: list[int] = []  # paragraphs that became recurring in the last observe
 
     def load(self, h: int, stories: np.ndarray, recurring: bool) -> None:
         self.state[h] = ParagraphState(stories, recurring)
@@ -435,6 +467,7 @@ class RecurringText:
     def observe(self, found: Paragraphs) -> list[int]:
         """Count this article's paragraphs (each in the story told by the rest of the
         article) and return its recurring paragraphs, this article included."""
+        self.last_new = []
         if not self.stories_needed:
             return []
         hashes = found.hashes.tolist()
@@ -460,6 +493,7 @@ class RecurringText:
                 st.changed = True
                 if len(st.stories) >= self.stories_needed:
                     st.recurring = True
+                    self.last_new.append(hashes[i])
         return self.recurring_in(found)
 
     def take_changes(self) -> list[tuple[int, ParagraphState]]:
@@ -492,34 +526,41 @@ def residual_signature(
     return signature(without_paragraphs(text, drop), settings)
 
 
+@dataclass(frozen=True, slots=True)
+class Fingerprint:
+    """What a corpus run keeps of an article: its signature, content hash, paragraphs, and
+    its text compressed (to sign it again should some of its paragraphs turn out recurring)."""
+
+    signature: np.ndarray
+    content_hash: bytes
+    paragraphs: Paragraphs
+    text_zlib: bytes
+
+    @property
+    def text(self) -> str:
+        return zlib.decompress(self.text_zlib).decode("utf-8")
+
+
+def fingerprint(text: str, settings: Settings = DEFAULT) -> Fingerprint:
+    sig, found = signature_and_paragraphs(text, settings)
+    return Fingerprint(sig, content_hash(text), found, zlib.compress(text.encode("utf-8"), 1))
+
+
 class CorpusDeduplicator:
     """Decisions for a corpus in memory (``akhbar dedup``, the quality bench): the learned
-    recurring text and the LSH index, applied in the order articles are given."""
+    recurring text and the LSH index, applied in the order articles are given; the same
+    rules, in the same order, as ``db.dedup_index``."""
 
     def __init__(self, settings: Settings = DEFAULT) -> None:
         self.settings = settings
         self.index = MinHashIndex(settings)
         self.recurring = RecurringText(settings.recurring)
 
-    def check_and_add(
-        self,
-        key: int | str,
-        text: str,
-        chash: bytes | None = None,
-        full: np.ndarray | None = None,
-        found: Paragraphs | None = None,
-    ) -> tuple[Decision, np.ndarray]:
+    def check_and_add(self, key: int | str, article: Fingerprint) -> tuple[Decision, np.ndarray]:
         """Decide one article (counting its paragraphs first), index it when kept; returns
         the decision and the signature it was decided (and is indexed) with."""
-        if found is None:
-            found = paragraphs(text) if self.settings.recurring else _NO_PARAGRAPHS
-        recurring = self.recurring.observe(found)
-        sig = residual_signature(text, recurring, full, self.settings)
-        return self.index.check_and_add(key, sig, chash), sig
-
-
-_NO_PARAGRAPHS = Paragraphs(
-    np.empty(0, dtype=np.int64),
-    np.empty((0, CONTEXT_PERM), dtype=np.uint32),
-    np.full(CONTEXT_PERM, _EMPTY, dtype=np.uint32),
-)
+        recurring = self.recurring.observe(article.paragraphs)
+        sig = article.signature
+        if recurring:
+            sig = signature(without_paragraphs(article.text, recurring), self.settings)
+        return self.index.check_and_add(key, sig, article.content_hash), sig
