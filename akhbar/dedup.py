@@ -436,71 +436,83 @@ def same_story(a: np.ndarray, b: np.ndarray) -> bool:
     return int(np.count_nonzero(a == b)) >= CONTEXT_SAME
 
 
-@dataclass
-class ParagraphState:
-    """One paragraph's learned state (a ``recurring_text`` row)."""
-
-    stories: np.ndarray  # (k, CONTEXT_PERM) uint32: the rests of the different stories seen
-    recurring: bool = False
-    changed: bool = False
-
-
 class RecurringText:
     """The learned set, in memory: the whole of it (``akhbar dedup``) or the rows of the
-    paragraphs at hand, loaded from ``recurring_text`` (the database is the source of truth)."""
+    paragraphs at hand, loaded from ``recurring_text`` (the database is the source of truth).
+
+    ``stories[h]`` holds the rests (CONTEXT_PERM-value sketches, one row per different story)
+    of a paragraph that is not recurring yet; ``recurring`` the paragraphs that are;
+    ``changed`` what ``observe`` changed since the last ``take_changes``."""
 
     def __init__(self, stories: int = RECURRING_STORIES) -> None:
         self.stories_needed = stories
-        self.state: dict[int, ParagraphState] = {}
+        self.stories: dict[int, np.ndarray] = {}
+        self.recurring: set[int] = set()
+        self.changed: set[int] = set()
+        self.stored: set[int] = set()  # loaded from the database (the others are new rows)
         self.last_new: list[int] = []  # paragraphs that became recurring in the last observe
 
     def load(self, h: int, stories: np.ndarray, recurring: bool) -> None:
-        self.state[h] = ParagraphState(stories, recurring)
-
-    def is_recurring(self, h: int) -> bool:
-        st = self.state.get(h)
-        return st is not None and st.recurring
+        self.stored.add(h)
+        if recurring:
+            self.recurring.add(h)
+        else:
+            self.stories[h] = stories
 
     def recurring_in(self, found: Paragraphs) -> list[int]:
-        return [h for h in found.hashes.tolist() if self.is_recurring(h)]
+        return [h for h in found.hashes.tolist() if h in self.recurring]
 
     def observe(self, found: Paragraphs) -> list[int]:
         """Count this article's paragraphs (each in the story told by the rest of the
         article) and return its recurring paragraphs, this article included."""
         self.last_new = []
-        if not self.stories_needed:
+        if not self.stories_needed or not len(found.hashes):
             return []
         hashes = found.hashes.tolist()
-        live = [i for i, h in enumerate(hashes) if not self.is_recurring(h)]
+        live = [i for i, h in enumerate(hashes) if h not in self.recurring]
         if live:
-            # rest of the article for paragraph i: min over the other live paragraphs
-            sk = found.sketches[live]
-            prefix = np.minimum.accumulate(np.vstack([found.rest, sk]), axis=0)
-            suffix = np.minimum.accumulate(
-                np.vstack([sk, np.full(CONTEXT_PERM, _EMPTY, np.uint32)])[::-1], axis=0
-            )[::-1]
+            sketches = found.sketches[live] if len(live) < len(hashes) else found.sketches
+            # The rest of the article for each live paragraph: the least of the other live
+            # paragraphs' values (the column minimum, or the second smallest where the
+            # paragraph holds the minimum) and of the short paragraphs'.
+            first = sketches.argmin(axis=0)
+            cols = np.arange(CONTEXT_PERM)
+            lowest = sketches[first, cols]
+            if len(live) > 1:
+                masked = sketches.copy()
+                masked[first, cols] = _EMPTY
+                second = masked.min(axis=0)
+            else:
+                second = np.full(CONTEXT_PERM, _EMPTY, dtype=np.uint32)
+            own = np.arange(len(live))[:, None] == first[None, :]
+            contexts = np.minimum(np.where(own, second, lowest), found.rest)
+            empty = (contexts == _EMPTY).all(axis=1).tolist()
             for k, i in enumerate(live):
-                context = np.minimum(prefix[k], suffix[k + 1])
-                if np.all(context == _EMPTY):
+                if empty[k]:
                     continue  # nothing else in the article: no story to tell it apart by
-                st = self.state.get(hashes[i])
-                if st is None:
-                    self.state[hashes[i]] = ParagraphState(context[None, :], changed=True)
+                h = hashes[i]
+                known = self.stories.get(h)
+                context = contexts[k : k + 1]
+                if known is None:
+                    self.stories[h] = context
+                    self.changed.add(h)
                     continue
-                if any(same_story(context, s) for s in st.stories):
-                    continue
-                st.stories = np.vstack([st.stories, context])
-                st.changed = True
-                if len(st.stories) >= self.stories_needed:
-                    st.recurring = True
-                    self.last_new.append(hashes[i])
+                if (known == context).sum(axis=1).max() >= CONTEXT_SAME:
+                    continue  # a story already counted (a copy of it, or the same article)
+                known = np.vstack([known, context])
+                self.changed.add(h)
+                if len(known) >= self.stories_needed:
+                    del self.stories[h]
+                    self.recurring.add(h)
+                    self.last_new.append(h)
+                else:
+                    self.stories[h] = known
         return self.recurring_in(found)
 
-    def take_changes(self) -> list[tuple[int, ParagraphState]]:
-        """Rows changed since the last call (to persist), and forget that they changed."""
-        out = [(h, st) for h, st in self.state.items() if st.changed]
-        for _, st in out:
-            st.changed = False
+    def take_changes(self) -> list[tuple[int, np.ndarray | None]]:
+        """Rows changed since the last call, as (hash, stories, or None when recurring)."""
+        out = [(h, self.stories.get(h)) for h in self.changed]
+        self.changed = set()
         return out
 
 

@@ -147,26 +147,52 @@ def read_recurring(session: Session, hashes: np.ndarray, state: dedup.RecurringT
 
 
 def save_recurring(
-    session: Session, state: dedup.RecurringText, texts: dict[int, str] | None = None
+    session: Session,
+    state: dedup.RecurringText,
+    texts: dict[int, str] | None = None,
+    *,
+    copy_new: bool = False,
 ) -> int:
-    """Write the rows ``state`` changed (one statement); ``texts`` gives the text of the
-    paragraphs that became recurring. Returns the number of rows written."""
+    """Write the rows ``state`` changed; ``texts`` gives the text of the paragraphs that
+    became recurring. One upsert; with ``copy_new`` (only under the exclusive index lock,
+    when no other writer can add the same rows) new rows go by COPY, as most of a bulk
+    load's rows are new. Returns the number of rows written."""
     changes = state.take_changes()
     if not changes:
         return 0
     texts = texts or {}
-    session.execute(
-        _SAVE_RECURRING,
-        {
-            "h": [h for h, _ in changes],
-            "s": [min(len(st.stories), 32767) for _, st in changes],
-            "c": [
-                None if st.recurring else dedup.stories_to_bytes(st.stories) for _, st in changes
-            ],
-            "r": [st.recurring for _, st in changes],
-            "t": [texts.get(h) if st.recurring else None for h, st in changes],
-        },
-    )
+    now = datetime.now(UTC)
+    rows = [
+        (
+            h,
+            state.stories_needed if stories is None else len(stories),
+            None if stories is None else stories.astype("<u4").tobytes(),
+            now if stories is None else None,
+            texts.get(h) if stories is None else None,
+        )
+        for h, stories in changes
+    ]
+    if copy_new:
+        new = [row for row in rows if row[0] not in state.stored]
+        rows = [row for row in rows if row[0] in state.stored]
+        raw = session.connection().connection.driver_connection
+        with raw.cursor() as cur:
+            columns = "hash, stories, contexts, recurring_since, text"
+            with cur.copy(f"COPY recurring_text ({columns}) FROM STDIN") as copy:
+                for row in new:
+                    copy.write_row(row)
+    if rows:
+        h, stories, contexts, since, paragraph = (list(c) for c in zip(*rows, strict=True))
+        session.execute(
+            _SAVE_RECURRING,
+            {
+                "h": h,
+                "s": stories,
+                "c": contexts,
+                "r": [x is not None for x in since],
+                "t": paragraph,
+            },
+        )
     return len(changes)
 
 
@@ -582,6 +608,6 @@ def store_batch(
     for i, res in enumerate(results):  # URL repeats of kept items: their ids are known now
         if res is not None and isinstance(res.decision.duplicate_of, tuple):
             results[i] = StoreResult(None, Decision(ids[res.decision.duplicate_of], 1.0, "url"))
-    save_recurring(session, state, recurring_texts)
+    save_recurring(session, state, recurring_texts, copy_new=True)
     assert all(r is not None for r in results)
     return results  # type: ignore[return-value]
