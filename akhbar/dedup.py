@@ -6,11 +6,15 @@ Settings were chosen on the labelled set (``bench/dedup_quality.py``, ``docs/ded
 
 Rules, in order:
 
-1. exact duplicate: same ``content_hash`` (sha256 of the normalised body);
-2. near duplicate: LSH candidates (articles sharing at least one band key) are verified with
+1. exact duplicate: same ``content_hash`` (sha256 of the whole normalised body);
+2. recurring text: paragraphs found in ``RECURRING_STORIES`` different stories (notices,
+   sign-offs, statements quoted everywhere; learned by ``RecurringText``) are left out of the
+   signature, so they cannot make two articles similar;
+3. near duplicate: LSH candidates (articles sharing at least one band key) are verified with
    the Jaccard similarity estimated from the *full* signature; the best one at or above
-   ``THRESHOLD`` is the original;
-3. which copy is kept: the earliest published; equal or unknown dates keep the one seen
+   ``THRESHOLD`` is the original, provided both texts carry at least ``MIN_SHINGLES``
+   distinct shingles (estimated from the signatures); shorter texts only match exactly;
+4. which copy is kept: the earliest published; equal or unknown dates keep the one seen
    first (see ``should_replace``).
 """
 
@@ -19,12 +23,12 @@ from __future__ import annotations
 import hashlib
 import zlib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import numpy as np
 
-from akhbar.normalize import normalize_arabic
+from akhbar.normalize import _NEEDS_NFKC, normalize_arabic
 
 NUM_PERM = 128
 BANDS = 32
@@ -33,6 +37,19 @@ THRESHOLD = 0.35  # estimated Jaccard (normalised word 2-grams) at or above whic
 SHINGLE = "word"  # "word" or "char" n-grams
 SHINGLE_SIZE = 2
 NORMALIZE = True
+# Below this many distinct shingles (estimated from the signature of the text without its
+# recurring paragraphs) an article is too short for a near-duplicate verdict: only exact.
+MIN_SHINGLES = 20
+# A paragraph seen in this many different stories is recurring text (N of docs/dedup.md).
+RECURRING_STORIES = 2
+# Paragraphs of fewer words are not tracked (they hold too few shingles to matter).
+MIN_PARAGRAPH_WORDS = 3
+# The "story" a paragraph appears in is the rest of its article, as a small MinHash: two
+# rests with at least CONTEXT_SAME of CONTEXT_PERM values equal (estimated Jaccard >= 0.19)
+# are one story.
+CONTEXT_PERM = 16
+CONTEXT_SAME = 3
+_CONTEXT_SEED = 2
 _SEED = 1
 
 _M64 = np.uint64(0xFFFFFFFFFFFFFFFF)
@@ -54,6 +71,8 @@ class Settings:
     rows: int = ROWS
     threshold: float = THRESHOLD
     seed: int = _SEED
+    min_shingles: int = MIN_SHINGLES  # 0: no minimum (the rule before issue 15)
+    recurring: int = RECURRING_STORIES  # 0: recurring text counts (the rule before issue 15)
 
     def __post_init__(self) -> None:
         if self.shingle not in ("word", "char"):
@@ -65,6 +84,8 @@ class Settings:
 
 
 DEFAULT = Settings()
+# The rule before recurring text and the short-text minimum (kept for comparisons).
+PLAIN = Settings(min_shingles=0, recurring=0)
 
 
 def content_hash(text: str) -> bytes:
@@ -197,19 +218,36 @@ class Decision:
     kind: str | None = None  # 'url', 'exact' or 'near' when duplicate_of is set
 
 
+def estimated_shingles(sig: np.ndarray) -> float:
+    """Distinct shingles behind a signature, estimated from its minima (each value is the
+    least of n uniform 32-bit hashes; relative error about 1/sqrt(num_perm), 9 % at 128).
+    The same number wherever the signature is, so every entry point applies the same rule."""
+    u = sig.astype(np.float64) / 2.0**32
+    total = float(-np.log1p(-u).sum())
+    if total <= 0.0 or sig[0] == _EMPTY and np.all(sig == _EMPTY):
+        return 0.0
+    return (len(sig) - 1) / total
+
+
 def decide(
     sig: np.ndarray,
     candidates: Iterable[tuple[int | str, np.ndarray]],
     threshold: float = THRESHOLD,
+    min_shingles: float = MIN_SHINGLES,
 ) -> Decision:
     """Verify LSH candidates on the full signature: the most similar one at or above the
-    threshold is the original (ties: the first candidate, i.e. the one stored first)."""
-    best_id, best = None, 0.0
+    threshold is the original (ties: the first candidate, i.e. the one stored first).
+    Texts below ``min_shingles`` distinct shingles (either side) are never near copies."""
+    best_id, best, best_sig = None, 0.0, None
     for cand_id, cand_sig in candidates:
         sim = similarity(sig, cand_sig)
         if sim > best:
-            best_id, best = cand_id, sim
+            best_id, best, best_sig = cand_id, sim, cand_sig
     if best_id is not None and best >= threshold:
+        if min_shingles and (
+            estimated_shingles(sig) < min_shingles or estimated_shingles(best_sig) < min_shingles
+        ):
+            return Decision(None, best)
         return Decision(best_id, best, "near")
     return Decision(None, best)
 
@@ -279,7 +317,9 @@ class MinHashIndex:
         """The decision for a new article, without adding it."""
         if chash is not None and (orig := self.exact(chash)) is not None:
             return Decision(orig, 1.0, "exact")
-        return decide(sig, self.candidates(sig), self.settings.threshold)
+        return decide(
+            sig, self.candidates(sig), self.settings.threshold, self.settings.min_shingles
+        )
 
     def check_and_add(
         self, key: int | str, sig: np.ndarray, chash: bytes | None = None
@@ -289,3 +329,250 @@ class MinHashIndex:
         if decision.duplicate_of is None:
             self.add(key, sig, chash)
         return decision
+
+
+# --- Recurring text -------------------------------------------------------------------------
+#
+# A paragraph that different stories share verbatim (an agency's rights notice, a site's
+# sign-off, a statement quoted by every report) says nothing about whether two articles are
+# copies. ``RecurringText`` learns such paragraphs: for each paragraph hash it keeps the
+# "stories" it was seen in, each as a small MinHash of the rest of its article (the article
+# without that paragraph and without already recurring ones); when ``Settings.recurring``
+# different rests have been seen, the paragraph is recurring and is left out of signatures
+# from then on. Copies of one story have similar rests, so republishing a wire story never
+# makes its own paragraphs recurring. The article being decided is counted before its
+# decision, so the second brief ending with a notice already finds the notice recurring.
+
+
+@dataclass(frozen=True, slots=True)
+class Paragraphs:
+    """What recurring-text learning needs of one text (no text kept)."""
+
+    hashes: np.ndarray  # int64, distinct tracked paragraphs, in first-appearance order
+    sketches: np.ndarray  # (len(hashes), CONTEXT_PERM) uint32: MinHash of each one's shingles
+    rest: np.ndarray  # CONTEXT_PERM uint32: MinHash of the untracked (short) paragraphs
+
+
+def split_paragraphs(text: str) -> list[str]:
+    """Paragraphs are lines (``Article.text`` joins them with blank lines)."""
+    return [line for line in (raw.strip() for raw in text.splitlines()) if line]
+
+
+def paragraph_hash(normalised: str) -> int:
+    """Signed 64-bit hash of a normalised paragraph (a bigint in the database)."""
+    digest = hashlib.blake2b(normalised.encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "little", signed=True)
+
+
+_CONTEXT = Settings(
+    normalize=False, num_perm=CONTEXT_PERM, bands=CONTEXT_PERM, rows=1, seed=_CONTEXT_SEED
+)
+
+
+def paragraphs(text: str) -> Paragraphs:
+    """Hashes and sketches of the text's tracked paragraphs."""
+    return _paragraphs_of([normalize_arabic(raw) for raw in split_paragraphs(text)])
+
+
+def signature_and_paragraphs(
+    text: str, settings: Settings = DEFAULT
+) -> tuple[np.ndarray, Paragraphs]:
+    """``signature(text)`` and ``paragraphs(text)`` with one normalisation pass (the whole
+    text's normal form is its lines' normal forms joined, unless NFKC must run)."""
+    if not settings.normalize or _NEEDS_NFKC.search(text):
+        return signature(text, settings), paragraphs(text)
+    lines = [normalize_arabic(raw) for raw in split_paragraphs(text)]
+    whole = " ".join(line for line in lines if line)
+    return signature(whole, replace(settings, normalize=False)), _paragraphs_of(lines)
+
+
+def _paragraphs_of(normalised_lines: list[str]) -> Paragraphs:
+    hashes: list[int] = []
+    shingles: list[np.ndarray] = []
+    short: list[np.ndarray] = []
+    for normalised in normalised_lines:
+        if not normalised:
+            continue
+        if normalised.count(" ") + 1 < MIN_PARAGRAPH_WORDS:
+            short.append(shingle_hashes(normalised, _CONTEXT))
+            continue
+        h = paragraph_hash(normalised)
+        if h in hashes:
+            continue
+        hashes.append(h)
+        shingles.append(shingle_hashes(normalised, _CONTEXT))
+    # One (CONTEXT_PERM x all shingles) matrix, reduced per paragraph; short ones last.
+    groups = [*shingles, np.concatenate(short) if short else np.empty(0, np.uint64)]
+    sizes = np.array([len(g) for g in groups])
+    sketches = np.full((len(groups), CONTEXT_PERM), _EMPTY, dtype=np.uint32)
+    if sizes.sum():
+        p = _perms(CONTEXT_PERM, _CONTEXT_SEED)
+        values = ((p.a * np.concatenate(groups)[None, :] + p.b) >> np.uint64(32)).astype(np.uint32)
+        nonempty = sizes > 0
+        starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))[nonempty]
+        sketches[nonempty] = np.minimum.reduceat(values, starts, axis=1).T
+    return Paragraphs(np.array(hashes, dtype=np.int64), sketches[:-1], sketches[-1])
+
+
+def without_paragraphs(text: str, recurring: Iterable[int]) -> str:
+    """The text without the paragraphs whose hash is in ``recurring``."""
+    drop = set(recurring)
+    kept = [p for p in split_paragraphs(text) if paragraph_hash(normalize_arabic(p)) not in drop]
+    return "\n\n".join(kept)
+
+
+def paragraph_texts(text: str, hashes: Iterable[int]) -> dict[int, str]:
+    """The paragraphs of ``text`` whose hash is in ``hashes`` (to keep a recurring one's text)."""
+    wanted = set(hashes)
+    found = {}
+    for raw in split_paragraphs(text):
+        h = paragraph_hash(normalize_arabic(raw))
+        if h in wanted:
+            found[h] = raw
+    return found
+
+
+def same_story(a: np.ndarray, b: np.ndarray) -> bool:
+    return int(np.count_nonzero(a == b)) >= CONTEXT_SAME
+
+
+class RecurringText:
+    """The learned set, in memory: the whole of it (``akhbar dedup``) or the rows of the
+    paragraphs at hand, loaded from ``recurring_text`` (the database is the source of truth).
+
+    ``stories[h]`` holds the rests (CONTEXT_PERM-value sketches, one row per different story)
+    of a paragraph that is not recurring yet; ``recurring`` the paragraphs that are;
+    ``changed`` what ``observe`` changed since the last ``take_changes``."""
+
+    def __init__(self, stories: int = RECURRING_STORIES) -> None:
+        self.stories_needed = stories
+        self.stories: dict[int, np.ndarray] = {}
+        self.recurring: set[int] = set()
+        self.changed: set[int] = set()
+        self.stored: set[int] = set()  # loaded from the database (the others are new rows)
+        self.last_new: list[int] = []  # paragraphs that became recurring in the last observe
+
+    def load(self, h: int, stories: np.ndarray, recurring: bool) -> None:
+        self.stored.add(h)
+        if recurring:
+            self.recurring.add(h)
+        else:
+            self.stories[h] = stories
+
+    def recurring_in(self, found: Paragraphs) -> list[int]:
+        return [h for h in found.hashes.tolist() if h in self.recurring]
+
+    def observe(self, found: Paragraphs) -> list[int]:
+        """Count this article's paragraphs (each in the story told by the rest of the
+        article) and return its recurring paragraphs, this article included."""
+        self.last_new = []
+        if not self.stories_needed or not len(found.hashes):
+            return []
+        hashes = found.hashes.tolist()
+        live = [i for i, h in enumerate(hashes) if h not in self.recurring]
+        if live:
+            sketches = found.sketches[live] if len(live) < len(hashes) else found.sketches
+            # The rest of the article for each live paragraph: the least of the other live
+            # paragraphs' values (the column minimum, or the second smallest where the
+            # paragraph holds the minimum) and of the short paragraphs'.
+            first = sketches.argmin(axis=0)
+            cols = np.arange(CONTEXT_PERM)
+            lowest = sketches[first, cols]
+            if len(live) > 1:
+                masked = sketches.copy()
+                masked[first, cols] = _EMPTY
+                second = masked.min(axis=0)
+            else:
+                second = np.full(CONTEXT_PERM, _EMPTY, dtype=np.uint32)
+            own = np.arange(len(live))[:, None] == first[None, :]
+            contexts = np.minimum(np.where(own, second, lowest), found.rest)
+            empty = (contexts == _EMPTY).all(axis=1).tolist()
+            for k, i in enumerate(live):
+                if empty[k]:
+                    continue  # nothing else in the article: no story to tell it apart by
+                h = hashes[i]
+                known = self.stories.get(h)
+                context = contexts[k : k + 1]
+                if known is None:
+                    self.stories[h] = context
+                    self.changed.add(h)
+                    continue
+                if (known == context).sum(axis=1).max() >= CONTEXT_SAME:
+                    continue  # a story already counted (a copy of it, or the same article)
+                known = np.vstack([known, context])
+                self.changed.add(h)
+                if len(known) >= self.stories_needed:
+                    del self.stories[h]
+                    self.recurring.add(h)
+                    self.last_new.append(h)
+                else:
+                    self.stories[h] = known
+        return self.recurring_in(found)
+
+    def take_changes(self) -> list[tuple[int, np.ndarray | None]]:
+        """Rows changed since the last call, as (hash, stories, or None when recurring)."""
+        out = [(h, self.stories.get(h)) for h in self.changed]
+        self.changed = set()
+        return out
+
+
+def stories_to_bytes(stories: np.ndarray) -> bytes:
+    return stories.astype("<u4").tobytes()
+
+
+def stories_from_bytes(data: bytes) -> np.ndarray:
+    return np.frombuffer(data, dtype="<u4").astype(np.uint32).reshape(-1, CONTEXT_PERM)
+
+
+def residual_signature(
+    text: str,
+    recurring: Iterable[int],
+    full: np.ndarray | None = None,
+    settings: Settings = DEFAULT,
+) -> np.ndarray:
+    """The signature used for near-duplicate decisions: of the text without its recurring
+    paragraphs (``full``, the whole text's signature, when none is recurring)."""
+    drop = list(recurring)
+    if not drop:
+        return signature(text, settings) if full is None else full
+    return signature(without_paragraphs(text, drop), settings)
+
+
+@dataclass(frozen=True, slots=True)
+class Fingerprint:
+    """What a corpus run keeps of an article: its signature, content hash, paragraphs, and
+    its text compressed (to sign it again should some of its paragraphs turn out recurring)."""
+
+    signature: np.ndarray
+    content_hash: bytes
+    paragraphs: Paragraphs
+    text_zlib: bytes
+
+    @property
+    def text(self) -> str:
+        return zlib.decompress(self.text_zlib).decode("utf-8")
+
+
+def fingerprint(text: str, settings: Settings = DEFAULT) -> Fingerprint:
+    sig, found = signature_and_paragraphs(text, settings)
+    return Fingerprint(sig, content_hash(text), found, zlib.compress(text.encode("utf-8"), 1))
+
+
+class CorpusDeduplicator:
+    """Decisions for a corpus in memory (``akhbar dedup``, the quality bench): the learned
+    recurring text and the LSH index, applied in the order articles are given; the same
+    rules, in the same order, as ``db.dedup_index``."""
+
+    def __init__(self, settings: Settings = DEFAULT) -> None:
+        self.settings = settings
+        self.index = MinHashIndex(settings)
+        self.recurring = RecurringText(settings.recurring)
+
+    def check_and_add(self, key: int | str, article: Fingerprint) -> tuple[Decision, np.ndarray]:
+        """Decide one article (counting its paragraphs first), index it when kept; returns
+        the decision and the signature it was decided (and is indexed) with."""
+        recurring = self.recurring.observe(article.paragraphs)
+        sig = article.signature
+        if recurring:
+            sig = signature(without_paragraphs(article.text, recurring), self.settings)
+        return self.index.check_and_add(key, sig, article.content_hash), sig

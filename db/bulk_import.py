@@ -117,15 +117,19 @@ def check_file(path: Path, default_source: str | None) -> tuple[int, set[str]]:
     return count, sources
 
 
-def fingerprint(title: str | None, body: str) -> tuple[np.ndarray, bytes, str | None]:
-    """What the database would otherwise compute per article: signature, content hash and
-    search vector (run in worker processes)."""
-    return dedup.signature(body), dedup.content_hash(body), search_vector(title, body)
+Fingerprint = tuple[np.ndarray, bytes, str | None, dedup.Paragraphs]
+
+
+def fingerprint(title: str | None, body: str) -> Fingerprint:
+    """What the database would otherwise compute per article: signature, content hash,
+    search vector, and the paragraphs for recurring-text counting (run in worker processes)."""
+    sig, paragraphs = dedup.signature_and_paragraphs(body)
+    return sig, dedup.content_hash(body), search_vector(title, body), paragraphs
 
 
 def _fingerprints(
     batch: list[dict[str, Any]], pool: ProcessPoolExecutor | None
-) -> Callable[[], np.ndarray]:
+) -> Callable[[], tuple[np.ndarray, list[dedup.Paragraphs]]]:
     """Start fingerprinting ``batch`` (in the pool, if any); the returned call waits, fills
     each item's content_hash and search_vector and returns the signatures. With a pool the
     next batch is fingerprinted while this one is being stored."""
@@ -139,18 +143,16 @@ def _fingerprints(
         ]
         pending = futures
 
-    def collect() -> np.ndarray:
+    def collect() -> tuple[np.ndarray, list[dedup.Paragraphs]]:
         results = pending if pool is None else [r for f in pending for r in f.result()]
-        for values, (_, chash, vector) in zip(batch, results, strict=True):
+        for values, (_, chash, vector, _) in zip(batch, results, strict=True):
             values["content_hash"], values["search_vector"] = chash, vector
-        return np.stack([sig for sig, _, _ in results])
+        return np.stack([r[0] for r in results]), [r[3] for r in results]
 
     return collect
 
 
-def _fingerprint_chunk(
-    titles: list[str | None], bodies: list[str]
-) -> list[tuple[np.ndarray, bytes, str | None]]:
+def _fingerprint_chunk(titles: list[str | None], bodies: list[str]) -> list[Fingerprint]:
     return list(map(fingerprint, titles, bodies))
 
 
@@ -186,7 +188,7 @@ def import_file(
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
     try:
         batch: list[dict[str, Any]] = []
-        waiting: tuple[list[dict[str, Any]], Callable[[], np.ndarray]] | None = None
+        waiting: tuple[list[dict[str, Any]], Callable[[], Any]] | None = None
         for lineno, line in _lines(path):
             values = parse_line(line, f"{path}:{lineno}", default_source)
             values["source_id"] = source_ids[values.pop("source")]
@@ -214,13 +216,13 @@ def import_file(
 def _store(
     engine: Engine,
     batch: list[dict[str, Any]],
-    fingerprinted: Callable[[], np.ndarray],
+    fingerprinted: Callable[[], tuple[np.ndarray, list[dedup.Paragraphs]]],
     report: ImportReport,
     progress: Callable[[ImportReport], None] | None,
 ) -> None:
-    sigs = fingerprinted()
+    sigs, paragraphs = fingerprinted()
     with Session(engine) as session:
-        results = dedup_index.store_batch(session, batch, sigs=sigs)
+        results = dedup_index.store_batch(session, batch, sigs=sigs, paragraphs=paragraphs)
         # Earlier originals of stored articles: the earliest of each takes the row over.
         takeover: dict[int, int] = {}
         for i, result in enumerate(results):
@@ -234,7 +236,8 @@ def _store(
                 if j is None or batch[i]["published_at"] < batch[j]["published_at"]:
                     takeover[stored_id] = i
         for stored_id, i in takeover.items():
-            dedup_index.swap_representative(session, stored_id, batch[i], sig=sigs[i])
+            sig = results[i].signature  # without recurring paragraphs
+            dedup_index.swap_representative(session, stored_id, batch[i], sig=sig)
             # The fetched page belonged to the copy that is now a duplicate.
             session.execute(
                 text("DELETE FROM article_html WHERE article_id = :a"), {"a": stored_id}

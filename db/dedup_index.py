@@ -3,19 +3,25 @@
 Protocol for storing one article without racing another process that stores a copy of
 the same story (all in one transaction, READ COMMITTED is enough):
 
-1. ``lock_bands``: a shared advisory lock on the whole index (so a bulk ``store_batch``
-   waits for in-flight single stores and they wait for it), then ``pg_advisory_xact_lock``
-   on every band key of the signature, in sorted order (two copies that could match share
-   at least one band key, so the second waits for the first to commit; sorted, so two
-   transactions never wait on each other in a cycle); one statement;
-2. exact check on ``articles.content_hash``, then ``find_candidates`` and
+1. ``prepare``: a shared advisory lock on the whole index (so a bulk ``store_batch`` waits
+   for in-flight single stores and they wait for it) and ``pg_advisory_xact_lock`` on the
+   hash of every tracked paragraph, sorted, in one statement; then the paragraphs' rows of
+   ``recurring_text`` are read and the article is counted (``akhbar.dedup.RecurringText``),
+   which gives the signature to decide with (without recurring paragraphs);
+2. ``lock_bands``: ``pg_advisory_xact_lock`` on every band key of that signature, in sorted
+   order (two copies that could match share at least one band key, so the second waits for
+   the first to commit; sorted, and always after the paragraph locks, so two transactions
+   never wait on each other in a cycle); one statement;
+3. exact check on ``articles.content_hash``, then ``find_candidates`` and
    ``akhbar.dedup.decide`` (each statement sees rows committed before the lock was granted);
-3. insert the article and ``add_bands``, or record the duplicate; commit releases the locks.
+4. save the changed ``recurring_text`` rows; insert the article and ``add_bands``, or record
+   the duplicate; commit releases the locks.
 
-``store_with_dedup`` is that routine; the storage pipeline may call the three pieces itself.
+``store_with_dedup`` is that routine (``db.store`` calls ``prepare`` first itself, to check
+the URL under the locks).
 ``store_batch`` stores many articles at once (bulk imports, backfills): it takes the index
-lock exclusively, decides every article in memory against one lookup of all their band
-keys, and writes with COPY.
+lock exclusively, reads the recurring-text rows of all its paragraphs in one query, decides
+every article in memory against one lookup of all their band keys, and writes with COPY.
 """
 
 from __future__ import annotations
@@ -75,6 +81,30 @@ _BAND_ROW = np.dtype(
 )
 
 
+_LOCK_PARAGRAPHS = text(
+    "SELECT count(CASE WHEN t.i = 1 THEN pg_advisory_xact_lock_shared(:c, :o) "
+    "ELSE pg_advisory_xact_lock(t.k) END) "
+    "FROM unnest(CAST(:keys AS bigint[])) WITH ORDINALITY AS t(k, i)"
+)
+_READ_RECURRING = (
+    "SELECT hash, contexts, recurring_since IS NOT NULL FROM recurring_text "
+    "WHERE hash = ANY(%b::bigint[])"
+)
+_SAVE_RECURRING = text(
+    """
+    INSERT INTO recurring_text (hash, stories, contexts, recurring_since, text)
+    SELECT h, s, c, CASE WHEN r THEN now() END, t
+    FROM unnest(CAST(:h AS bigint[]), CAST(:s AS smallint[]), CAST(:c AS bytea[]),
+                CAST(:r AS boolean[]), CAST(:t AS text[])) AS v(h, s, c, r, t)
+    ON CONFLICT (hash) DO UPDATE SET
+        stories = EXCLUDED.stories,
+        contexts = EXCLUDED.contexts,
+        recurring_since = COALESCE(recurring_text.recurring_since, EXCLUDED.recurring_since),
+        text = COALESCE(recurring_text.text, EXCLUDED.text)
+    """
+)
+
+
 def band_keys(sig: np.ndarray, settings: Settings = DEFAULT) -> list[int]:
     """The signature's LSH keys (one per band, band number mixed in), sorted, distinct."""
     return sorted(set(dedup.band_hashes(sig, settings)[0].tolist()))
@@ -99,6 +129,111 @@ def lock_bands(session: Session, sig: np.ndarray, settings: Settings = DEFAULT) 
     key of ``sig``, in sorted order, in one statement."""
     keys = [0, *band_keys(sig, settings)]  # the first element stands for the index lock
     session.execute(_LOCK, {"keys": keys, "c": INDEX_LOCK[0], "o": INDEX_LOCK[1]})
+
+
+def read_recurring(session: Session, hashes: np.ndarray, state: dedup.RecurringText) -> None:
+    """Load the ``recurring_text`` rows of ``hashes`` into ``state`` (one query, the hashes
+    sent as one binary array)."""
+    if not len(hashes):
+        return
+    raw = session.connection().connection.driver_connection
+    for h, contexts, recurring in raw.execute(_READ_RECURRING, (np.unique(hashes).tolist(),)):
+        stories = (
+            dedup.stories_from_bytes(contexts)
+            if contexts is not None
+            else np.empty((0, dedup.CONTEXT_PERM), dtype=np.uint32)
+        )
+        state.load(h, stories, recurring)
+
+
+def save_recurring(
+    session: Session,
+    state: dedup.RecurringText,
+    texts: dict[int, str] | None = None,
+    *,
+    copy_new: bool = False,
+) -> int:
+    """Write the rows ``state`` changed; ``texts`` gives the text of the paragraphs that
+    became recurring. One upsert; with ``copy_new`` (only under the exclusive index lock,
+    when no other writer can add the same rows) new rows go by COPY, as most of a bulk
+    load's rows are new. Returns the number of rows written."""
+    changes = state.take_changes()
+    if not changes:
+        return 0
+    texts = texts or {}
+    now = datetime.now(UTC)
+    rows = [
+        (
+            h,
+            state.stories_needed if stories is None else len(stories),
+            None if stories is None else stories.astype("<u4").tobytes(),
+            now if stories is None else None,
+            texts.get(h) if stories is None else None,
+        )
+        for h, stories in changes
+    ]
+    if copy_new:
+        new = [row for row in rows if row[0] not in state.stored]
+        rows = [row for row in rows if row[0] in state.stored]
+        raw = session.connection().connection.driver_connection
+        with raw.cursor() as cur:
+            columns = "hash, stories, contexts, recurring_since, text"
+            with cur.copy(f"COPY recurring_text ({columns}) FROM STDIN") as copy:
+                for row in new:
+                    copy.write_row(row)
+    if rows:
+        h, stories, contexts, since, paragraph = (list(c) for c in zip(*rows, strict=True))
+        session.execute(
+            _SAVE_RECURRING,
+            {
+                "h": h,
+                "s": stories,
+                "c": contexts,
+                "r": [x is not None for x in since],
+                "t": paragraph,
+            },
+        )
+    return len(changes)
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """An article counted and locked for its decision (see ``prepare``)."""
+
+    sig: np.ndarray  # the signature to decide with: the text without recurring paragraphs
+    state: dedup.RecurringText  # its paragraphs' rows, counted, to save with the decision
+    texts: dict[int, str]  # texts of paragraphs that became recurring with this article
+
+
+def prepare(
+    session: Session,
+    body: str,
+    sig: np.ndarray | None = None,
+    *,
+    found: dedup.Paragraphs | None = None,
+    settings: Settings = DEFAULT,
+) -> Prepared:
+    """Steps 1 and 2 of the protocol: lock and count the article's paragraphs, compute the
+    signature it is decided with, lock that signature's band keys. ``sig`` is the whole
+    body's signature when already computed."""
+    state = dedup.RecurringText(settings.recurring)
+    texts: dict[int, str] = {}
+    if settings.recurring:
+        if found is None:
+            found = dedup.paragraphs(body)
+        hashes = sorted(set(found.hashes.tolist()))
+        session.execute(
+            _LOCK_PARAGRAPHS, {"keys": [0, *hashes], "c": INDEX_LOCK[0], "o": INDEX_LOCK[1]}
+        )
+        read_recurring(session, found.hashes, state)
+        recurring = state.observe(found)
+        if state.last_new:
+            texts = dedup.paragraph_texts(body, state.last_new)
+        sig = dedup.residual_signature(body, recurring, sig, settings)
+    elif sig is None:
+        sig = dedup.signature(body, settings)
+    lock_bands(session, sig, settings)
+    return Prepared(sig, state, texts)
 
 
 def add_bands(
@@ -135,6 +270,9 @@ class StoreResult:
     # A copy published earlier than the stored representative (a later-arriving earlier
     # original): the caller may swap them; see akhbar.dedup.should_replace.
     replace_stored: bool = False
+    # The signature the article was decided with (its text without recurring paragraphs):
+    # the one to store if it takes a row over (swap_representative).
+    signature: np.ndarray | None = None
 
 
 def store_with_dedup(
@@ -142,6 +280,7 @@ def store_with_dedup(
     values: dict[str, Any],
     *,
     sig: np.ndarray | None = None,
+    prepared: Prepared | None = None,
     settings: Settings = DEFAULT,
 ) -> StoreResult:
     """Store an article unless it copies a stored one; record copies in ``duplicates``.
@@ -149,21 +288,25 @@ def store_with_dedup(
     ``values`` holds ``articles`` columns (``source_id``, ``url``, ``canonical_url``, ``body``,
     ``fetched_at``, optional others, among them ``search_vector`` as tsvector text from
     ``akhbar.search.search_vector``, else the database computes it); ``content_hash`` (unless
-    given) and ``minhash`` are computed here (``sig`` may be passed when already computed). Runs inside the caller's transaction;
-    the locks are held until the caller commits.
+    given) and ``minhash`` are computed here (``sig``, the whole body's signature, may be
+    passed when already computed; ``prepared`` when ``prepare`` was called already). Runs
+    inside the caller's transaction; the locks are held until the caller commits.
     """
     body = values["body"]
-    if sig is None:
-        sig = dedup.signature(body, settings)
+    if prepared is None:
+        prepared = prepare(session, body, sig, settings=settings)
+    sig = prepared.sig
     chash = values.get("content_hash") or dedup.content_hash(body)
-    lock_bands(session, sig, settings)
     exact = session.execute(
         text("SELECT id FROM articles WHERE content_hash = :h"), {"h": chash}
     ).scalar()
     if exact is not None:
         decision = Decision(exact, 1.0, "exact")
     else:
-        decision = dedup.decide(sig, find_candidates(session, sig, settings), settings.threshold)
+        decision = dedup.decide(
+            sig, find_candidates(session, sig, settings), settings.threshold, settings.min_shingles
+        )
+    save_recurring(session, prepared.state, prepared.texts)
     if decision.duplicate_of is not None:
         stored_published: datetime | None = session.execute(
             text("SELECT published_at FROM articles WHERE id = :id"), {"id": decision.duplicate_of}
@@ -182,7 +325,7 @@ def store_with_dedup(
             },
         )
         replace = dedup.should_replace(values.get("published_at"), stored_published)
-        return StoreResult(None, decision, replace)
+        return StoreResult(None, decision, replace, sig)
     columns = {
         **values,
         "content_hash": chash,
@@ -195,7 +338,7 @@ def store_with_dedup(
         text(f"INSERT INTO articles ({names}) VALUES ({marks}) RETURNING id"), columns
     ).scalar_one()
     add_bands(session, article_id, sig, settings)
-    return StoreResult(article_id, decision)
+    return StoreResult(article_id, decision, signature=sig)
 
 
 def swap_representative(
@@ -253,11 +396,46 @@ def _age(member_id: Any, kept_at: dict[tuple[str, int], int]) -> tuple[int, int]
     return (0, member_id)
 
 
+def _count_recurring(
+    session: Session,
+    batch: Sequence[dict[str, Any]],
+    bodies: list[str],
+    sigs: np.ndarray,
+    paragraphs: Sequence[dedup.Paragraphs] | None,
+    stored_urls: dict[str, int],
+    settings: Settings,
+) -> tuple[dedup.RecurringText, dict[int, str]]:
+    """Count the batch's paragraphs in decision order, as one-by-one storing would (one
+    query for all their rows), and replace ``sigs`` rows by the signature without recurring
+    paragraphs where an article has some. Decisions do not change what is counted, so this
+    runs before them and the band lookup uses the final signatures."""
+    state = dedup.RecurringText(settings.recurring)
+    texts: dict[int, str] = {}
+    if not settings.recurring:
+        return state, texts
+    found = list(paragraphs) if paragraphs is not None else [dedup.paragraphs(b) for b in bodies]
+    all_hashes = [f.hashes for f in found]
+    read_recurring(session, np.concatenate(all_hashes) if all_hashes else np.empty(0), state)
+    seen_urls: set[str] = set()
+    for i in _ordered(batch):
+        urls = (batch[i]["url"], batch[i]["canonical_url"])
+        if any(u in stored_urls or u in seen_urls for u in urls):
+            continue  # a URL repeat is not counted (nor decided on its text)
+        seen_urls.update(urls)
+        recurring = state.observe(found[i])
+        if state.last_new:
+            texts.update(dedup.paragraph_texts(bodies[i], state.last_new))
+        if recurring:
+            sigs[i] = dedup.residual_signature(bodies[i], recurring, None, settings)
+    return state, texts
+
+
 def store_batch(
     session: Session,
     batch: Sequence[dict[str, Any]],
     *,
     sigs: np.ndarray | None = None,
+    paragraphs: Sequence[dedup.Paragraphs] | None = None,
     settings: Settings = DEFAULT,
 ) -> list[StoreResult]:
     """Store many articles in the caller's transaction with a few statements in all.
@@ -268,6 +446,9 @@ def store_batch(
     repeated in the batch) gets kind ``url`` and is not recorded. Copies are recorded in
     ``duplicates``; ``replace_stored`` flags an item published before the stored article it
     copies (the caller may swap them, as ``db.store`` does). Results are in input order.
+    ``sigs`` (whole bodies) and ``paragraphs`` (``akhbar.dedup.paragraphs``) may be passed
+    when already computed. Recurring text is counted as one-by-one storing counts it, in the
+    same order (items whose URL is stored or repeated in the batch are not counted).
 
     Runs under the exclusive index lock, so single-article stores wait for the batch to
     commit and the batch for them. The caller commits.
@@ -281,7 +462,7 @@ def store_batch(
     bodies = [item["body"] for item in batch]
     if sigs is None:
         sigs = np.stack([dedup.signature(body, settings) for body in bodies])
-    hashes = dedup.band_hashes(sigs, settings)
+    sigs = np.array(sigs, dtype=np.uint32)  # a copy: rows change where text recurs
     chashes = [item.get("content_hash") or dedup.content_hash(item["body"]) for item in batch]
     session.execute(_LOCK_ALL, {"c": INDEX_LOCK[0], "o": INDEX_LOCK[1]})
 
@@ -295,6 +476,10 @@ def store_batch(
         {"u": urls},
     ):
         stored_urls[url] = stored_urls[canonical] = aid
+    state, recurring_texts = _count_recurring(
+        session, batch, bodies, sigs, paragraphs, stored_urls, settings
+    )
+    hashes = dedup.band_hashes(sigs, settings)
     # Representatives by content hash and by band key: stored ones first (oldest id first),
     # then the batch's kept items as they are decided. A member is (id, signature, published);
     # a kept item's id is ("new", index) until ids are allocated.
@@ -351,7 +536,9 @@ def store_batch(
                     members.setdefault(member[0], member)
             # Oldest first, as find_candidates: stored by id, then the batch's kept items.
             ranked = sorted(members.values(), key=lambda m: _age(m[0], kept_at))
-            decision = dedup.decide(sigs[i], [(m[0], m[1]) for m in ranked], settings.threshold)
+            decision = dedup.decide(
+                sigs[i], [(m[0], m[1]) for m in ranked], settings.threshold, settings.min_shingles
+            )
             rep = decision.duplicate_of
             rep_published = members[rep][2] if rep is not None else None
         if decision.duplicate_of is not None:
@@ -397,13 +584,13 @@ def store_batch(
             with cur.copy("COPY minhash_bands (key, article_id) FROM STDIN BINARY") as copy:
                 copy.write(bands_copy_payload(np.array(new_ids), hashes[kept]))
         for i in kept:
-            results[i] = StoreResult(ids[("new", i)], Decision(None, 0.0))
+            results[i] = StoreResult(ids[("new", i)], Decision(None, 0.0), signature=sigs[i])
     if duplicates:
         rows = []
         for i, decision, replace in duplicates:
             rep = ids.get(decision.duplicate_of, decision.duplicate_of)
             decision = Decision(rep, decision.similarity, decision.kind)
-            results[i] = StoreResult(None, decision, replace)
+            results[i] = StoreResult(None, decision, replace, sigs[i])
             item = batch[i]
             rows.append(
                 {
@@ -421,5 +608,6 @@ def store_batch(
     for i, res in enumerate(results):  # URL repeats of kept items: their ids are known now
         if res is not None and isinstance(res.decision.duplicate_of, tuple):
             results[i] = StoreResult(None, Decision(ids[res.decision.duplicate_of], 1.0, "url"))
+    save_recurring(session, state, recurring_texts, copy_new=True)
     assert all(r is not None for r in results)
     return results  # type: ignore[return-value]

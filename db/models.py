@@ -197,3 +197,17 @@ class MinhashBand(Base):
 
     key: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     article_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, index=True)
+
+
+class RecurringText(Base):
+    """Paragraphs seen in stored or checked articles, and which of them recur across
+    different stories (``akhbar.dedup.RecurringText``; docs/dedup.md "Recurring text")."""
+
+    __tablename__ = "recurring_text"
+
+    hash: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    stories: Mapped[int] = mapped_column(SmallInteger)
+    contexts: Mapped[bytes | None] = mapped_column(LargeBinary)
+    recurring_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    text: Mapped[str | None] = mapped_column(Text)
+    first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

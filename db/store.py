@@ -1,8 +1,8 @@
 """Storage with dedup: one transaction decides and writes, so racing crawlers agree.
 
 Order of checks: URL already stored -> exact copy (normalised-text hash) -> near copy
-(MinHash candidates from the persisted LSH index, under advisory locks; see
-``db.dedup_index.store_with_dedup``) -> store.
+(MinHash candidates from the persisted LSH index, on the text without recurring paragraphs,
+under advisory locks; see ``db.dedup_index.store_with_dedup``) -> store.
 
 Which copy is kept: the earliest published, ties (and unknown dates) by first seen. When a
 copy arrives that was published before the stored one (a later-arriving earlier original),
@@ -75,8 +75,9 @@ def store_processed(
     sig = dedup.signature_from_bytes(processed.signature)
     values = _article_values(processed, source_id, run_id)
 
-    # Serialise with any other transaction storing a copy of this story, then look.
-    dedup_index.lock_bands(session, sig)
+    # Serialise with any other transaction storing a copy of this story (or counting one of
+    # its paragraphs), then look.
+    prepared = dedup_index.prepare(session, values["body"], sig)
     existing = session.execute(
         select(Article.id).where(
             (Article.url == values["url"]) | (Article.canonical_url == values["canonical_url"])
@@ -85,14 +86,14 @@ def store_processed(
     if existing is not None:  # reached again (another crawler, or a canonical alias)
         return StoreOutcome("url", existing)
 
-    result = dedup_index.store_with_dedup(session, values, sig=sig)
+    result = dedup_index.store_with_dedup(session, values, prepared=prepared)
     decision = result.decision
     if result.article_id is not None:
         _save_html(session, result.article_id, processed)
         return StoreOutcome("stored", result.article_id, decision.similarity)
     stored_id = int(decision.duplicate_of)
     if result.replace_stored:
-        dedup_index.swap_representative(session, stored_id, values, sig=sig)
+        dedup_index.swap_representative(session, stored_id, values, sig=prepared.sig)
         _save_html(session, stored_id, processed)
         return StoreOutcome("replaced", stored_id, decision.similarity)
     return StoreOutcome(decision.kind or "near", stored_id, decision.similarity)

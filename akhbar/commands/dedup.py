@@ -6,8 +6,9 @@ optional). Output: one JSON line per input line, in input order:
 
 Decisions are made in published order (unknown dates last, ties by line), so the kept copy of a
 story is its earliest-published one even when a republication comes first in the file: that
-earlier line then points at the original further down. The file is read once, streaming: only
-signatures (512 bytes per article) are kept, never the texts.
+earlier line then points at the original further down. The file is read once, streaming: each
+article's signature, paragraph fingerprints and compressed text are kept (the text to sign it
+again without paragraphs that turn out to recur across stories).
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, TextIO
 
-import numpy as np
 import typer
 
 from akhbar import dedup
@@ -41,12 +41,11 @@ def _parse_published(value: Any, where: str) -> datetime | None:
 
 def read_articles(
     fh: TextIO, name: str, settings: dedup.Settings
-) -> tuple[list[Any], list[datetime | None], list[np.ndarray], list[bytes]]:
-    """Stream the file: ids, dates, signatures and content hashes (texts are not kept)."""
+) -> tuple[list[Any], list[datetime | None], list[dedup.Fingerprint]]:
+    """Stream the file: ids, dates and fingerprints (``akhbar.dedup.fingerprint``)."""
     ids: list[Any] = []
     dates: list[datetime | None] = []
-    sigs: list[np.ndarray] = []
-    hashes: list[bytes] = []
+    articles: list[dedup.Fingerprint] = []
     seen: dict[Any, int] = {}
     for lineno, line in enumerate(fh, 1):
         if not line.strip():
@@ -69,32 +68,30 @@ def read_articles(
         seen[key] = lineno
         ids.append(key)
         dates.append(_parse_published(row.get("published"), where))
-        sigs.append(dedup.signature(row["text"], settings))
-        hashes.append(dedup.content_hash(row["text"]))
-    return ids, dates, sigs, hashes
+        articles.append(dedup.fingerprint(row["text"], settings))
+    return ids, dates, articles
 
 
 def decide_all(
     dates: list[datetime | None],
-    sigs: list[np.ndarray],
-    hashes: list[bytes],
+    articles: list[dedup.Fingerprint],
     settings: dedup.Settings,
 ) -> list[dedup.Decision]:
     """Decisions by position, made in published order; duplicate_of is a position."""
     far_future = datetime.max.replace(tzinfo=UTC)
-    order = sorted(range(len(sigs)), key=lambda i: (dates[i] or far_future, i))
-    index = dedup.MinHashIndex(settings)
-    decisions: list[dedup.Decision | None] = [None] * len(sigs)
+    order = sorted(range(len(articles)), key=lambda i: (dates[i] or far_future, i))
+    deduplicator = dedup.CorpusDeduplicator(settings)
+    decisions: list[dedup.Decision | None] = [None] * len(articles)
     for i in order:
-        decisions[i] = index.check_and_add(i, sigs[i], hashes[i])
+        decisions[i], _ = deduplicator.check_and_add(i, articles[i])
     return decisions  # type: ignore[return-value]
 
 
 def run(input_path: Path, output: TextIO, threshold: float) -> dict[str, int]:
     settings = replace(dedup.DEFAULT, threshold=threshold)
     with open(input_path, encoding="utf-8") as fh:
-        ids, dates, sigs, hashes = read_articles(fh, str(input_path), settings)
-    decisions = decide_all(dates, sigs, hashes, settings)
+        ids, dates, articles = read_articles(fh, str(input_path), settings)
+    decisions = decide_all(dates, articles, settings)
     counts = {"articles": len(ids), "kept": 0, "exact": 0, "near": 0}
     for key, d in zip(ids, decisions, strict=True):
         dup = None if d.duplicate_of is None else ids[d.duplicate_of]  # type: ignore[index]

@@ -10,7 +10,8 @@ from rich.console import Console
 console = Console()
 
 DEFAULT_ROLE = "akhbar_reader"
-# What readers may SELECT; article_html (raw pages) and minhash_bands (dedup index) are internal.
+# What readers may SELECT; article_html (raw pages), minhash_bands and recurring_text (dedup
+# state) are internal.
 READER_RELATIONS = (
     "sources",
     "crawl_runs",
@@ -21,7 +22,7 @@ READER_RELATIONS = (
     "v_syndication",
     "v_daily_counts",
 )
-INTERNAL_RELATIONS = ("article_html", "minhash_bands")
+INTERNAL_RELATIONS = ("article_html", "minhash_bands", "recurring_text")
 
 
 def create_reader(url: str, role: str = DEFAULT_ROLE, password: str | None = None) -> None:

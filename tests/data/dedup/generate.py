@@ -8,6 +8,20 @@ diacritics, spelling variants, Arabic-Indic digits, site boilerplate, exact copi
 fixed seed, so the labels are exact: a copy shares ``cluster`` (the base id) with its base,
 and ``event`` with any independent report on the same event. Output order is shuffled
 (seeded) so copies often come before their original in the file.
+
+After them come the hard cases of issue 15 (the ``#### HARD CASES`` part of ``bases.txt``,
+their own seed, shuffled among themselves), each row's ``case`` naming its type:
+
+* ``brief``: different 30-50-word briefs ending with the same agency rights notice or site
+  sign-off (different stories: never merged), and republications of some of them;
+* ``quote``: different stories quoting the same two long paragraphs, and copies of them;
+* ``update``: a story updated later the same day (lead trimmed, two paragraphs added, in two
+  of them the closing paragraph dropped; Jaccard 0.4-0.7 with the base): must merge;
+* ``flash``: a breaking brief that is the lead of a longer article: its own story (kept);
+* ``tiny``: 15-word templated items (a day's exchange rate): different days are different
+  stories; a republication with a dateline is a copy.
+
+Rows of the original set have ``case`` = ``original``.
 """
 
 from __future__ import annotations
@@ -58,9 +72,13 @@ HARAKAT = ["\u064e", "\u064f", "\u0650", "\u0652", "\u0651"]
 INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 
 
+HARD_CASES = "#### HARD CASES"
+
+
 def parse_bases(path: Path) -> list[dict]:
     bases = []
-    for block in re.split(r"(?m)^(?=@@ )", path.read_text(encoding="utf-8")):
+    text = path.read_text(encoding="utf-8").split(HARD_CASES)[0]
+    for block in re.split(r"(?m)^(?=@@ )", text):
         if not block.startswith("@@ "):
             continue
         header, _, body = block.partition("\n")
@@ -202,6 +220,114 @@ def generate() -> list[dict]:
             article, edits = make_copy(base, k, rng)
             article["edits"] = edits
             rows.append(article)
+    rng.shuffle(rows)
+    for row in rows:
+        row["case"] = "original"
+    return rows + hard_cases(parse_bases(HERE / "bases.txt"))
+
+
+def parse_cases(path: Path) -> list[tuple[list[str], list[str]]]:
+    """The hard-case blocks: (header fields, paragraphs)."""
+    text = path.read_text(encoding="utf-8").split(HARD_CASES)[1]
+    blocks = []
+    for block in re.split(r"(?m)^(?=%% )", text):
+        if not block.startswith("%% "):
+            continue
+        header, _, body = block.partition("\n")
+        fields = [f.strip() for f in header[3:].split("|")]
+        blocks.append((fields, [p.strip() for p in body.strip().split("\n\n") if p.strip()]))
+    return blocks
+
+
+def _title(paragraph: str) -> str:
+    return " ".join(paragraph.split()[:8])
+
+
+def hard_cases(bases: list[dict]) -> list[dict]:
+    rng = random.Random(SEED + 15)
+    by_id = {b["id"]: b for b in bases}
+    shared: dict[str, list[str]] = {}
+    rows: list[dict] = []
+
+    def add(row: dict, base: dict | None, case: str) -> None:
+        rows.append({**row, "case": case})
+        for k in range(1, (base or {}).get("copies", 0) + 1):
+            article, edits = make_copy(base, k, rng)  # type: ignore[arg-type]
+            rows.append({**article, "edits": edits, "case": case})
+
+    for fields, paragraphs in parse_cases(HERE / "bases.txt"):
+        kind = fields[0]
+        if kind in ("notice", "signoff", "quote"):
+            shared[fields[1]] = paragraphs
+        elif kind in ("brief", "quoting"):
+            if kind == "brief":
+                bid, source, published, dateline, furniture, copies = fields[1:]
+                event, body = bid, [paragraphs[0], *shared[furniture]]
+            else:
+                bid, event, source, published, dateline, copies = fields[1:]
+                body = []
+                for p in paragraphs:
+                    body.extend(shared["un-statement"] if p == "{quote}" else [p])
+            base = {
+                "id": bid, "event": event, "source": source, "published": published,
+                "copies": int(copies), "dateline": None if dateline == "-" else dateline,
+                "title": _title(paragraphs[0]), "paragraphs": body,
+            }  # fmt: skip
+            row = {
+                "id": bid, "title": base["title"],
+                "text": "\n\n".join(with_dateline(body, base["dateline"])),
+                "url": f"https://{source}.example/news/{bid}", "source": source,
+                "published": published, "cluster": bid, "event": event, "edits": ["original"],
+            }  # fmt: skip
+            add(row, base, "brief" if kind == "brief" else "quote")
+        elif kind == "update":
+            base = by_id[fields[1]]
+            lead = base["paragraphs"][0].split()
+            trimmed = " ".join(lead[: len(lead) - int(fields[2])]).rstrip("،,") + "."
+            closing = len(base["paragraphs"]) - int(fields[4])
+            body = [trimmed, *base["paragraphs"][1:closing], *paragraphs]
+            row = {
+                "id": f"{base['id']}~update", "title": base["title"],
+                "text": "\n\n".join(with_dateline(body, base["dateline"])),
+                "url": f"https://{base['source']}.example/article/{base['id']}-updated",
+                "source": base["source"], "published": fields[3], "cluster": base["id"],
+                "event": base["event"],
+                "edits": ["lead-trimmed", f"drop{fields[4]}", "two-paragraphs-added"],
+            }  # fmt: skip
+            add(row, None, "update")
+        elif kind == "flash":
+            base = by_id[fields[1]]
+            published = datetime.fromisoformat(base["published"]) + timedelta(
+                minutes=int(fields[2])
+            )
+            row = {
+                "id": f"{base['id']}~flash", "title": f"عاجل: {_title(base['paragraphs'][0])}",
+                "text": with_dateline(base["paragraphs"][:1], base["dateline"])[0],
+                "url": f"https://{base['source']}.example/flash/{base['id']}",
+                "source": base["source"], "published": published.isoformat(),
+                "cluster": f"{base['id']}~flash", "event": base["event"], "edits": ["lead-only"],
+            }  # fmt: skip
+            add(row, None, "flash")
+        elif kind == "tiny":
+            bid, family, source, published, copies = fields[1:]
+            text = paragraphs[0]
+            row = {
+                "id": bid, "title": _title(text), "text": text,
+                "url": f"https://{source}.example/{family}/{bid}", "source": source,
+                "published": published, "cluster": bid, "event": bid, "edits": ["original"],
+            }  # fmt: skip
+            add(row, None, "tiny")
+            for k, edit in enumerate(c for c in copies.split(",") if c != "-"):
+                site = REPUBLISHERS[k]
+                rows.append({
+                    **row, "id": f"{bid}~c{k + 1}", "source": site,
+                    "url": f"https://{site}.example/economy/{bid}-{k}",
+                    "text": text if edit == "exact" else f"دمشق - سانا: {text}",
+                    "published": (datetime.fromisoformat(published) + timedelta(hours=k + 1)).isoformat(),
+                    "edits": [edit], "case": "tiny",
+                })  # fmt: skip
+        else:
+            raise ValueError(f"unknown hard-case block {kind!r}")
     rng.shuffle(rows)
     return rows
 
