@@ -220,8 +220,8 @@ def _extract(
     canonical = meta.find_canonical(tree, url)
     content_language = header(headers, "content-language")
     published = _published(tree, url, timezone, fetched_at)
-    author = meta.find_author(tree, objs)
     section = meta.find_section(tree, objs, title)
+    author, dateline = meta.find_byline(tree, objs, section, sites)
     language_declared = meta.declared_language(tree, content_language)
     # «المصدر:» / «الكاتب:» lines outside the extracted body; only Arabic pages have them.
     arabic_page = language_declared == "ar" or bool(title and _ARABIC.search(title))
@@ -250,7 +250,12 @@ def _extract(
     )
     # Links-only runs (related lists): measured +0.001 F1 on the benchmark.
     paragraphs = drop_link_runs(cleaned.paragraphs, anchor_texts)
-    author = author or meta.clean_author(cleaned.author) or attribution.get("author")
+    if not author:
+        # «كتب: …» lines in the body, then anywhere on the page; never the section or site.
+        for candidate in (meta.clean_author(cleaned.author), attribution.get("author")):
+            if not meta.not_an_author(candidate, section, sites):
+                author = candidate
+                break
     if author:
         # A byline printed as its own body line («رحاب علي» after the text) goes.
         paragraphs = drop_author_lines(paragraphs, author)

@@ -131,6 +131,7 @@ class Page:
     story: str | None = None
     same_event: str | None = None
     boilerplate: list[str] = field(default_factory=list)
+    old_layout: bool = False
 
 
 def parse_date(value: str, tz: ZoneInfo) -> tuple[datetime, str]:
@@ -1433,6 +1434,7 @@ def build_site(site: Site) -> tuple[list[Page], dict[str, str], dict]:
                 story=a.story,
                 same_event=a.same_event,
                 boilerplate=bp,
+                old_layout=bool(a.x.get("old_layout")),
             )
         )
 
@@ -1615,6 +1617,7 @@ def main() -> int:
                 "story": p.story,
                 "same_event": p.same_event,
                 "boilerplate": p.boilerplate,
+                "old_layout": p.old_layout,
             }
         for path, text in files.items():
             target = root / path.lstrip("/")
