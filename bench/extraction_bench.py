@@ -215,7 +215,9 @@ def score_samples(cases: list[SampleCase]) -> dict[str, Any]:
             else:
                 failures.append((key, "author", f"{art.author!r} != {page['author']!r}"))
         # A false author: a name where the page names none, or a different name.
-        if art.author and normalize_arabic(art.author) != normalize_arabic(page.get("author") or ""):
+        if art.author and normalize_arabic(art.author) != normalize_arabic(
+            page.get("author") or ""
+        ):
             false_authors.append((key, art.author, page.get("author")))
             old_false += old_layout
         if page.get("section"):

@@ -398,7 +398,12 @@ class SyriandaysLayout(Layout):
     COMMENT_NOTICE = "الآراء الواردة أدناه لا تعبر عن رأي الموقع وإنما عن رأي أصحابها"
     COMMENTS = {
         "jasmine": [
-            ("أبو سامر الدمشقي", "دمشق", "2024-06-04", "نتمنى أن يستمر المهرجان كل عام فهو متنفس حقيقي للعائلات"),
+            (
+                "أبو سامر الدمشقي",
+                "دمشق",
+                "2024-06-04",
+                "نتمنى أن يستمر المهرجان كل عام فهو متنفس حقيقي للعائلات",
+            ),
             ("ريم", "حمص", "2024-06-04", "متى تبدأ الفعاليات في حمص؟ لم نسمع بأي موعد حتى الآن"),
         ],
         "tanker": [
@@ -425,7 +430,10 @@ class SyriandaysLayout(Layout):
         if slot == "section":  # the template fills the empty author slot with the section
             writer, cat_line = f'<span class="writer">{cat}</span>', ""
         else:
-            writer, cat_line = f'<span class="writer">{e(slot)}</span>', f'<div class="news_cat">{cat}</div>'
+            writer, cat_line = (
+                f'<span class="writer">{e(slot)}</span>',
+                f'<div class="news_cat">{cat}</div>',
+            )
         when = f"{weekday(a.published)} {a.published:%Y-%m-%d %H:%M:%S}"
         poll_title, question, options = self.POLL
         option_rows = "\n".join(
