@@ -564,6 +564,16 @@ def drop_repeats(paragraphs: list[str]) -> tuple[list[str], list[str]]:
     return kept, dropped
 
 
+def _looks_like_comments(lines: list[str]) -> bool:
+    """Reader comments after a comment-policy notice: short entries, dated («أبو سامر -
+    دمشق 2024-06-04») or mostly without a sentence end; an article's next paragraph is prose."""
+    if not lines or any(_words(r) > 60 for r in lines):
+        return False
+    dated = any(_DATE_SHAPE.search(r) and _HAS_DIGIT.search(r) for r in lines)
+    unpunctuated = sum(not _PROSE_END.search(r.rstrip(" |")) for r in lines)
+    return dated or unpunctuated * 2 > len(lines)
+
+
 def _poll_block_end(paras: list[str], head: int) -> int:
     """Index after a poll that starts with the heading at ``head``: short lines up to the
     vote/results button, if one of them is the question; else just the heading (and the
@@ -626,7 +636,7 @@ def clean_paragraphs(
         if nwords <= 40 and is_comment_notice(norm, nwords):
             rest = paras[i + 1 :]
             rest_words = sum(_words(r) for r in rest)
-            if kept and (words_before >= rest_words or all(_words(r) <= 40 for r in rest)):
+            if kept and words_before >= rest_words and _looks_like_comments(rest):
                 result.removed += [(r, "comments block") for r in paras[i:]]
                 break
             result.removed.append((p, "comment notice"))
