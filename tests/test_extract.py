@@ -100,6 +100,9 @@ def test_sample_article(case):
             assert abs((art.published_at - want).total_seconds()) < 60
     if truth["author"]:
         assert art.author and normalize_arabic(art.author) == normalize_arabic(truth["author"])
+    else:
+        # No false author: not a commenter, the section label, the site or a dateline.
+        assert art.author is None
     assert art.language == "ar"
     assert art.section == truth["section"]
 
@@ -235,6 +238,11 @@ def test_sample_site_figures_meet_targets():
     assert report["articles"] >= 40
     assert report["akhbar_f1"] >= 0.97
     assert report["boilerplate_leaked"] == 0, report["leaks"]
+    assert report["false_authors"] == 0, report["false_author_cases"]
+    # The old table-layout pages (top bar, poll, comments) are in the set and come out clean.
+    assert report["old_layout"]["articles"] >= 3
+    assert report["old_layout"]["boilerplate_leaked"] == 0
+    assert report["old_layout"]["f1"] >= 0.999
     assert report["titles_exact_pct"] == 100.0
     assert report["dates_correct_pct"] == 100.0
     assert report["authors_found_pct"] == 100.0
@@ -310,3 +318,27 @@ def test_random_markup_never_raises(parts):
 def test_oversized_document_is_refused():
     art = extract(b"<p>" + b"x " * 10_000_001, "https://example.com/big")
     assert art.is_article is False and "too large" in art.reason
+
+
+def test_poll_without_heading_in_the_article_cell_goes():
+    """A table-era page: the poll (question, radio options, vote button) sits in the cell
+    that holds the story, between two body paragraphs; it goes, the paragraphs stay."""
+    para = (
+        "وقال المتحدث باسم الوزارة إن الخطة الجديدة تشمل تأهيل المدارس المتضررة في المحافظات "
+        "الشرقية وتوزيع الكتب المدرسية مجاناً على الطلاب قبل بدء العام الدراسي المقبل بأسبوعين."
+    )
+    body = "".join(f"<p>{para} ({i})</p>" for i in range(5))
+    question = "ما رأيك في الخطة الجديدة لتأهيل المدارس؟"
+    page = f"""<html lang="ar"><head><title>خبر</title></head><body><table><tr><td>
+<table><tr><td><h1>وزارة التربية تعلن خطة لتأهيل المدارس</h1>{body}</td></tr></table>
+<table class="vote"><tr><td>{question}</td></tr>
+<tr><td><input type="radio" name="o" value="1"> جيدة ومتكاملة</td></tr>
+<tr><td><input type="RADIO" name="o" value="2"> غير كافية أبداً</td></tr>
+<tr><td><input type="submit" value="أرسل"></td></tr></table>
+<p>{para} (الأخير)</p>
+</td></tr></table></body></html>"""
+    art = extract(page, "http://example.com/news/1")
+    text = normalize_arabic(art.text)
+    for widget in (question, "جيدة ومتكاملة", "غير كافية أبداً"):
+        assert normalize_arabic(widget) not in text
+    assert len(art.paragraphs) == 6 and art.paragraphs[-1].endswith("(الأخير)")
