@@ -384,7 +384,9 @@ def test_commenter_section_label_and_site_name_are_not_authors():
     recommended = "<div class='recommended'><span class='author'>رنا سعيد</span></div>"
     assert meta.find_author(_tree("", recommended), []) == "رنا سعيد"
     # The template's author slot holding the section link, or the section's name.
-    section_slot = "<h1>عنوان</h1><span class='writer'><a href='/news/category/15/'>منوعات</a></span>"
+    section_slot = (
+        "<h1>عنوان</h1><span class='writer'><a href='/news/category/15/'>منوعات</a></span>"
+    )
     tree = _tree("", section_slot)
     assert meta.find_section(tree, [], "عنوان") == "منوعات"
     assert meta.find_author(tree, [], section="منوعات") is None
