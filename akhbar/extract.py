@@ -304,6 +304,7 @@ def _extract(
         paragraphs=paragraphs,
         published_at=published,
         author=author,
+        dateline=dateline,
         section=section,
         language=language,
         source_credit=cleaned.source_credit or attribution.get("source"),

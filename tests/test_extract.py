@@ -342,3 +342,62 @@ def test_poll_without_heading_in_the_article_cell_goes():
     for widget in (question, "جيدة ومتكاملة", "غير كافية أبداً"):
         assert normalize_arabic(widget) not in text
     assert len(art.paragraphs) == 6 and art.paragraphs[-1].endswith("(الأخير)")
+
+
+def _old_layout_case(author_slot: str):
+    for case in ARTICLES:
+        if case.truth.get("old_layout") and author_slot in case.html.decode("utf-8"):
+            return case
+    raise AssertionError(f"no old-layout sample page with {author_slot!r}")
+
+
+def test_dateline_is_kept_apart_from_the_author(database_url):
+    """«لندن: «الشرق الأوسط»» is a dateline (no author); «اللاذقية: سامر الحلبي» names the
+    reporter after the place. Both reach articles.dateline through the real store path."""
+    from sqlalchemy import create_engine, pool, text
+
+    from akhbar.page import FetchedPage
+    from akhbar.processing import process_page
+    from akhbar.sources import Source
+    from db.engine import session_scope
+    from db.queries import upsert_source
+    from db.store import store_processed
+
+    paper = _old_layout_case("لندن: «الشرق الأوسط»")
+    reporter = _old_layout_case("اللاذقية: سامر الحلبي")
+    assert (extracted(paper).author, extracted(paper).dateline) == (None, "لندن: «الشرق الأوسط»")
+    assert (extracted(reporter).author, extracted(reporter).dateline) == ("سامر الحلبي", "اللاذقية")
+
+    engine = create_engine(database_url, poolclass=pool.NullPool)
+    try:
+        with session_scope(engine) as session:
+            source_id = upsert_source(
+                session,
+                Source(name="dateline-test", title="t", base_url="http://127.0.0.11", domains=()),
+            )
+        for case in (paper, reporter):
+            page = FetchedPage(
+                source="dateline-test",
+                url=case.url,
+                body=case.html,
+                headers=case.headers,
+                timezone=case.timezone,
+            )
+            with session_scope(engine) as session:
+                outcome = store_processed(
+                    session, process_page(page), source_id=source_id, run_id=None
+                )
+                assert outcome.kind == "stored"
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT author, dateline FROM articles WHERE source_id = :s ORDER BY author NULLS FIRST"
+                ),
+                {"s": source_id},
+            ).all()
+    finally:
+        engine.dispose()
+    assert [tuple(r) for r in rows] == [
+        (None, "لندن: «الشرق الأوسط»"),
+        ("سامر الحلبي", "اللاذقية"),
+    ]
