@@ -256,7 +256,8 @@ def _extract(
     content_language = header(headers, "content-language")
     published = _published(tree, url, timezone, fetched_at)
     section = meta.find_section(tree, objs, title)
-    author, dateline = meta.find_byline(tree, objs, section, sites)
+    own_names = meta.site_names(tree, url, objs, handles=False)
+    author, dateline = meta.find_byline(tree, objs, section, own_names)
     language_declared = meta.declared_language(tree, content_language)
     # «المصدر:» / «الكاتب:» lines outside the extracted body; only Arabic pages have them.
     arabic_page = language_declared == "ar" or bool(title and _ARABIC.search(title))
@@ -289,7 +290,7 @@ def _extract(
     if not author:
         # «كتب: …» lines in the body, then anywhere on the page; never the section or site.
         for candidate in (meta.clean_author(cleaned.author), attribution.get("author")):
-            if not meta.not_an_author(candidate, section, sites):
+            if not meta.not_an_author(candidate, section, own_names):
                 author = candidate
                 break
     if author:

@@ -138,9 +138,14 @@ def _names(value: Any) -> list[str]:
 # ---- site name and title -------------------------------------------------------------
 
 
-def site_names(root: Any, url: str, objs: list[dict[str, Any]]) -> list[str]:
+def site_names(
+    root: Any, url: str, objs: list[dict[str, Any]], *, handles: bool = True
+) -> list[str]:
+    """The site's names (og:site_name, JSON-LD publisher, host...). ``handles=False`` leaves
+    out the twitter:site account, which is often a desk's ("TelegraphSport"), not the site's."""
     names = []
-    for key in ("og:site_name", "application-name", "twitter:site", "apple-mobile-web-app-title"):
+    keys = ("og:site_name", "application-name", "twitter:site", "apple-mobile-web-app-title")
+    for key in keys if handles else tuple(k for k in keys if k != "twitter:site"):
         value = _meta(root, key)
         if value:
             names.append(value.lstrip("@"))
@@ -265,6 +270,9 @@ _AUTHOR_CANDIDATES = (
 _SKIP_AUTHOR_TAGS = {"meta", "link", "script", "style", "body", "html"}
 
 
+_AUTHOR_NAME_CLASS = re.compile(r"author[-_]*name")
+
+
 def _author_rank(el: Any) -> int | None:
     if el.get("rel") == "author":
         return 0
@@ -274,7 +282,7 @@ def _author_rank(el: Any) -> int | None:
     if el.get("itemprop") == "author":
         return 2
     cls = el.get("class") or ""
-    if "author-name" in cls or "author_name" in cls:
+    if _AUTHOR_NAME_CLASS.search(cls):
         return 3
     return 4
 
@@ -287,6 +295,13 @@ _SOURCE_PREFIX = re.compile(r"^\s*(?:المصدر|المصادر|مصدر الخ
 # name in quotes («لندن: «الشرق الأوسط»»). The place is one to three words, no digits.
 _DATELINE = re.compile(r"^(?P<place>[^\W\d_][^\d:：«»\"“”]{0,30}?)\s*[:：]\s*(?P<rest>\S.*)$")
 # A publication's name in quotes: «الشرق الأوسط», "النهار".
+# "Jeff FoustMonday, November 18, 2019": a date glued to the end of the name.
+_TRAILING_DATE = re.compile(
+    r"\s*(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s*)?(?:january|february|march|april|"
+    r"may|june|july|august|september|october|november|december)\s+\d{1,2},?\s+(?:19|20)\d\d\s*$",
+    re.IGNORECASE,
+)
+_DATE_IN_NAME = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)|\d{1,2}:\d\d|\d+\s*min", re.IGNORECASE)
 _QUOTED_NAME = re.compile(r"^[«\"“]\s*[^«»\"“”]{2,40}\s*[»\"”]\.?$")
 
 
@@ -309,6 +324,10 @@ def split_byline(text: str | None) -> tuple[str | None, str | None]:
         return None, f"{dateline}: {text}" if dateline else None
     text = _PLACE_SUFFIX.sub("", text).strip(" :-–—|،,")
     if not text or text.startswith("http") or len(text) > 80 or len(text.split()) > 8:
+        return None, dateline
+    text = _TRAILING_DATE.sub("", text).strip(" :-–—|،,")
+    if _DATE_IN_NAME.search(text):
+        # A date, time or reading time run into the byline («20 Nov 2019 08:00 GMT»).
         return None, dateline
     return text, dateline
 
@@ -344,14 +363,19 @@ def _is_section_link(el: Any) -> bool:
     return bool(_SECTION_HREF.search(links[0].get("href") or "") or "/tag/" in links[0].get("href"))
 
 
+def _name_key(text: str) -> str:
+    return re.sub(r"[\W_]+", "", normalize_arabic(text).lower())
+
+
 def not_an_author(name: str | None, section: str | None, sites: list[str]) -> bool:
-    """A "byline" that names the section or the site itself, not a person or a newsroom."""
+    """A "byline" that is the section label or exactly the site's own name («إرم نيوز»,
+    "BBC News"), not a person or a desk ("Telegraph Sport" stays)."""
     if not name:
         return True
-    key = _norm(name)
-    if section and key == _norm(section):
+    key = _name_key(name)
+    if not key or (section and key == _name_key(section)):
         return True
-    return bool(sites) and _is_site(name, sites)
+    return any(key == _name_key(site) for site in sites)
 
 
 def find_byline(
@@ -392,6 +416,8 @@ def find_byline(
         dateline = dateline or found
         if accept(value):
             return value, dateline
+        if value and any(_name_key(value) == _name_key(site) for site in sites):
+            return None, dateline  # the byline slot names the site: no person's byline
     return None, dateline
 
 

@@ -359,6 +359,8 @@ def test_comment_notice_and_the_comments_after_it_go():
         ("«الشرق الأوسط»", None, None),
         ("المصدر: النهار العربي", None, None),
         ("By Jane Doe", "Jane Doe", None),
+        ("by Jeff FoustMonday, November 18, 2019", "Jeff Foust", None),
+        ("20 Nov 2019 08:00 GMT", None, None),
     ],
 )
 def test_split_byline(byline, author, dateline):
@@ -402,3 +404,20 @@ def test_commenter_section_label_and_site_name_are_not_authors():
     sites = meta.site_names(ld, "https://www.eremnews.com/news/1", objs)
     assert meta.find_author(ld, objs, sites=sites) is None
     assert meta.find_author(ld, objs) == "إرم نيوز"  # without the site names it cannot tell
+
+
+def test_only_the_site_name_itself_is_not_an_author():
+    sites = ["The Telegraph", "telegraph.co.uk", "telegraph", "BBC News", "إرم نيوز"]
+    assert meta.not_an_author("BBC News", None, sites)
+    assert meta.not_an_author("إرم  نيوز", None, sites)
+    assert meta.not_an_author("منوعات", "منوعات", sites)
+    # A desk, or a person with the paper's name after theirs, is a byline.
+    assert not meta.not_an_author("Telegraph Sport", None, sites)
+    assert not meta.not_an_author("Troy L. Smith, telegraph.co.uk", None, sites)
+    # A byline slot that names the site ends the search: no guess from other markup.
+    page = _tree(
+        "<meta property='og:site_name' content='BBC News'>",
+        "<span class='author'>BBC News</span><div class='author-box'>Follow us on Twitter</div>",
+    )
+    sites = meta.site_names(page, "https://www.bbc.com/news/1", [])
+    assert meta.find_author(page, [], sites=sites) is None
