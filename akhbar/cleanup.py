@@ -78,6 +78,9 @@ _TAIL_HEADINGS = _alt(
     "تعليقات القراء",
     "أضف تعليقك",
     "أضف تعليق",
+    "أضف تعليقا",
+    "آراء القراء",
+    "تعليقات الزوار",
     "اترك تعليقا",
     "اترك تعليقاً",
     "most read",
@@ -225,8 +228,9 @@ _NOTICE_WHO = re.compile(
 
 
 def is_site_links_bar(norm: str) -> bool:
-    """A row of the site's own links (about, contact, advertise), maybe with today's date."""
-    if len(_SITE_LINKS_RE.findall(norm)) < 2:
+    """A row of the site's own links (about, contact, advertise), maybe with today's date,
+    or one such link alone on its line."""
+    if not _SITE_LINKS_RE.search(norm):
         return False
     return all(_CALENDAR_TOKEN.match(t) for t in _SITE_LINKS_RE.sub(" ", norm).split())
 

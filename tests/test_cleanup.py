@@ -307,6 +307,8 @@ def test_top_link_bar_with_render_date_goes():
     ]
     res = clean([bars[0], P1, P2, bars[1], P3, bars[2]])
     assert res.paragraphs == [P1, P2, P3]
+    # The same links printed one per line.
+    assert clean(["من نحن", "اتصل بنا", "أعلن معنا", P1, P2]).paragraphs == [P1, P2]
     # A sentence that mentions the same words is prose, not a bar.
     sentence = "وقال المدير: من نحن لنحكم على الناس؟ اتصل بنا كثيرون يسألون عن موعد المعرض."
     assert clean([P1, sentence]).paragraphs == [P1, sentence]
@@ -339,6 +341,8 @@ def test_comment_notice_and_the_comments_after_it_go():
     res = clean([P1, P2, P3, notice, *comments])
     assert res.paragraphs == [P1, P2, P3]
     assert {rule for _p, rule in res.removed} == {"comments block"}
+    # Without a notice, a comments heading does the same.
+    assert clean([P1, P2, P3, "آراء القراء", *comments]).paragraphs == [P1, P2, P3]
     # A notice followed by the story's own prose takes only itself.
     assert clean([P1, notice, P2, P3]).paragraphs == [P1, P2, P3]
     # «لا تعبر عن رأي» about someone else is a sentence of the story.
