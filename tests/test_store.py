@@ -19,8 +19,8 @@ from db.models import ArticleHtml, Duplicate, MinhashBand
 from db.queries import known_urls, upsert_source
 from db.store import store_processed
 
-# ../shared/seeds beside the repository (as in CI's clone).
-SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+# The five seed pages' text, copied into the repository (tests never read ../shared).
+SEEDS = Path(__file__).resolve().parent / "data" / "seeds"
 
 WIRE = [
     "أعلنت وزارة الصحة اليوم افتتاح مستشفى جديد في مدينة حمص بسعة مئتي سرير، وذلك ضمن خطة لتوسيع الخدمات الطبية في المحافظة.",
