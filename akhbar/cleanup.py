@@ -222,8 +222,13 @@ _POLL_BUTTON = re.compile(
 _NOTICE_DENIAL = re.compile(
     rf"(?:{_alt('لا تعبر', 'لا تمثل', 'لا يعبر', 'لا يمثل', 'تعبر عن رأي أصحابها', 'تعبر عن آراء أصحابها', 'تعبر عن رأي كاتبيها', 'مسؤولية أصحابها', 'مسؤولية كاتبيها')})"
 )
+# ... about the site or the writers ...
 _NOTICE_WHO = re.compile(
-    rf"(?:{_alt('الموقع', 'الصحيفة', 'الجريدة', 'الشبكة', 'إدارة', 'أصحابها', 'كاتبيها', 'التعليقات', 'الآراء', 'المشاركات', 'تعليقات')})"
+    rf"(?:{_alt('الموقع', 'الصحيفة', 'الجريدة', 'الشبكة', 'إدارة', 'أسرة التحرير', 'أصحابها', 'كاتبيها')})"
+)
+# ... and about what readers post.
+_NOTICE_WHAT = re.compile(
+    rf"(?:{_alt('التعليقات', 'تعليقات', 'التعليق', 'الآراء', 'آراء', 'المشاركات', 'مشاركات')})"
 )
 
 
@@ -237,7 +242,12 @@ def is_site_links_bar(norm: str) -> bool:
 
 def is_comment_notice(norm: str, nwords: int) -> bool:
     """«الآراء الواردة أدناه لا تعبر عن رأي الموقع…» (normalised text)."""
-    return nwords <= 40 and bool(_NOTICE_DENIAL.search(norm)) and bool(_NOTICE_WHO.search(norm))
+    return (
+        nwords <= 40
+        and _NOTICE_DENIAL.search(norm) is not None
+        and _NOTICE_WHO.search(norm) is not None
+        and _NOTICE_WHAT.search(norm) is not None
+    )
 
 
 def _single_cell(text: str) -> str:

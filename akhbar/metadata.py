@@ -345,8 +345,14 @@ _COMMENT_MARK = re.compile(
 )
 
 
+# Page-level wrappers ("post has-comments") hold the article's own byline too.
+_PAGE_WRAPPERS = {"html", "body", "main", "article"}
+
+
 def in_comments(el: Any) -> bool:
     for node in (el, *el.iterancestors()):
+        if node.tag in _PAGE_WRAPPERS:
+            continue
         if node.get("itemprop") == "comment" or "Comment" in (node.get("itemtype") or ""):
             return True
         marks = f"{node.get('class') or ''} {node.get('id') or ''}"

@@ -348,6 +348,13 @@ def test_comment_notice_and_the_comments_after_it_go():
     # «لا تعبر عن رأي» about someone else is a sentence of the story.
     sentence = "وقال الوزير إن هذه التصريحات لا تعبر عن رأي الحكومة بل عن موقف شخصي لقائلها."
     assert clean([P1, sentence, P2]).paragraphs == [P1, sentence, P2]
+    sentence = "وأكد المتحدث أن هذه الآراء لا تمثل الموقف الرسمي للوزارة"
+    assert clean([P1, sentence, P2]).paragraphs == [P1, sentence, P2]
+    for notice in (
+        "التعليقات المنشورة لا تعبر بالضرورة عن رأي الموقع",
+        "ملاحظة: التعليقات تعبر عن آراء أصحابها ولا تعبر عن رأي الشروق أونلاين",
+    ):
+        assert clean([P1, P2, notice]).paragraphs == [P1, P2]
 
 
 # ---- bylines that are not authors (issue 14) -----------------------------------------------
@@ -386,6 +393,9 @@ def test_commenter_section_label_and_site_name_are_not_authors():
     # The article's own byline still wins over the commenters.
     byline = "<div class='writer'>اللاذقية: سامر الحلبي</div>"
     assert meta.find_author(_tree("", byline + comments), []) == "سامر الحلبي"
+    # A page wrapper flagged for comments still holds the article's own byline.
+    wrapped = "<article class='post has-comments'><span class='author'>رنا سعيد</span></article>"
+    assert meta.find_author(_tree("", wrapped), []) == "رنا سعيد"
     # «recommended» is not a comment box.
     recommended = "<div class='recommended'><span class='author'>رنا سعيد</span></div>"
     assert meta.find_author(_tree("", recommended), []) == "رنا سعيد"
