@@ -21,6 +21,9 @@ class Article:
     paragraphs: list[str] = field(default_factory=list)
     published_at: datetime | None = None  # always timezone-aware when set
     author: str | None = None
+    # A dateline printed in the byline slot: the place («اللاذقية») before a reporter's name,
+    # or the place and the paper's own name («لندن: «الشرق الأوسط»»), which is not an author.
+    dateline: str | None = None
     section: str | None = None
     language: str | None = None
     is_article: bool = True

@@ -78,6 +78,9 @@ _TAIL_HEADINGS = _alt(
     "تعليقات القراء",
     "أضف تعليقك",
     "أضف تعليق",
+    "أضف تعليقا",
+    "آراء القراء",
+    "تعليقات الزوار",
     "اترك تعليقا",
     "اترك تعليقاً",
     "most read",
@@ -186,6 +189,75 @@ _WEATHER = re.compile(
     re.IGNORECASE,
 )
 
+# ---- page furniture of table-era layouts ---------------------------------------------
+
+# The links of a site's top or bottom bar («من نحن | اتصل بنا | أعلن معنا»), longest first
+# so that «الصفحة الرئيسية» is not read as «الرئيسية» plus a stray word.
+_SITE_LINKS = sorted(
+    (
+        "من نحن", "اتصل بنا", "اتصلوا بنا", "تواصل معنا", "أعلن معنا", "أعلن لدينا", "للإعلان",
+        "الإعلان معنا", "هيئة التحرير", "أسرة التحرير", "خريطة الموقع", "سياسة الخصوصية",
+        "شروط الاستخدام", "الأرشيف", "الرئيسية", "الصفحة الرئيسية", "rss", "about us",
+        "contact us", "advertise", "advertise with us", "sitemap", "privacy policy",
+        "terms of use", "archive", "home",
+    ),
+    key=len,
+    reverse=True,
+)  # fmt: skip
+_SITE_LINKS_RE = re.compile(rf"(?<!\S)(?:{_alt(*_SITE_LINKS)})(?!\S)")
+# A reader poll: its heading, then the question, the options and the vote/results buttons.
+_POLL_HEAD = re.compile(
+    rf"^(?:{_alt('استطلاع الرأي', 'استطلاع رأي', 'استطلاع', 'استفتاء', 'استفتاء الموقع', 'شارك في الاستطلاع', 'شارك برأيك', 'رأيك يهمنا', 'صوت الآن', 'poll', 'quick poll', 'reader poll', 'cast your vote')})$"
+)
+_POLL_END = re.compile(
+    rf"^(?:{_alt('تصويت', 'صوت', 'عرض النتائج', 'النتائج', 'نتائج التصويت', 'نتائج الاستطلاع', 'vote', 'results', 'view results')})(?:\s+(?:{_alt('تصويت', 'صوت', 'عرض النتائج', 'النتائج', 'vote', 'results', 'view results')}))*$"
+)
+# Comment-policy notices printed above reader comments: «الآراء الواردة أدناه لا تعبر عن رأي
+# الموقع», «التعليقات تعبر عن آراء أصحابها». A denial of responsibility plus who is meant.
+# Vote and results buttons on their own line («تصويت», «عرض النتائج»); a bare «النتائج» is
+# also a sports subheading, so it only goes inside a poll block.
+_POLL_BUTTON = re.compile(
+    rf"^(?:{_alt('تصويت', 'صوت', 'عرض النتائج', 'نتائج التصويت', 'نتائج الاستطلاع', 'vote', 'view results')})$"
+)
+_NOTICE_DENIAL = re.compile(
+    rf"(?:{_alt('لا تعبر', 'لا تمثل', 'لا يعبر', 'لا يمثل', 'تعبر عن رأي أصحابها', 'تعبر عن آراء أصحابها', 'تعبر عن رأي كاتبيها', 'مسؤولية أصحابها', 'مسؤولية كاتبيها')})"
+)
+# ... about the site or the writers ...
+_NOTICE_WHO = re.compile(
+    rf"(?:{_alt('الموقع', 'الصحيفة', 'الجريدة', 'الشبكة', 'إدارة', 'أسرة التحرير', 'أصحابها', 'كاتبيها')})"
+)
+# ... and about what readers post.
+_NOTICE_WHAT = re.compile(
+    rf"(?:{_alt('التعليقات', 'تعليقات', 'التعليق', 'الآراء', 'آراء', 'المشاركات', 'مشاركات')})"
+)
+
+
+def is_site_links_bar(norm: str) -> bool:
+    """A row of the site's own links (about, contact, advertise), maybe with today's date,
+    or one such link alone on its line."""
+    if not _SITE_LINKS_RE.search(norm):
+        return False
+    return all(_CALENDAR_TOKEN.match(t) for t in _SITE_LINKS_RE.sub(" ", norm).split())
+
+
+def is_comment_notice(norm: str, nwords: int) -> bool:
+    """«الآراء الواردة أدناه لا تعبر عن رأي الموقع…» (normalised text)."""
+    return (
+        nwords <= 40
+        and _NOTICE_DENIAL.search(norm) is not None
+        and _NOTICE_WHO.search(norm) is not None
+        and _NOTICE_WHAT.search(norm) is not None
+    )
+
+
+def _single_cell(text: str) -> str:
+    """The one non-empty cell of a table row trafilatura printed as «| text | |»."""
+    if "|" not in text:
+        return text
+    cells = [c.strip() for c in text.split("|") if c.strip()]
+    return cells[0] if len(cells) == 1 else text
+
+
 # ---- captions and photo credits ------------------------------------------------------
 
 _AGENCY = (
@@ -230,6 +302,10 @@ _DATE_TOKEN = re.compile(
     rf"^(?:\d+|{_n(_MONTHS).replace(' ', '|')}|{_n(_DAYS)}|{_n(_DATE_WORDS)})$", re.IGNORECASE
 )
 _HAS_DIGIT = re.compile(r"\d")
+# One token of a calendar date: a number, a month or a weekday (normalised).
+_CALENDAR_TOKEN = re.compile(
+    rf"^(?:\d+|{'|'.join(map(re.escape, (_n(_MONTHS) + ' ' + _n(_DAYS)).split()))})$"
+)
 
 # ---- attribution lines ---------------------------------------------------------------
 
@@ -361,6 +437,12 @@ def boilerplate_rule(
     norm = _n(text) if norm is None else norm
     if nwords <= 12 and (_LABELS.match(norm) or _TAIL_RE.match(norm) or _INLINE_RE.match(norm)):
         return "label"
+    if nwords <= 4 and _POLL_BUTTON.match(norm):
+        return "poll button"
+    if nwords <= 30 and is_site_links_bar(norm):
+        return "site links"
+    if nwords <= 40 and is_comment_notice(norm, nwords):
+        return "comment notice"
     if (
         nwords <= 8
         and len(_NETWORKS.findall(text)) >= 2
@@ -398,7 +480,7 @@ def boilerplate_rule(
         return "photo credit"
     if is_latin_caption(text, arabic_doc):
         return "latin caption"
-    if is_date_line(text):
+    if is_date_line(_single_cell(text)):
         return "date line"
     if nwords <= 6 and re.fullmatch(r"(?:https?://)?(?:www\.)?[\w-]+(?:\.[\w-]+)+/?", text.strip()):
         return "domain"
@@ -496,6 +578,34 @@ def drop_repeats(paragraphs: list[str]) -> tuple[list[str], list[str]]:
     return kept, dropped
 
 
+def _looks_like_comments(lines: list[str]) -> bool:
+    """Reader comments after a comment-policy notice: short entries, dated («أبو سامر -
+    دمشق 2024-06-04») or mostly without a sentence end; an article's next paragraph is prose."""
+    if not lines or any(_words(r) > 60 for r in lines):
+        return False
+    dated = any(_DATE_SHAPE.search(r) and _HAS_DIGIT.search(r) for r in lines)
+    unpunctuated = sum(not _PROSE_END.search(r.rstrip(" |")) for r in lines)
+    return dated or unpunctuated * 2 > len(lines)
+
+
+def _poll_block_end(paras: list[str], head: int) -> int:
+    """Index after a poll that starts with the heading at ``head``: short lines up to the
+    vote/results button, if one of them is the question; else just the heading (and the
+    question right after it)."""
+    question = False
+    for j in range(head + 1, min(len(paras), head + 10)):
+        line = paras[j].strip(" |")
+        if _words(line) > 20 or line.endswith("."):
+            break
+        question = question or line.endswith(("؟", "?"))
+        if _POLL_END.match(_n(line)):
+            return j + 1 if question else head + 1
+    nxt = paras[head + 1].strip(" |") if head + 1 < len(paras) else ""
+    if nxt.endswith(("؟", "?")) and _words(nxt) <= 20:
+        return head + 2
+    return head + 1
+
+
 def clean_paragraphs(
     paragraphs: list[str],
     title: str | None = None,
@@ -535,6 +645,22 @@ def clean_paragraphs(
             while i < len(paras) and _is_link_title(paras[i]) and _words(paras[i]) <= 15:
                 result.removed.append((paras[i], "block link"))
                 i += 1
+            continue
+        # A comment-policy notice: what follows it to the end of the page is reader comments.
+        if nwords <= 40 and is_comment_notice(norm, nwords):
+            rest = paras[i + 1 :]
+            rest_words = sum(_words(r) for r in rest)
+            if kept and words_before >= rest_words and _looks_like_comments(rest):
+                result.removed += [(r, "comments block") for r in paras[i:]]
+                break
+            result.removed.append((p, "comment notice"))
+            i += 1
+            continue
+        # A reader poll: its heading, the question, the options and the vote button.
+        if nwords <= 6 and _POLL_HEAD.match(norm):
+            end = _poll_block_end(paras, i)
+            result.removed += [(q, "poll") for q in paras[i:end]]
+            i = end
             continue
         # Inline «اقرأ أيضاً»: the heading and the link titles right after it.
         if nwords <= 4 and _INLINE_RE.match(norm):

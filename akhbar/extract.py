@@ -2,8 +2,8 @@
 
 The page is decoded (BOM, HTTP charset, <meta>, detection) and parsed once. The metadata
 readers (title, canonical URL, date, author, section, language hints, link texts) read
-that tree first; then scripts are stripped, layout tables unwrapped and trafilatura's
-cascade runs on the same tree (fast favor_precision, full balanced cascade when that finds
+that tree first; then scripts and reader polls are stripped, layout tables unwrapped and
+trafilatura's cascade runs on the same tree (fast favor_precision, full balanced cascade when that finds
 under 50 words); then our cleanup (akhbar.cleanup) and links-only runs are removed.
 ``extract`` never raises: anything that goes wrong gives an Article with
 ``is_article=False`` and a ``reason``.
@@ -31,7 +31,7 @@ from akhbar.encoding import decode_html, header
 from akhbar.pagedates import published_date
 
 # Bump whenever the output for the same input changes; stored with every article.
-EXTRACTOR_VERSION = "1.0.0"
+EXTRACTOR_VERSION = "1.1.0"
 
 # trafilatura logs every page it discards at WARNING; a crawler sees thousands.
 logging.getLogger("trafilatura").setLevel(logging.ERROR)
@@ -92,6 +92,40 @@ def unwrap_layout_tables(tree: Any) -> int:
         table.tag = "div"
         count += 1
     return count
+
+
+_POLL_BOXES = (
+    "//*[self::form or self::table or self::div or self::fieldset or self::section or self::aside"
+    " or self::ul or self::ol][count(.//input[translate(@type,'RADIO','radio')='radio']) >= 2]"
+)
+# A poll box holds a question, a few options and buttons; more text than this is a page
+# section that happens to contain a poll, and is left to the paragraph rules.
+_POLL_MAX_WORDS = 80
+
+
+def drop_polls(tree: Any) -> int:
+    """Remove reader polls (two or more radio buttons with a short question and options),
+    which table-era layouts print inside the article's cell. The outermost box that is still
+    small goes, so the question and the vote button go with the options."""
+    removed: list[Any] = []
+    for box in tree.xpath(_POLL_BOXES):
+        if any(box is r or r in box.iterancestors() for r in removed):
+            continue
+        if _words(box.text_content()) > _POLL_MAX_WORDS or box.xpath(".//h1"):
+            continue
+        parent = box.getparent()
+        if parent is None:
+            continue
+        # Keep the text that follows the box (its tail) in the document.
+        if box.tail and box.tail.strip():
+            prev = box.getprevious()
+            if prev is not None:
+                prev.tail = (prev.tail or "") + box.tail
+            else:
+                parent.text = (parent.text or "") + box.tail
+        parent.remove(box)
+        removed.append(box)
+    return len(removed)
 
 
 try:  # trafilatura's cascade without bare_extraction's defensive deep copy of our tree
@@ -183,6 +217,7 @@ def body_paragraphs(tree: Any, url: str | None, html_text: str | None = None) ->
             if tree is None:
                 return [line.strip() for line in text.split("\n") if line.strip()]
             etree.strip_elements(tree, *_DEAD_TAGS, with_tail=False)
+            drop_polls(tree)
             unwrap_layout_tables(tree)
         other = _trafilatura_text(tree, url, consume=html_text is not None)
         if _words(other) > _words(text):
@@ -215,8 +250,9 @@ def _extract(
     canonical = meta.find_canonical(tree, url)
     content_language = header(headers, "content-language")
     published = _published(tree, url, timezone, fetched_at)
-    author = meta.find_author(tree, objs)
     section = meta.find_section(tree, objs, title)
+    own_names = meta.site_names(tree, url, objs, handles=False)
+    author, dateline = meta.find_byline(tree, objs, section, own_names)
     language_declared = meta.declared_language(tree, content_language)
     # «المصدر:» / «الكاتب:» lines outside the extracted body; only Arabic pages have them.
     arabic_page = language_declared == "ar" or bool(title and _ARABIC.search(title))
@@ -235,6 +271,7 @@ def _extract(
     # Scripts and styles are dropped by every extractor in trafilatura's cascade anyway;
     # stripping them once here makes each of its tree copies and walks smaller.
     etree.strip_elements(tree, *_DEAD_TAGS, with_tail=False)
+    drop_polls(tree)
     unwrap_layout_tables(tree)
     raw = body_paragraphs(tree, url, text)
     cleaned = clean_paragraphs(
@@ -245,7 +282,12 @@ def _extract(
     )
     # Links-only runs (related lists): measured +0.001 F1 on the benchmark.
     paragraphs = drop_link_runs(cleaned.paragraphs, anchor_texts)
-    author = author or meta.clean_author(cleaned.author) or attribution.get("author")
+    if not author:
+        # «كتب: …» lines in the body, then anywhere on the page; never the section or site.
+        for candidate in (meta.clean_author(cleaned.author), attribution.get("author")):
+            if not meta.not_an_author(candidate, section, own_names):
+                author = candidate
+                break
     if author:
         # A byline printed as its own body line («رحاب علي» after the text) goes.
         paragraphs = drop_author_lines(paragraphs, author)
@@ -258,6 +300,7 @@ def _extract(
         paragraphs=paragraphs,
         published_at=published,
         author=author,
+        dateline=dateline,
         section=section,
         language=language,
         source_credit=cleaned.source_credit or attribution.get("source"),

@@ -138,9 +138,14 @@ def _names(value: Any) -> list[str]:
 # ---- site name and title -------------------------------------------------------------
 
 
-def site_names(root: Any, url: str, objs: list[dict[str, Any]]) -> list[str]:
+def site_names(
+    root: Any, url: str, objs: list[dict[str, Any]], *, handles: bool = True
+) -> list[str]:
+    """The site's names (og:site_name, JSON-LD publisher, host...). ``handles=False`` leaves
+    out the twitter:site account, which is often a desk's ("TelegraphSport"), not the site's."""
     names = []
-    for key in ("og:site_name", "application-name", "twitter:site", "apple-mobile-web-app-title"):
+    keys = ("og:site_name", "application-name", "twitter:site", "apple-mobile-web-app-title")
+    for key in keys if handles else tuple(k for k in keys if k != "twitter:site"):
         value = _meta(root, key)
         if value:
             names.append(value.lstrip("@"))
@@ -265,6 +270,9 @@ _AUTHOR_CANDIDATES = (
 _SKIP_AUTHOR_TAGS = {"meta", "link", "script", "style", "body", "html"}
 
 
+_AUTHOR_NAME_CLASS = re.compile(r"author[-_]*name")
+
+
 def _author_rank(el: Any) -> int | None:
     if el.get("rel") == "author":
         return 0
@@ -274,37 +282,132 @@ def _author_rank(el: Any) -> int | None:
     if el.get("itemprop") == "author":
         return 2
     cls = el.get("class") or ""
-    if "author-name" in cls or "author_name" in cls:
+    if _AUTHOR_NAME_CLASS.search(cls):
         return 3
     return 4
 
 
 # A trailing place in parentheses after a byline: «محمد عبدالسميع (أبوظبي)».
 _PLACE_SUFFIX = re.compile(r"\s*[(\[][^()\[\]]{1,30}[)\]]\s*$")
+# A source credit in the byline slot («المصدر: النهار العربي») names no author.
+_SOURCE_PREFIX = re.compile(r"^\s*(?:المصدر|المصادر|مصدر الخبر|source)\s*[:：]", re.IGNORECASE)
+# A dateline: a place, a colon, then the reporter («القاهرة: محمد نبيل») or the paper's own
+# name in quotes («لندن: «الشرق الأوسط»»). The place is one to three words, no digits.
+_DATELINE = re.compile(r"^(?P<place>[^\W\d_][^\d:：«»\"“”]{0,30}?)\s*[:：]\s*(?P<rest>\S.*)$")
+# A publication's name in quotes: «الشرق الأوسط», "النهار".
+# "Jeff FoustMonday, November 18, 2019": a date glued to the end of the name.
+_TRAILING_DATE = re.compile(
+    r"\s*(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s*)?(?:january|february|march|april|"
+    r"may|june|july|august|september|october|november|december)\s+\d{1,2},?\s+(?:19|20)\d\d\s*$",
+    re.IGNORECASE,
+)
+_DATE_IN_NAME = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)|\d{1,2}:\d\d|\d+\s*min", re.IGNORECASE)
+_QUOTED_NAME = re.compile(r"^[«\"“]\s*[^«»\"“”]{2,40}\s*[»\"”]\.?$")
+
+
+def split_byline(text: str | None) -> tuple[str | None, str | None]:
+    """A byline's (author, dateline). «لندن: «الشرق الأوسط»» -> (None, the whole line): a
+    place plus the paper's name is a dateline; «اللاذقية: سامر الحلبي» -> (the reporter,
+    «اللاذقية»); «بقلم: سامر الشغري» -> (the name, None)."""
+    if not text:
+        return None, None
+    text = _WS.sub(" ", text).strip()
+    if _SOURCE_PREFIX.match(text):
+        return None, None
+    text = _BYLINE_PREFIX.sub("", text).strip(" :-–—|،,")
+    dateline = None
+    m = _DATELINE.match(text)
+    if m and _ARABIC.search(m["place"]) and len(m["place"].split()) <= 3:
+        dateline, text = m["place"].strip(), m["rest"].strip(" :-–—|،,")
+    if _QUOTED_NAME.match(text):
+        # The paper's (or agency's) own name, not a person's.
+        return None, f"{dateline}: {text}" if dateline else None
+    text = _PLACE_SUFFIX.sub("", text).strip(" :-–—|،,")
+    if not text or text.startswith("http") or len(text) > 80 or len(text.split()) > 8:
+        return None, dateline
+    text = _TRAILING_DATE.sub("", text).strip(" :-–—|،,")
+    if _DATE_IN_NAME.search(text):
+        # A date, time or reading time run into the byline («20 Nov 2019 08:00 GMT»).
+        return None, dateline
+    return text, dateline
 
 
 def clean_author(text: str | None) -> str | None:
-    if not text:
-        return None
-    text = _WS.sub(" ", text).strip()
-    text = _BYLINE_PREFIX.sub("", text).strip(" :-–—|،,")
-    text = _PLACE_SUFFIX.sub("", text).strip(" :-–—|،,")
-    if not text or text.startswith("http") or len(text) > 80 or len(text.split()) > 8:
-        return None
-    return text
+    return split_byline(text)[0]
 
 
-def find_author(root: Any, objs: list[dict[str, Any]]) -> str | None:
+# Reader comments (WordPress "comment-author", table-era "comm_name", schema.org Comment):
+# the first commenter's name is not the article's author.
+_COMMENT_MARK = re.compile(
+    r"(?<![a-z])(?:comm|comms|comments?|cmnt|coment\w*|replies|reply|respond|discussion|disqus)"
+    r"(?![a-z])",
+    re.IGNORECASE,
+)
+
+
+# Page-level wrappers ("post has-comments") hold the article's own byline too.
+_PAGE_WRAPPERS = {"html", "body", "main", "article"}
+
+
+def in_comments(el: Any) -> bool:
+    for node in (el, *el.iterancestors()):
+        if node.tag in _PAGE_WRAPPERS:
+            continue
+        if node.get("itemprop") == "comment" or "Comment" in (node.get("itemtype") or ""):
+            return True
+        marks = f"{node.get('class') or ''} {node.get('id') or ''}"
+        if marks.strip() and _COMMENT_MARK.search(marks):
+            return True
+    return False
+
+
+def _is_section_link(el: Any) -> bool:
+    """The byline slot holds nothing but a link to a section («منوعات»)."""
+    links = el.xpath(".//a[@href]") if el.tag != "a" else [el]
+    if len(links) != 1 or text_of(links[0]) != text_of(el):
+        return False
+    return bool(_SECTION_HREF.search(links[0].get("href") or "") or "/tag/" in links[0].get("href"))
+
+
+def _name_key(text: str) -> str:
+    return re.sub(r"[\W_]+", "", normalize_arabic(text).lower())
+
+
+def not_an_author(name: str | None, section: str | None, sites: list[str]) -> bool:
+    """A "byline" that is the section label or exactly the site's own name («إرم نيوز»,
+    "BBC News"), not a person or a desk ("Telegraph Sport" stays)."""
+    if not name:
+        return True
+    key = _name_key(name)
+    if not key or (section and key == _name_key(section)):
+        return True
+    return any(key == _name_key(site) for site in sites)
+
+
+def find_byline(
+    root: Any,
+    objs: list[dict[str, Any]],
+    section: str | None = None,
+    sites: list[str] | None = None,
+) -> tuple[str | None, str | None]:
+    """(author, dateline) from JSON-LD, meta tags, then byline markup outside comments.
+    The section label and the site's own name are not authors."""
+    sites = sites or []
+    dateline = None
+
+    def accept(author: str | None) -> str | None:
+        return None if not_an_author(author, section, sites) else author
+
     for obj in _article_objects(objs):
         names = [clean_author(n) for n in _names(obj.get("author"))]
-        names = [n for n in names if n]
+        names = [n for n in names if n and accept(n)]
         if names:
-            return "، ".join(dict.fromkeys(names))
-    value = clean_author(
+            return "، ".join(dict.fromkeys(names)), None
+    value, dateline = split_byline(
         _meta(root, "author", "article:author", "dc.creator", "parsely-author", "sailthru.author")
     )
-    if value:
-        return value
+    if accept(value):
+        return value, dateline
     ranked = []
     for i, el in enumerate(root.xpath(_AUTHOR_CANDIDATES)):
         if el.tag in _SKIP_AUTHOR_TAGS:
@@ -313,10 +416,24 @@ def find_author(root: Any, objs: list[dict[str, Any]]) -> str | None:
         if rank is not None:
             ranked.append((rank, i, el))
     for _rank, _i, el in sorted(ranked, key=lambda r: (r[0], r[1])):
-        value = clean_author(text_of(el))
-        if value:
-            return value
-    return None
+        if in_comments(el) or _is_section_link(el):
+            continue
+        value, found = split_byline(text_of(el))
+        dateline = dateline or found
+        if accept(value):
+            return value, dateline
+        if value and any(_name_key(value) == _name_key(site) for site in sites):
+            return None, dateline  # the byline slot names the site: no person's byline
+    return None, dateline
+
+
+def find_author(
+    root: Any,
+    objs: list[dict[str, Any]],
+    section: str | None = None,
+    sites: list[str] | None = None,
+) -> str | None:
+    return find_byline(root, objs, section, sites)[0]
 
 
 _ATTRIB_XPATH = (

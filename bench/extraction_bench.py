@@ -170,7 +170,9 @@ def template_filter_check(cases: list[SampleCase]) -> tuple[int, int]:
 def score_samples(cases: list[SampleCase]) -> dict[str, Any]:
     from akhbar.normalize import normalize_arabic
 
-    ours_scores, traf_scores, leaked, failures = [], [], [], []
+    ours_scores, traf_scores, leaked, failures, false_authors = [], [], [], [], []
+    old_scores: list = []
+    old_leaked = old_false = old_articles = 0
     titles = dates_ok = dates_total = authors_ok = authors_total = kind_ok = 0
     sections_ok = sections_total = 0
     articles = [c for c in cases if c.truth.get("is_article", True)]
@@ -186,6 +188,10 @@ def score_samples(cases: list[SampleCase]) -> dict[str, Any]:
         truth_text = "\n".join(page.get("paragraphs") or [])
         s = score_page("\n".join(art.paragraphs), truth_text)
         ours_scores.append(s)
+        old_layout = bool(page.get("old_layout"))
+        if old_layout:
+            old_articles += 1
+            old_scores.append(s)
         traf_scores.append(score_page(trafilatura_alone(case.html, case.url), truth_text))
         if s.precision < 0.999 or s.recall < 0.999:
             failures.append((key, "body", f"P={s.precision:.3f} R={s.recall:.3f}"))
@@ -208,6 +214,12 @@ def score_samples(cases: list[SampleCase]) -> dict[str, Any]:
                 authors_ok += 1
             else:
                 failures.append((key, "author", f"{art.author!r} != {page['author']!r}"))
+        # A false author: a name where the page names none, or a different name.
+        if art.author and normalize_arabic(art.author) != normalize_arabic(
+            page.get("author") or ""
+        ):
+            false_authors.append((key, art.author, page.get("author")))
+            old_false += old_layout
         if page.get("section"):
             sections_total += 1
             if art.section == page["section"]:
@@ -218,7 +230,9 @@ def score_samples(cases: list[SampleCase]) -> dict[str, Any]:
         for bp in page.get("boilerplate") or []:
             if normalize_arabic(bp) and normalize_arabic(bp) in body:
                 leaked.append((key, bp))
+                old_leaked += old_layout
     so, st = summarize(ours_scores), summarize(traf_scores)
+    old_summary = summarize(old_scores) if old_scores else None
     tf_flagged, tf_false = template_filter_check(cases)
     n = len(articles) or 1
     return {
@@ -236,6 +250,14 @@ def score_samples(cases: list[SampleCase]) -> dict[str, Any]:
         else None,
         "is_article_correct_pct": round(100 * kind_ok / (len(cases) or 1), 1),
         "boilerplate_leaked": len(leaked),
+        "false_authors": len(false_authors),
+        "false_author_cases": false_authors,
+        "old_layout": {
+            "articles": old_articles,
+            "f1": round(old_summary.f1, 4) if old_summary else None,
+            "boilerplate_leaked": old_leaked,
+            "false_authors": old_false,
+        },
         "template_flagged": tf_flagged,
         "template_false_positives": tf_false,
         "leaks": leaked,
@@ -289,13 +311,25 @@ def main(argv: list[str] | None = None) -> int:
             f"authors found {s['authors_found_pct']}%  sections right {s['sections_correct_pct']}%  "
             f"is_article right {s['is_article_correct_pct']}%"
         )
-        print(f"  boilerplate strings leaked: {s['boilerplate_leaked']}")
+        print(
+            f"  boilerplate strings leaked: {s['boilerplate_leaked']}  "
+            f"false authors: {s['false_authors']}"
+        )
+        o = s["old_layout"]
+        if o["articles"]:
+            print(
+                f"  old table-layout pages (top bar, poll, comments): {o['articles']} articles, "
+                f"body F1 {o['f1']:.4f}, leaked strings {o['boilerplate_leaked']}, "
+                f"false authors {o['false_authors']}"
+            )
         print(
             f"  TemplateFilter on trafilatura-alone output: {s['template_flagged']} paragraphs "
             f"flagged as template text, {s['template_false_positives']} of them real body text"
         )
         for leak in s["leaks"][:30]:
             print(f"    leak {leak}")
+        for case in s["false_author_cases"][:30]:
+            print(f"    false author {case}")
         for fail in s["failures"][:40]:
             print(f"    miss {fail}")
     return 0

@@ -25,7 +25,7 @@ from db import dedup_index
 from db.engine import session_scope
 from db.models import Article, ArticleHtml, Duplicate, Source
 
-FIELDS = ("title", "body", "published_at", "author", "section", "language")
+FIELDS = ("title", "body", "published_at", "author", "dateline", "section", "language")
 
 
 @dataclass
@@ -48,6 +48,7 @@ CONTENT_COLUMNS = (
     "body",
     "published_at",
     "author",
+    "dateline",
     "section",
     "language",
     "word_count",
@@ -156,6 +157,7 @@ def reprocess_one(session: Session, article_id: int, report: ReprocessReport) ->
         "body": result.article.text,
         "published_at": result.article.published_at,
         "author": result.article.author,
+        "dateline": result.article.dateline,
         "section": result.article.section,
         "language": result.article.language,
     }

@@ -44,6 +44,7 @@ def _article_values(processed: ProcessedPage, source_id: int, run_id: int | None
         "body": article.text,
         "published_at": article.published_at,
         "author": article.author,
+        "dateline": article.dateline,
         "section": article.section,
         "language": article.language,
         "word_count": len(article.text.split()),

@@ -131,6 +131,7 @@ class Page:
     story: str | None = None
     same_event: str | None = None
     boilerplate: list[str] = field(default_factory=list)
+    old_layout: bool = False
 
 
 def parse_date(value: str, tz: ZoneInfo) -> tuple[datetime, str]:
@@ -385,9 +386,131 @@ class SyriandaysLayout(Layout):
 </html>
 """
 
+    # The older article template: everything in nested tables, a top bar with the render
+    # date and the site's links, the byline slot, a reader poll, a comment-policy notice,
+    # readers' comments (names, places, dates) and the comment form, all in the cell that
+    # holds the article.
+    POLL = (
+        "استطلاع الرأي",
+        "هل تتوقع تحسن الوضع المعيشي خلال الأشهر المقبلة؟",
+        ["نعم، بشكل ملحوظ", "لا، سيبقى كما هو", "لا أعرف"],
+    )
+    COMMENT_NOTICE = "الآراء الواردة أدناه لا تعبر عن رأي الموقع وإنما عن رأي أصحابها"
+    COMMENTS = {
+        "jasmine": [
+            (
+                "أبو سامر الدمشقي",
+                "دمشق",
+                "2024-06-04",
+                "نتمنى أن يستمر المهرجان كل عام فهو متنفس حقيقي للعائلات",
+            ),
+            ("ريم", "حمص", "2024-06-04", "متى تبدأ الفعاليات في حمص؟ لم نسمع بأي موعد حتى الآن"),
+        ],
+        "tanker": [
+            ("مهندس بحري", "طرطوس", "2024-06-03", "الكلفة في النهاية يدفعها المستهلك كالعادة"),
+            ("خالد العلي", "اللاذقية", "2024-06-04", "تحليل جيد، لكن ماذا عن الموانئ السورية؟"),
+        ],
+        "citrus": [
+            ("فلاح من جبلة", "جبلة", "2024-06-01", "الكلام نفسه يتكرر كل موسم ولا أحد يسمع"),
+            ("أم علي", "طرطوس", "2024-06-02", "الليمون عندنا يباع بأرخص من كلفة الصناديق"),
+        ],
+    }
+
+    def top_bar(self) -> str:
+        today = f"{weekday(self.today)}، {self.today.day} {month(self.today, 'levant')} {self.today.year}"
+        return f"""<table width="100%" cellpadding="2" cellspacing="0" class="topbar"><tr>
+<td class="today" width="30%">{today}</td>
+<td class="toplinks" align="left"><a href="{BASE}/">من نحن</a> | <a href="{BASE}/">اتصل بنا</a> | <a href="{BASE}/">أعلن معنا</a> | <a href="{BASE}/rss/rss.xml">RSS</a></td>
+</tr></table>"""
+
+    def old_article(self, a):
+        today = f"{weekday(self.today)}، {self.today.day} {month(self.today, 'levant')} {self.today.year}"
+        cat = f'<a href="{BASE}/news/category/{a.x.get("category", 8)}/">{e(a.section or "")}</a>'
+        slot = a.x["byline_slot"]
+        if slot == "section":  # the template fills the empty author slot with the section
+            writer, cat_line = f'<span class="writer">{cat}</span>', ""
+        else:
+            writer, cat_line = (
+                f'<span class="writer">{e(slot)}</span>',
+                f'<div class="news_cat">{cat}</div>',
+            )
+        when = f"{weekday(a.published)} {a.published:%Y-%m-%d %H:%M:%S}"
+        poll_title, question, options = self.POLL
+        option_rows = "\n".join(
+            f'<tr><td class="poll_opt"><input type="radio" name="vote" value="{i}" id="v{i}"><label for="v{i}">{e(o)}</label></td></tr>'
+            for i, o in enumerate(options, start=1)
+        )
+        comments = self.COMMENTS[a.key]
+        if a.key == "tanker":  # microdata comments: itemprop="author" inside a Comment
+            comment_rows = "\n".join(
+                f'<tr itemprop="comment" itemscope itemtype="http://schema.org/Comment"><td class="c_head"><b itemprop="author">{e(n)}</b> ({e(place)}) <span class="c_date">{d}</span></td></tr>'
+                f'<tr><td class="c_body" itemprop="text">{e(t)}</td></tr>'
+                for n, place, d, t in comments
+            )
+        else:
+            comment_rows = "\n".join(
+                f'<tr><td class="comm_name"><span class="comment_author">{e(n)}</span> - {e(place)}</td><td class="comm_date">{d}</td></tr>'
+                f'<tr><td colspan="2" class="comm_text">{e(t)}</td></tr>'
+                for n, place, d, t in comments
+            )
+        rel = others(a, 3)
+        side = "\n".join(
+            f'<tr><td class="more"><a href="{o.url}">{e(o.title)}</a></td></tr>' for o in rel
+        )
+        body = f"""<table width="100%" cellpadding="0" cellspacing="0" border="0">
+<tr><td colspan="2">{self.top_bar()}</td></tr>
+<tr><td valign="top" class="news_col">
+<table width="100%" cellpadding="4" cellspacing="0">
+<tr><td class="news_head">{cat_line}<h1 class="news_title">{e(a.title)}</h1>
+<div class="news_info">{writer} | <span class="news_date">{when}</span></div></td></tr>
+<tr><td class="news_text">
+{paras_html(a.paragraphs)}
+</td></tr>
+<tr><td class="print"><a href="javascript:window.print()">طباعة</a> | <a href="#">أرسل لصديق</a></td></tr>
+</table>
+<table width="100%" cellpadding="3" cellspacing="0" class="poll">
+<tr><td class="poll_title">{poll_title}</td></tr>
+<tr><td class="poll_q">{e(question)}</td></tr>
+{option_rows}
+<tr><td><input type="submit" value="تصويت"> <a href="#">عرض النتائج</a></td></tr>
+</table>
+<table width="100%" cellpadding="3" cellspacing="0" class="tbl_comm">
+<tr><td colspan="2" class="comm_note">{self.COMMENT_NOTICE}</td></tr>
+{comment_rows}
+</table>
+<form action="{BASE}/comment.php" method="post"><table class="comm_form">
+<tr><td>الاسم:</td><td><input type="text" name="name"></td></tr>
+<tr><td>البلد:</td><td><input type="text" name="country"></td></tr>
+<tr><td>نص التعليق:</td><td><textarea name="body"></textarea></td></tr>
+<tr><td colspan="2"><input type="submit" value="إرسال"></td></tr>
+</table></form>
+</td>
+<td valign="top" width="200" class="side_col">
+<table width="100%"><tr><td class="box_title">الأكثر قراءة</td></tr>
+{side}
+</table>
+</td></tr></table>"""
+        html_doc = self.page(a.title, body)
+        return html_doc, [
+            self.copyright,
+            today,
+            "من نحن | اتصل بنا | أعلن معنا",
+            poll_title,
+            question,
+            *options,
+            "عرض النتائج",
+            self.COMMENT_NOTICE,
+            *(n for n, _p, _d, _t in comments),
+            *(t for _n, _p, _d, t in comments),
+            "نص التعليق",
+            *([slot] if slot != "section" and a.author is None else []),
+        ]
+
     def article(self, a):
         cat_label = a.section or ""
         when = f"{weekday(a.published)} {a.published:%Y-%m-%d %H:%M:%S}"
+        if a.x.get("old_layout"):
+            return self.old_article(a)
         rel = others(a, 4)
         inline = {
             after(
@@ -1319,6 +1442,7 @@ def build_site(site: Site) -> tuple[list[Page], dict[str, str], dict]:
                 story=a.story,
                 same_event=a.same_event,
                 boilerplate=bp,
+                old_layout=bool(a.x.get("old_layout")),
             )
         )
 
@@ -1501,6 +1625,7 @@ def main() -> int:
                 "story": p.story,
                 "same_event": p.same_event,
                 "boilerplate": p.boilerplate,
+                "old_layout": p.old_layout,
             }
         for path, text in files.items():
             target = root / path.lstrip("/")

@@ -294,3 +294,144 @@ def test_link_only_runs_go_single_links_stay():
     # Short lines that are not link texts are kept even in a run.
     lines = ["Meal 1", "Eat every 2–3 hours"]
     assert drop_link_runs(lines, anchors) == lines
+
+
+# ---- furniture of table-era layouts (issue 14) ------------------------------------------
+
+
+def test_top_link_bar_with_render_date_goes():
+    bars = [
+        "| الأربعاء، 5 حزيران 2024 | من نحن | اتصل بنا | أعلن معنا | RSS |",
+        "من نحن - اتصل بنا - أعلن معنا",
+        "| الأربعاء، 5 حزيران 2024 |",
+    ]
+    res = clean([bars[0], P1, P2, bars[1], P3, bars[2]])
+    assert res.paragraphs == [P1, P2, P3]
+    # The same links printed one per line.
+    assert clean(["من نحن", "اتصل بنا", "أعلن معنا", P1, P2]).paragraphs == [P1, P2]
+    # A sentence that mentions the same words is prose, not a bar.
+    sentence = "وقال المدير: من نحن لنحكم على الناس؟ اتصل بنا كثيرون يسألون عن موعد المعرض."
+    assert clean([P1, sentence]).paragraphs == [P1, sentence]
+
+
+def test_poll_block_goes_and_questions_in_the_story_stay():
+    poll = [
+        "| استطلاع الرأي |",
+        "| هل تتوقع تحسن الوضع المعيشي خلال الأشهر المقبلة؟ |",
+        "نعم، بشكل ملحوظ",
+        "لا أعرف",
+        "| عرض النتائج |",
+    ]
+    assert clean([P1, P2, *poll, P3]).paragraphs == [P1, P2, P3]
+    # The same question without a poll heading is part of the story.
+    question = "هل تتوقع تحسن الوضع المعيشي خلال الأشهر المقبلة؟"
+    assert clean([P1, question, P2]).paragraphs == [P1, question, P2]
+    # A heading without buttons takes only the question after it.
+    assert clean([P1, "استطلاع", question, P2, P3]).paragraphs == [P1, P2, P3]
+
+
+def test_comment_notice_and_the_comments_after_it_go():
+    notice = "| الآراء الواردة أدناه لا تعبر عن رأي الموقع وإنما عن رأي أصحابها | |"
+    comments = [
+        "| - جبلة | 2024-06-01 |",
+        "| الكلام نفسه يتكرر كل موسم ولا أحد يسمع | |",
+        "| أم علي - طرطوس | 2024-06-02 |",
+        "| الليمون عندنا يباع بأرخص من كلفة الصناديق | |",
+    ]
+    res = clean([P1, P2, P3, notice, *comments])
+    assert res.paragraphs == [P1, P2, P3]
+    assert {rule for _p, rule in res.removed} == {"comments block"}
+    # Without a notice, a comments heading does the same.
+    assert clean([P1, P2, P3, "آراء القراء", *comments]).paragraphs == [P1, P2, P3]
+    # A notice followed by the story's own prose takes only itself.
+    assert clean([P1, notice, P2, P3]).paragraphs == [P1, P2, P3]
+    # «لا تعبر عن رأي» about someone else is a sentence of the story.
+    sentence = "وقال الوزير إن هذه التصريحات لا تعبر عن رأي الحكومة بل عن موقف شخصي لقائلها."
+    assert clean([P1, sentence, P2]).paragraphs == [P1, sentence, P2]
+    sentence = "وأكد المتحدث أن هذه الآراء لا تمثل الموقف الرسمي للوزارة"
+    assert clean([P1, sentence, P2]).paragraphs == [P1, sentence, P2]
+    for notice in (
+        "التعليقات المنشورة لا تعبر بالضرورة عن رأي الموقع",
+        "ملاحظة: التعليقات تعبر عن آراء أصحابها ولا تعبر عن رأي الشروق أونلاين",
+    ):
+        assert clean([P1, P2, notice]).paragraphs == [P1, P2]
+
+
+# ---- bylines that are not authors (issue 14) -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "byline,author,dateline",
+    [
+        ("لندن: «الشرق الأوسط»", None, "لندن: «الشرق الأوسط»"),
+        ("اللاذقية: سامر الحلبي", "سامر الحلبي", "اللاذقية"),
+        ("بقلم: سامر الشغري", "سامر الشغري", None),
+        ("محمد عبدالسميع (أبوظبي)", "محمد عبدالسميع", None),
+        ("«الشرق الأوسط»", None, None),
+        ("المصدر: النهار العربي", None, None),
+        ("By Jane Doe", "Jane Doe", None),
+        ("by Jeff FoustMonday, November 18, 2019", "Jeff Foust", None),
+        ("20 Nov 2019 08:00 GMT", None, None),
+    ],
+)
+def test_split_byline(byline, author, dateline):
+    assert meta.split_byline(byline) == (author, dateline)
+
+
+def test_commenter_section_label_and_site_name_are_not_authors():
+    comments = (
+        "<div class='comments'><div class='comment'><span class='comment-author'>أبو سامر</span>"
+        "<p>تعليق</p></div></div>"
+    )
+    microdata = (
+        "<table><tr itemprop='comment' itemscope itemtype='http://schema.org/Comment'>"
+        "<td><b itemprop='author'>خالد العلي</b></td></tr></table>"
+    )
+    table_era = "<table class='tbl_comm'><tr><td class='comm_name'><span class='author'>ريم</span></td></tr></table>"
+    for markup in (comments, microdata, table_era):
+        assert meta.find_author(_tree("", "<h1>عنوان</h1><p>نص</p>" + markup), []) is None
+    # The article's own byline still wins over the commenters.
+    byline = "<div class='writer'>اللاذقية: سامر الحلبي</div>"
+    assert meta.find_author(_tree("", byline + comments), []) == "سامر الحلبي"
+    # A page wrapper flagged for comments still holds the article's own byline.
+    wrapped = "<article class='post has-comments'><span class='author'>رنا سعيد</span></article>"
+    assert meta.find_author(_tree("", wrapped), []) == "رنا سعيد"
+    # «recommended» is not a comment box.
+    recommended = "<div class='recommended'><span class='author'>رنا سعيد</span></div>"
+    assert meta.find_author(_tree("", recommended), []) == "رنا سعيد"
+    # The template's author slot holding the section link, or the section's name.
+    section_slot = (
+        "<h1>عنوان</h1><span class='writer'><a href='/news/category/15/'>منوعات</a></span>"
+    )
+    tree = _tree("", section_slot)
+    assert meta.find_section(tree, [], "عنوان") == "منوعات"
+    assert meta.find_author(tree, [], section="منوعات") is None
+    plain_slot = _tree("", "<span class='author'>منوعات</span>")
+    assert meta.find_author(plain_slot, [], section="منوعات") is None
+    # The publisher named as the author (JSON-LD Organization) is the site, not a byline.
+    ld = _tree(
+        "<meta property='og:site_name' content='إرم نيوز'>"
+        '<script type=\'application/ld+json\'>{"@type":"NewsArticle",'
+        '"author":{"@type":"Organization","name":"إرم نيوز"}}</script>'
+    )
+    objs = meta.jsonld_objects(ld)
+    sites = meta.site_names(ld, "https://www.eremnews.com/news/1", objs)
+    assert meta.find_author(ld, objs, sites=sites) is None
+    assert meta.find_author(ld, objs) == "إرم نيوز"  # without the site names it cannot tell
+
+
+def test_only_the_site_name_itself_is_not_an_author():
+    sites = ["The Telegraph", "telegraph.co.uk", "telegraph", "BBC News", "إرم نيوز"]
+    assert meta.not_an_author("BBC News", None, sites)
+    assert meta.not_an_author("إرم  نيوز", None, sites)
+    assert meta.not_an_author("منوعات", "منوعات", sites)
+    # A desk, or a person with the paper's name after theirs, is a byline.
+    assert not meta.not_an_author("Telegraph Sport", None, sites)
+    assert not meta.not_an_author("Troy L. Smith, telegraph.co.uk", None, sites)
+    # A byline slot that names the site ends the search: no guess from other markup.
+    page = _tree(
+        "<meta property='og:site_name' content='BBC News'>",
+        "<span class='author'>BBC News</span><div class='author-box'>Follow us on Twitter</div>",
+    )
+    sites = meta.site_names(page, "https://www.bbc.com/news/1", [])
+    assert meta.find_author(page, [], sites=sites) is None

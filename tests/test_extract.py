@@ -1,5 +1,6 @@
-"""Extraction on the sample sites (ground truth in samples/truth.json), the five seed pages,
-encodings, garbage input, page kinds, and the 181-page benchmark score."""
+"""Extraction on the sample sites (ground truth in samples/truth.json), the five seed pages
+(tests/data/seeds), encodings, garbage input and page kinds. The 181-page benchmark lives
+outside the repository: bench/extraction_bench.py scores it."""
 
 from __future__ import annotations
 
@@ -100,6 +101,9 @@ def test_sample_article(case):
             assert abs((art.published_at - want).total_seconds()) < 60
     if truth["author"]:
         assert art.author and normalize_arabic(art.author) == normalize_arabic(truth["author"])
+    else:
+        # No false author: not a commenter, the section label, the site or a dateline.
+        assert art.author is None
     assert art.language == "ar"
     assert art.section == truth["section"]
 
@@ -234,6 +238,11 @@ def test_sample_site_figures_meet_targets():
     assert report["articles"] >= 40
     assert report["akhbar_f1"] >= 0.97
     assert report["boilerplate_leaked"] == 0, report["leaks"]
+    assert report["false_authors"] == 0, report["false_author_cases"]
+    # The old table-layout pages (top bar, poll, comments) are in the set and come out clean.
+    assert report["old_layout"]["articles"] >= 3
+    assert report["old_layout"]["boilerplate_leaked"] == 0
+    assert report["old_layout"]["f1"] >= 0.999
     assert report["titles_exact_pct"] == 100.0
     assert report["dates_correct_pct"] == 100.0
     assert report["authors_found_pct"] == 100.0
@@ -309,3 +318,86 @@ def test_random_markup_never_raises(parts):
 def test_oversized_document_is_refused():
     art = extract(b"<p>" + b"x " * 10_000_001, "https://example.com/big")
     assert art.is_article is False and "too large" in art.reason
+
+
+def test_poll_without_heading_in_the_article_cell_goes():
+    """A table-era page: the poll (question, radio options, vote button) sits in the cell
+    that holds the story, between two body paragraphs; it goes, the paragraphs stay."""
+    para = (
+        "وقال المتحدث باسم الوزارة إن الخطة الجديدة تشمل تأهيل المدارس المتضررة في المحافظات "
+        "الشرقية وتوزيع الكتب المدرسية مجاناً على الطلاب قبل بدء العام الدراسي المقبل بأسبوعين."
+    )
+    body = "".join(f"<p>{para} ({i})</p>" for i in range(5))
+    question = "ما رأيك في الخطة الجديدة لتأهيل المدارس؟"
+    page = f"""<html lang="ar"><head><title>خبر</title></head><body><table><tr><td>
+<table><tr><td><h1>وزارة التربية تعلن خطة لتأهيل المدارس</h1>{body}</td></tr></table>
+<table class="vote"><tr><td>{question}</td></tr>
+<tr><td><input type="radio" name="o" value="1"> جيدة ومتكاملة</td></tr>
+<tr><td><input type="RADIO" name="o" value="2"> غير كافية أبداً</td></tr>
+<tr><td><input type="submit" value="أرسل"></td></tr></table>
+<p>{para} (الأخير)</p>
+</td></tr></table></body></html>"""
+    art = extract(page, "http://example.com/news/1")
+    text = normalize_arabic(art.text)
+    for widget in (question, "جيدة ومتكاملة", "غير كافية أبداً"):
+        assert normalize_arabic(widget) not in text
+    assert len(art.paragraphs) == 6 and art.paragraphs[-1].endswith("(الأخير)")
+
+
+def _old_layout_case(author_slot: str):
+    for case in ARTICLES:
+        if case.truth.get("old_layout") and author_slot in case.html.decode("utf-8"):
+            return case
+    raise AssertionError(f"no old-layout sample page with {author_slot!r}")
+
+
+def test_dateline_is_kept_apart_from_the_author(database_url):
+    """«لندن: «الشرق الأوسط»» is a dateline (no author); «اللاذقية: سامر الحلبي» names the
+    reporter after the place. Both reach articles.dateline through the real store path."""
+    from sqlalchemy import create_engine, pool, text
+
+    from akhbar.page import FetchedPage
+    from akhbar.processing import process_page
+    from akhbar.sources import Source
+    from db.engine import session_scope
+    from db.queries import upsert_source
+    from db.store import store_processed
+
+    paper = _old_layout_case("لندن: «الشرق الأوسط»")
+    reporter = _old_layout_case("اللاذقية: سامر الحلبي")
+    assert (extracted(paper).author, extracted(paper).dateline) == (None, "لندن: «الشرق الأوسط»")
+    assert (extracted(reporter).author, extracted(reporter).dateline) == ("سامر الحلبي", "اللاذقية")
+
+    engine = create_engine(database_url, poolclass=pool.NullPool)
+    try:
+        with session_scope(engine) as session:
+            source_id = upsert_source(
+                session,
+                Source(name="dateline-test", title="t", base_url="http://127.0.0.11", domains=()),
+            )
+        for case in (paper, reporter):
+            page = FetchedPage(
+                source="dateline-test",
+                url=case.url,
+                body=case.html,
+                headers=case.headers,
+                timezone=case.timezone,
+            )
+            with session_scope(engine) as session:
+                outcome = store_processed(
+                    session, process_page(page), source_id=source_id, run_id=None
+                )
+                assert outcome.kind == "stored"
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT author, dateline FROM articles WHERE source_id = :s ORDER BY author NULLS FIRST"
+                ),
+                {"s": source_id},
+            ).all()
+    finally:
+        engine.dispose()
+    assert [tuple(r) for r in rows] == [
+        (None, "لندن: «الشرق الأوسط»"),
+        ("سامر الحلبي", "اللاذقية"),
+    ]

@@ -289,6 +289,29 @@ def test_truth_groups_story_copies_and_same_event_reports():
         assert g[0]["story"] is None and g[0]["paragraphs"] != g[1]["paragraphs"]
 
 
+def test_old_table_layout_pages_carry_their_furniture(sites):
+    """The syriandays pages in the older template hold what single-page extraction must
+    drop: a top bar with the render date and the site's links, a poll with radio buttons,
+    a comment-policy notice, named readers' comments, and a byline slot that is a section
+    label or a dateline; one of them also names a reporter."""
+    old = {k: t for k, t in TRUTH.items() if t.get("old_layout")}
+    assert len(old) >= 3 and all(t["is_article"] for t in old.values())
+    slots = set()
+    for key, t in old.items():
+        _status, _headers, body = fetch(sites.url(t["source"], t["url_path"]))
+        html = body.decode("utf-8")
+        assert html.count("<table") >= 5, key
+        assert "من نحن</a> | <a" in html and "أعلن معنا" in html, key
+        assert html.count('type="radio"') >= 2 and "؟" in html, key
+        assert "لا تعبر عن رأي الموقع" in html, key
+        slots.add(re.search(r'<span class="writer">(.*?)</span>', html).group(1))
+        # Commenters' names are listed as boilerplate, never as the author.
+        assert t["author"] not in t["boilerplate"]
+    assert any("/category/" in s for s in slots)  # the section label in the author slot
+    assert "لندن: «الشرق الأوسط»" in slots
+    assert any(t["author"] for t in old.values()) and any(not t["author"] for t in old.values())
+
+
 def test_truth_dates_carry_the_site_offset():
     assert TRUTH["syriandays/news/details/40123.html"]["published"] == "2016-03-24T05:45:17+02:00"
     assert (
