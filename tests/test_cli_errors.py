@@ -238,3 +238,34 @@ def test_read_command_says_it_starts_a_stopped_embedded_server() -> None:
     finally:
         akhbar("db", "stop", env=env)
         subprocess.run(["rm", "-rf", str(home)], check=False)
+
+
+def test_central_handler_explains_database_errors(
+    empty_database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Errors that escape a command (a server that goes away mid-command, a table missing)
+    become one sentence in akhbar.cli.main; other exceptions are bugs and keep their traceback."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    from akhbar.cli import explain
+
+    dead = f"postgresql+psycopg://akhbar:pw@127.0.0.1:{free_port()}/news"
+    monkeypatch.setenv("DATABASE_URL", dead)
+    with pytest.raises(OperationalError) as gone:
+        create_engine(dead).connect()
+    message = explain(gone.value)
+    assert message is not None and message.startswith(
+        "Cannot use the database at postgresql+psycopg://akhbar:***@127.0.0.1:"
+    )
+    assert "Set DATABASE_URL to a reachable server." in message and "pw@" not in message
+
+    monkeypatch.setenv("DATABASE_URL", empty_database_url)
+    engine = create_engine(empty_database_url)
+    with pytest.raises(ProgrammingError) as missing, engine.connect() as conn:
+        conn.execute(text("SELECT count(*) FROM crawl_runs"))
+    engine.dispose()
+    message = explain(missing.value)
+    assert message is not None and "has no akhbar schema" in message
+    assert message.endswith("Run `akhbar db upgrade`.")
+    assert explain(KeyError("a bug")) is None
