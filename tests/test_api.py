@@ -159,6 +159,8 @@ def _cursor(payload: object) -> str:
 BAD_REQUESTS = [
     ("/articles", {"until": "9999-12-31"}, 200),  # the end of time is a valid bound
     ("/articles", {"since": "0001-01-01", "until": "9999-12-31T23:59:59"}, 200),
+    ("/articles", {"since": "3d", "until": "12h"}, 200),  # the CLI's grammar
+    ("/articles", {"since": "2024-05-01T08:30:00Z"}, 200),
     ("/articles", {"since": "3w"}, 422),
     ("/articles", {"since": "999999d"}, 422),
     ("/articles", {"until": "2024-13-01"}, 422),

@@ -68,6 +68,7 @@ MISTAKES = [
     (["runs", "--source", "nosuch"], "Unknown source: nosuch. Known sources: tiny.", 2),
     (["export", "--source", "nosuch"], "Unknown source: nosuch. Known sources: tiny.", 2),
     (["export", "--since", "next week"], "--since='next week' is not a valid time bound", 2),
+    (["reprocess", "--source", "nosuch"], "Unknown source: nosuch. Known sources: tiny.", 2),
     (["search", "x", "--source", "nosuch"], "Unknown source: nosuch. Known sources: tiny.", 2),
     (["search", "x", "--since", "bogus"], "--since='bogus' is not a valid time bound", 2),
     (["search", "x", "--until", "2024-02-30"], "--until='2024-02-30' is not a valid time bound", 2),

@@ -409,3 +409,25 @@ def test_sources_check_previews_a_sample_source_and_writes_nothing(
     # Not a run, not a source row, not an article.
     for table_name in ("crawl_runs", "articles", "sources", "duplicates", "article_html"):
         assert query(database_url, f"SELECT count(*) FROM {table_name}") == [(0,)], table_name
+
+
+def test_sources_check_names_an_unreachable_source(tmp_path, subprocess_env):
+    from db.embedded import free_port
+    from tests.crawl_helpers import akhbar
+
+    port = free_port()  # nothing listens there
+    registry = write(
+        tmp_path,
+        entry(
+            base_url=f'"http://127.0.0.1:{port}"',
+            domains='["127.0.0.1"]',
+            feeds=None,
+            sitemaps='["{base}/sitemap.xml"]',
+        ),
+    )
+    result = akhbar(
+        "sources", "check", "site_a", env={**subprocess_env, "AKHBAR_SOURCES": str(registry)}
+    )
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"Problem: sitemap http://127.0.0.1:{port}/sitemap.xml: cannot fetch" in result.stdout
+    assert "Problem: no discovered URL matches article_url_patterns" in result.stdout

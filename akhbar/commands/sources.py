@@ -166,7 +166,7 @@ def check(
         print(json.dumps(preview.as_dict(), ensure_ascii=False, default=_iso))
         raise typer.Exit(1 if preview.problems else 0)
 
-    plain = {"markup": False, "highlight": False}
+    plain = {"markup": False, "highlight": False, "soft_wrap": True}
     console.print(f"{source.name}: {source.title} ({source.base_url})", **plain)
     console.print(
         "article_url_patterns: " + "  ".join(p.pattern for p in source.article_url_patterns),
