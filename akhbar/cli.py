@@ -1,11 +1,17 @@
 """The ``akhbar`` command line. Each command group lives in ``akhbar/commands/<name>.py``
-and exposes ``register(app)``; this module only assembles them."""
+and exposes ``register(app)``; this module assembles them and turns the errors a person can
+cause or fix (an unreachable or unmigrated database, a busy port, a bad registry) into one
+sentence on stderr and exit code 2, instead of a traceback."""
 
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 
 import typer
+
+from akhbar import __version__
 
 app = typer.Typer(
     name="akhbar",
@@ -19,6 +25,7 @@ app = typer.Typer(
 COMMAND_MODULES = [
     "demo",
     "crawl",
+    "sources",
     "runs",
     "schedule",
     "extract",
@@ -32,18 +39,82 @@ COMMAND_MODULES = [
     "roles",
 ]
 
+
+def _print_version(value: bool) -> None:
+    if value:
+        print(f"akhbar {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    """Crawl Arabic news sites, extract clean articles, drop near-duplicates, store in PostgreSQL."""
+
+
 for _name in COMMAND_MODULES:
+    # A module that fails to import is a bug to see at once, not a command that disappears.
+    importlib.import_module(f"akhbar.commands.{_name}").register(app)
+
+
+# SQLSTATEs of a reachable database that lacks akhbar's tables: undefined table, column, schema.
+_SCHEMA_MISSING = {"42P01", "42703", "3F000"}
+
+
+def explain(exc: BaseException) -> str | None:
+    """The sentence for an error a person can act on; None for a bug (shown with a traceback)."""
+    from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
+
+    from akhbar.sources import SourceRegistryError
+
+    if isinstance(exc, OperationalError | ProgrammingError) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    ):
+        from db.engine import mask_url
+
+        where = mask_url(_current_url())
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        sqlstate = getattr(exc.orig, "sqlstate", None)
+        if isinstance(exc, ProgrammingError) and sqlstate in _SCHEMA_MISSING:
+            return (
+                f"The database at {where} has no akhbar schema ({reason}). Run `akhbar db upgrade`."
+            )
+        if isinstance(exc, ProgrammingError):
+            return None
+        hint = (
+            "Set DATABASE_URL to a reachable server"
+            if os.environ.get("DATABASE_URL")
+            else "Start the embedded one with `akhbar db start`"
+        )
+        return f"Cannot use the database at {where}: {reason}. {hint}."
+    if isinstance(exc, SourceRegistryError):
+        return str(exc)
+    if type(exc).__name__ in {"DatabaseUnavailable", "EmbeddedDatabaseError"}:
+        return str(exc)
+    return None
+
+
+def _current_url() -> str:
+    from db.engine import database_url
+
     try:
-        _module = importlib.import_module(f"akhbar.commands.{_name}")
-    except ModuleNotFoundError as exc:  # a command group not written yet
-        if exc.name != f"akhbar.commands.{_name}":
-            raise
-        continue
-    _module.register(app)
+        return database_url(start_embedded=False)
+    except Exception:  # noqa: BLE001 - only for a message
+        return "<unknown database>"
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except Exception as exc:  # noqa: BLE001 - re-raised below unless explained
+        message = explain(exc)
+        if message is None:
+            raise
+        print(message, file=sys.stderr)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

@@ -4,8 +4,10 @@ errors that name the file and line."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
+
+from akhbar.timebounds import parse_timestamp
 
 
 def object_line(line: str, where: str) -> dict[str, Any]:
@@ -27,7 +29,6 @@ def iso_date_field(value: object, name: str, where: str) -> datetime | None:
     if not isinstance(value, str):
         raise ValueError(f"{where}: '{name}' must be an ISO 8601 string, got {value!r}")
     try:
-        parsed = datetime.fromisoformat(value)
+        return parse_timestamp(value)
     except ValueError:
         raise ValueError(f"{where}: '{name}' is not an ISO 8601 date: {value!r}") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -62,7 +62,12 @@ _KNOWN = {*_REQUIRED, *_URL_LISTS, *_PATTERN_LISTS, "language", "verified", "not
 
 
 class SourceRegistryError(ValueError):
-    """The registry file is missing, malformed, or describes a source wrongly."""
+    """The registry file is missing, malformed, or describes a source wrongly. ``errors`` lists
+    every problem found (one line each); the message joins them."""
+
+    def __init__(self, message: str, errors: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.errors = errors or [message]
 
 
 @dataclass(frozen=True)
@@ -148,16 +153,27 @@ def load_sources(path: str | Path | None = None) -> dict[str, Source]:
         raise SourceRegistryError(
             f"{where}: no [[sources]] tables found (each site is one [[sources]] table)"
         )
+    # Every mistake in the file is reported at once, not only the first.
+    errors: list[str] = []
     out: dict[str, Source] = {}
+    first_line: dict[str, int] = {}
     for i, entry in enumerate(entries, start=1):
         if not isinstance(entry, dict):
-            raise SourceRegistryError(f"{where}: sources entry #{i} is not a table")
-        src = _build(entry, f"{where}: source #{i}")
-        if src.name in out:
-            raise SourceRegistryError(
-                f"{where}: duplicate source name {src.name!r} (source #{i}); names must be unique"
+            errors.append(f"{where}: sources entry #{i} is not a table")
+            continue
+        name = entry.get("name")
+        if isinstance(name, str) and name.strip() in first_line:
+            errors.append(
+                f"{where}: duplicate source name {name.strip()!r} (source #{i}, first as "
+                f"#{first_line[name.strip()]}); names must be unique"
             )
-        out[src.name] = src
+        elif isinstance(name, str):
+            first_line[name.strip()] = i
+        src = _build(entry, f"{where}: source #{i}", errors)
+        if src is not None and src.name not in out:
+            out[src.name] = src
+    if errors:
+        raise SourceRegistryError("\n".join(errors), errors)
     return out
 
 
@@ -175,87 +191,125 @@ def get_source(name: str, path: str | Path | None = None) -> Source:
 # --------------------------------------------------------------------------------------
 
 
-def _build(entry: dict, where: str) -> Source:
+class _Invalid(Exception):
+    """A field that cannot be read; its message is already recorded."""
+
+
+def _build(entry: dict, where: str, errors: list[str]) -> Source | None:
+    """The Source an entry describes, or None after appending every problem to ``errors``."""
+    found: list[str] = []
+
+    def check(ok: bool, message: str) -> bool:
+        if not ok:
+            found.append(f"{where}: {message}")
+        return ok
+
+    def read(fn, *args):  # noqa: ANN001, ANN202 - a field reader; its error is recorded
+        try:
+            return fn(*args)
+        except SourceRegistryError as exc:
+            found.append(str(exc))
+            raise _Invalid from None
+
     name = entry.get("name")
     if isinstance(name, str):
         where = f"{where} ({name!r})"
     missing = [k for k in _REQUIRED if k not in entry]
-    if missing:
-        raise SourceRegistryError(f"{where}: missing required field(s): {', '.join(missing)}")
+    check(not missing, f"missing required field(s): {', '.join(missing)}")
     unknown = sorted(set(entry) - _KNOWN)
-    if unknown:
-        raise SourceRegistryError(
-            f"{where}: unknown field(s): {', '.join(unknown)} (known: {', '.join(sorted(_KNOWN))})"
-        )
-
-    name = _string(entry, "name", where)
-    if not _NAME_RE.fullmatch(name):
-        raise SourceRegistryError(
-            f"{where}: name {name!r} is not a valid spider name "
-            "(use lowercase letters, digits and underscores only: [a-z0-9_]+)"
-        )
-    title = _string(entry, "title", where)
-    base = _expand(_string(entry, "base_url", where), "base_url", where).rstrip("/")
-    parts = urlsplit(base)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise SourceRegistryError(f"{where}: base_url {base!r} is not an http(s) URL with a host")
-
-    tz = _string(entry, "timezone", where)
-    try:
-        ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise SourceRegistryError(
-            f"{where}: unknown time zone {tz!r} (use an IANA name such as 'Asia/Damascus')"
-        ) from None
-
-    domains = tuple(
-        d.replace("{base}", parts.hostname).strip().lower()
-        for d in _strings(entry, "domains", where)
+    check(
+        not unknown, f"unknown field(s): {', '.join(unknown)} (known: {', '.join(sorted(_KNOWN))})"
     )
-    if not domains:
-        raise SourceRegistryError(f"{where}: domains is empty; list the hosts to follow")
-    for d in domains:
-        if not d or "/" in d or ":" in d:
-            raise SourceRegistryError(f"{where}: domains entry {d!r} must be a bare host name")
+
+    def field_or_none(fn, key: str, *extra):  # noqa: ANN001, ANN202
+        if key not in entry:
+            return None
+        try:
+            return read(fn, entry, key, where, *extra)
+        except _Invalid:
+            return None
+
+    name = field_or_none(_string, "name")
+    if name is not None:
+        check(
+            bool(_NAME_RE.fullmatch(name)),
+            f"name {name!r} is not a valid spider name "
+            "(use lowercase letters, digits and underscores only: [a-z0-9_]+)",
+        )
+    title = field_or_none(_string, "title")
+    base = field_or_none(_string, "base_url")
+    host = None
+    if base is not None:
+        try:
+            base = read(_expand, base, "base_url", where).rstrip("/")
+            parts = urlsplit(base)
+            if check(
+                parts.scheme in ("http", "https") and bool(parts.hostname),
+                f"base_url {base!r} is not an http(s) URL with a host",
+            ):
+                host = parts.hostname
+        except _Invalid:
+            base = None
+    tz = field_or_none(_string, "timezone")
+    if tz is not None:
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            check(False, f"unknown time zone {tz!r} (use an IANA name such as 'Asia/Damascus')")
+
+    domains: tuple[str, ...] = ()
+    raw_domains = field_or_none(_strings, "domains")
+    if raw_domains is not None:
+        domains = tuple(d.replace("{base}", host or "").strip().lower() for d in raw_domains)
+        check(bool(domains), "domains is empty; list the hosts to follow")
+        for d in domains:
+            check(
+                bool(d) and "/" not in d and ":" not in d,
+                f"domains entry {d!r} must be a bare host name",
+            )
 
     urls: dict[str, tuple[str, ...]] = {}
     for key in _URL_LISTS:
         values = []
-        for u in _strings(entry, key, where) if key in entry else []:
-            u = _expand(u.replace("{base}", base), key, where)
-            if urlsplit(u).scheme not in ("http", "https"):
-                raise SourceRegistryError(f"{where}: {key} entry {u!r} is not an http(s) URL")
-            values.append(u)
+        for u in field_or_none(_strings, key) or []:
+            try:
+                u = read(_expand, u.replace("{base}", base or ""), key, where)
+            except _Invalid:
+                continue
+            if check(
+                urlsplit(u).scheme in ("http", "https"), f"{key} entry {u!r} is not an http(s) URL"
+            ):
+                values.append(u)
         urls[key] = tuple(values)
-    if not any(urls.values()):
-        raise SourceRegistryError(
-            f"{where}: no discovery URL; give at least one of sitemaps, feeds, listings"
-        )
+    if all(key not in entry for key in _URL_LISTS) or not any(entry.get(key) for key in _URL_LISTS):
+        check(False, "no discovery URL; give at least one of sitemaps, feeds, listings")
 
     patterns: dict[str, tuple[re.Pattern[str], ...]] = {}
     for key in _PATTERN_LISTS:
         compiled = []
-        for p in _strings(entry, key, where) if key in entry else []:
+        for p in field_or_none(_strings, key) or []:
             try:
                 compiled.append(re.compile(p))
             except re.error as exc:
-                raise SourceRegistryError(f"{where}: bad regex in {key}: {p!r}: {exc}") from None
+                check(False, f"bad regex in {key}: {p!r}: {exc}")
         patterns[key] = tuple(compiled)
-    if not patterns["article_url_patterns"]:
-        raise SourceRegistryError(f"{where}: article_url_patterns is empty")
+    if "article_url_patterns" in entry and isinstance(entry["article_url_patterns"], list):
+        check(bool(entry["article_url_patterns"]), "article_url_patterns is empty")
 
     verified = entry.get("verified", False)
-    if not isinstance(verified, bool):
-        raise SourceRegistryError(f"{where}: verified must be true or false")
-    language = _string(entry, "language", where) if "language" in entry else "ar"
-    notes = _string(entry, "notes", where) if "notes" in entry else ""
-    parser = _string(entry, "parser", where) if "parser" in entry else None
+    check(isinstance(verified, bool), "verified must be true or false")
+    language = field_or_none(_string, "language") or "ar"
+    notes = field_or_none(_string, "notes") or ""
+    parser = field_or_none(_string, "parser")
     if parser is not None:
         try:
             load_parser(parser)
         except SiteParserError as exc:
-            raise SourceRegistryError(f"{where}: {exc}") from None
+            check(False, str(exc))
 
+    if found:
+        errors.extend(found)
+        return None
     return Source(
         name=name,
         title=title,

@@ -10,14 +10,21 @@ docs/schema.md), else ``DATABASE_URL`` / the embedded database. Served by ``akhb
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, HTTPException, Query
+from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
+from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError, ProgrammingError
 
+from db.models import RUN_STATUSES
 from db.search import SearchHit
-from db.views import Page
+from db.views import MAX_BIGINT, Page
+
+RunStatus = StrEnum("RunStatus", {status: status for status in RUN_STATUSES})  # type: ignore[misc]
 
 
 class ArticleSummary(BaseModel):
@@ -119,18 +126,22 @@ def create_app(url: str | None = None) -> FastAPI:
         if "engine" in state:
             state.pop("engine").dispose()
 
-    app = FastAPI(
+    # FastAPIOffline: /docs and /redoc load their scripts from this server, not from a CDN.
+    app = FastAPIOffline(
         lifespan=lifespan,
         title="akhbar",
         version="1",
         summary="Read-only access to clean, deduplicated Arabic news articles.",
         description=(
             "Lists are newest first and paginated with an opaque `cursor`: pass the "
-            "`next_cursor` of a page to get the next one (null: no more). Dates in "
-            "`since`/`until` are ISO dates or timestamps; a bare `until` date includes that "
-            "whole day (UTC). Search ignores Arabic diacritics, clitics and common suffixes."
+            "`next_cursor` of a page to get the next one (null: no more). `since`/`until` "
+            "take a date (2024-05-01), an ISO timestamp or an age (3d, 12h); a bare `until` "
+            "date includes that whole day (UTC). Search ignores Arabic diacritics, clitics "
+            "and common suffixes. Bad parameters get 4xx with a JSON `detail`; 503 means the "
+            "database is unreachable or not migrated."
         ),
     )
+    add_error_handlers(app)
 
     def engine() -> Engine:
         if "engine" not in state:
@@ -145,16 +156,31 @@ def create_app(url: str | None = None) -> FastAPI:
 
     Conn = Annotated[Connection, Depends(connection)]
     Limit = Annotated[int, Query(ge=1, le=200, description="page size")]
-    Since = Annotated[str | None, Query(description="published on or after (ISO date/time)")]
+    Since = Annotated[
+        str | None, Query(description="published on or after: 2024-05-01, ISO timestamp, 3d, 12h")
+    ]
     Until = Annotated[str | None, Query(description="published before; a date: whole day")]
+    Cursor = Annotated[str | None, Query(max_length=512, description="a page's next_cursor")]
+    SourceName = Annotated[str | None, Query(max_length=64, description="a source name")]
 
     def bounds(since: str | None, until: str | None) -> tuple[datetime | None, datetime | None]:
-        from db.views import parse_bound
+        from akhbar.timebounds import parse_bound
 
         try:
-            return parse_bound(since), parse_bound(until, end=True)
+            return parse_bound(since, name="since"), parse_bound(until, end=True, name="until")
         except ValueError as exc:
             raise HTTPException(422, str(exc)) from None
+
+    def known_source(conn: Connection, source: str | None) -> None:
+        from db.views import source_names
+
+        if source is None:
+            return
+        names = source_names(conn)
+        if source not in names:
+            raise HTTPException(
+                422, f"unknown source {source!r}; known sources: {', '.join(names) or '(none)'}"
+            )
 
     def page_or_400(fn, *args: Any, **kwargs: Any) -> Page:  # noqa: ANN001
         try:
@@ -174,24 +200,27 @@ def create_app(url: str | None = None) -> FastAPI:
     @app.get("/articles", response_model=ArticlePage, tags=["articles"])
     def list_articles(
         conn: Conn,
-        source: str | None = None,
+        source: SourceName = None,
         since: Since = None,
         until: Until = None,
         q: Annotated[
             str | None, Query(description="full-text filter (order stays by date)")
         ] = None,
         limit: Limit = 20,
-        cursor: str | None = None,
+        cursor: Cursor = None,
     ) -> Page:
         from db.views import list_articles as query
 
         lo, hi = bounds(since, until)
+        known_source(conn, source)
         return page_or_400(
             query, conn, source=source, since=lo, until=hi, q=q, limit=limit, cursor=cursor
         )
 
     @app.get("/articles/{article_id}", response_model=ArticleDetail, tags=["articles"])
-    def get_article(conn: Conn, article_id: int) -> dict[str, Any]:
+    def get_article(
+        conn: Conn, article_id: Annotated[int, Path(ge=1, le=MAX_BIGINT)]
+    ) -> dict[str, Any]:
         from db.views import get_article as query
 
         article = query(conn, article_id)
@@ -203,20 +232,23 @@ def create_app(url: str | None = None) -> FastAPI:
     def search(
         conn: Conn,
         q: Annotated[str, Query(min_length=1, description='words; "phrase", -word, OR')],
-        source: str | None = None,
+        source: SourceName = None,
         since: Since = None,
         until: Until = None,
         limit: Limit = 10,
-        cursor: str | None = None,
+        cursor: Cursor = None,
     ) -> dict[str, Any]:
         from db.search import search as query
-        from db.views import decode_cursor, encode_cursor
+        from db.views import cursor_int, decode_cursor, encode_cursor
 
         lo, hi = bounds(since, until)
+        known_source(conn, source)
         try:
-            offset = int(decode_cursor(cursor)["o"]) if cursor else 0
-        except (ValueError, KeyError, TypeError):
+            offset = cursor_int(decode_cursor(cursor), "o") if cursor else 0
+        except ValueError:
             raise HTTPException(400, "invalid cursor") from None
+        if offset > MAX_BIGINT - limit - 1:
+            raise HTTPException(400, "invalid cursor")
         # One extra row tells whether another page exists.
         hits = query(conn, q, source=source, since=lo, until=hi, limit=limit + 1, offset=offset)
         more = len(hits) > limit
@@ -233,13 +265,57 @@ def create_app(url: str | None = None) -> FastAPI:
 
     @app.get("/runs", response_model=RunPage, tags=["sources"])
     def runs(
-        conn: Conn, source: str | None = None, limit: Limit = 20, cursor: str | None = None
+        conn: Conn,
+        source: SourceName = None,
+        status: Annotated[RunStatus | None, Query(description="only runs with this status")] = None,
+        limit: Limit = 20,
+        cursor: Cursor = None,
     ) -> Page:
         from db.views import list_runs
 
-        return page_or_400(list_runs, conn, source=source, limit=limit, cursor=cursor)
+        known_source(conn, source)
+        return page_or_400(
+            list_runs,
+            conn,
+            source=source,
+            status=status.value if status else None,
+            limit=limit,
+            cursor=cursor,
+        )
 
     return app
+
+
+# SQLSTATEs of a database that is reachable but not migrated: undefined table, column, schema.
+SCHEMA_MISSING = {"42P01", "42703", "3F000"}
+
+
+def add_error_handlers(app: FastAPI) -> None:
+    """Database trouble as JSON: 503 when the server is away or not migrated, 422 when a value
+    reached PostgreSQL that it cannot hold; never an HTML 500 with a traceback."""
+
+    def unavailable(_: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": "the database is unavailable; try again later"}, 503)
+
+    def not_ready(_: Request, exc: Exception) -> JSONResponse:
+        if getattr(getattr(exc, "orig", None), "sqlstate", None) in SCHEMA_MISSING:
+            return JSONResponse(
+                {"detail": "the database schema is not ready (run `akhbar db upgrade`)"}, 503
+            )
+        return other_database_error(_, exc)
+
+    def bad_value(_: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": "a parameter value is out of range"}, 422)
+
+    def other_database_error(_: Request, exc: Exception) -> JSONResponse:
+        if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+            return unavailable(_, exc)
+        return JSONResponse({"detail": "the database could not answer this request"}, 500)
+
+    app.add_exception_handler(OperationalError, unavailable)
+    app.add_exception_handler(ProgrammingError, not_ready)
+    app.add_exception_handler(DataError, bad_value)
+    app.add_exception_handler(DBAPIError, other_database_error)
 
 
 def __getattr__(name: str) -> Any:

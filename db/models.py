@@ -70,6 +70,11 @@ class Source(Base):
     )
 
 
+# Every value crawl_runs.status may hold (the CHECK constraint below lists the same); the CLI
+# and the API accept exactly these as filters.
+RUN_STATUSES = ("running", "finished", "failed", "interrupted")
+
+
 class CrawlRun(Base):
     """One crawl of one source: who started it, when, how it ended and what it did."""
 

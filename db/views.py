@@ -13,7 +13,7 @@ import binascii
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -33,6 +33,7 @@ from sqlalchemy import (
     select,
 )
 
+from akhbar.timebounds import parse_bound  # noqa: F401 - the one bound grammar, re-exported
 from db.models import CrawlRun, Duplicate, Source
 
 view_metadata = MetaData()
@@ -104,32 +105,6 @@ ARTICLE_FIELDS = [
 ]
 
 
-def parse_bound(value: str | date | datetime | None, *, end: bool = False) -> datetime | None:
-    """A --since/--until value as a timestamp. A bare date means the start of that day (UTC)
-    for ``since`` and the start of the next day for ``until``, so both days are included."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, str):
-        try:
-            parsed: date | datetime = datetime.fromisoformat(value)
-            if len(value) <= 10:  # "2026-10-01": a date, not midnight
-                parsed = parsed.date()
-        except ValueError as exc:
-            raise ValueError(f"not an ISO date or timestamp: {value!r}") from exc
-    else:
-        parsed = value
-    if isinstance(parsed, datetime):
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=_utc())
-    start = datetime.combine(parsed, time.min, tzinfo=_utc())
-    return start + timedelta(days=1) if end else start
-
-
-def _utc():  # noqa: ANN202
-    from datetime import UTC
-
-    return UTC
-
-
 def article_filters(
     *, source: str | None = None, since: datetime | None = None, until: datetime | None = None
 ) -> list[Any]:
@@ -163,6 +138,33 @@ def decode_cursor(cursor: str) -> dict[str, Any]:
     return payload
 
 
+# Largest value a BIGINT column (ids) or an OFFSET holds: anything above is a crafted cursor.
+MAX_BIGINT = 2**63 - 1
+
+
+def cursor_int(payload: dict[str, Any], key: str, *, minimum: int = 0) -> int:
+    """An integer field of a decoded cursor, within BIGINT range; ValueError otherwise."""
+    value = payload.get(key)
+    if not isinstance(value, int) or isinstance(value, bool) or not minimum <= value <= MAX_BIGINT:
+        raise ValueError("invalid cursor")
+    return value
+
+
+def cursor_time(payload: dict[str, Any], key: str) -> datetime | None:
+    """A timestamp field of a decoded cursor (null allowed); ValueError otherwise."""
+    from akhbar.timebounds import parse_timestamp
+
+    value = payload.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError("invalid cursor")
+    try:
+        return parse_timestamp(value)
+    except ValueError:
+        raise ValueError("invalid cursor") from None
+
+
 @dataclass(slots=True)
 class Page:
     items: list[dict[str, Any]]
@@ -188,6 +190,8 @@ def list_articles(
     from db.search import match_clause
 
     after = decode_cursor(cursor) if cursor else None
+    after_time = cursor_time(after, "p") if after is not None else None
+    after_id = cursor_int(after, "i") if after is not None else 0
     columns = [v_articles.c[name] for name in ARTICLE_FIELDS]
     if with_body:
         columns.append(v_articles.c.body)
@@ -199,16 +203,16 @@ def list_articles(
         base.append(clause)
     rows: list[dict[str, Any]] = []
     want = limit + 1
-    in_undated = after is not None and after.get("p") is None
+    in_undated = after is not None and after_time is None
     if not in_undated:
         dated = [*base, v_articles.c.published_at.is_not(None)]
-        if after is not None:
-            p = datetime.fromisoformat(after["p"])
+        if after_time is not None:
+            p = after_time
             dated.append(v_articles.c.published_at <= p)
             dated.append(
                 or_(
                     v_articles.c.published_at < p,
-                    and_(v_articles.c.published_at == p, v_articles.c.id < int(after["i"])),
+                    and_(v_articles.c.published_at == p, v_articles.c.id < after_id),
                 )
             )
         stmt = (
@@ -221,7 +225,7 @@ def list_articles(
     if len(rows) < want and since is None and until is None:
         undated = [*base, v_articles.c.published_at.is_(None)]
         if in_undated:
-            undated.append(v_articles.c.id < int(after["i"]))  # type: ignore[index]
+            undated.append(v_articles.c.id < after_id)
         stmt = (
             select(*columns)
             .where(*undated)
@@ -269,6 +273,11 @@ def get_article(conn: Connection, article_id: int) -> dict[str, Any] | None:
     return article
 
 
+def source_names(conn: Connection) -> list[str]:
+    """Every source name the database knows, sorted (to check a filter against)."""
+    return list(conn.scalars(select(Source.name).order_by(Source.name)))
+
+
 def list_sources(conn: Connection) -> list[dict[str, Any]]:
     stmt = select(
         Source.id,
@@ -301,10 +310,15 @@ RUN_FIELDS = [
 
 
 def list_runs(
-    conn: Connection, *, source: str | None = None, limit: int = 20, cursor: str | None = None
+    conn: Connection,
+    *,
+    source: str | None = None,
+    status: str | None = None,
+    limit: int = 20,
+    cursor: str | None = None,
 ) -> Page:
     """Crawl runs, newest first, keyset-paginated on id."""
-    after = decode_cursor(cursor) if cursor else None
+    after = cursor_int(decode_cursor(cursor), "i") if cursor else None
     stmt = (
         select(Source.name.label("source"), *[getattr(CrawlRun, n) for n in RUN_FIELDS])
         .join(Source, Source.id == CrawlRun.source_id)
@@ -313,8 +327,10 @@ def list_runs(
     )
     if source:
         stmt = stmt.where(Source.name == source)
+    if status:
+        stmt = stmt.where(CrawlRun.status == status)
     if after is not None:
-        stmt = stmt.where(CrawlRun.id < int(after["i"]))
+        stmt = stmt.where(CrawlRun.id < after)
     rows = [dict(r._mapping) for r in conn.execute(stmt)]
     next_cursor = None
     if len(rows) > limit:

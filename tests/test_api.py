@@ -146,3 +146,135 @@ def test_serve_under_uvicorn_as_the_reader_role(database_url: str, corpus) -> No
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+def _cursor(payload: object) -> str:
+    import base64
+    import json
+
+    return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
+
+
+# Every row: a request a client could craft, and the 4xx it must get (never a 5xx).
+BAD_REQUESTS = [
+    ("/articles", {"until": "9999-12-31"}, 200),  # the end of time is a valid bound
+    ("/articles", {"since": "0001-01-01", "until": "9999-12-31T23:59:59"}, 200),
+    ("/articles", {"since": "3d", "until": "12h"}, 200),  # the CLI's grammar
+    ("/articles", {"since": "2024-05-01T08:30:00Z"}, 200),
+    ("/articles", {"since": "3w"}, 422),
+    ("/articles", {"since": "999999d"}, 422),
+    ("/articles", {"until": "2024-13-01"}, 422),
+    ("/articles", {"cursor": _cursor({"p": 5, "i": 1})}, 400),
+    ("/articles", {"cursor": _cursor({"p": "2024-01-01"})}, 400),
+    ("/articles", {"cursor": _cursor({"p": "2024-01-01", "i": 10**30})}, 400),
+    ("/articles", {"cursor": _cursor({"p": None, "i": "x"})}, 400),
+    ("/articles", {"cursor": _cursor({"p": "tomorrow", "i": 3})}, 400),
+    ("/articles", {"cursor": _cursor([1, 2])}, 400),
+    ("/articles", {"cursor": "%%%"}, 400),
+    ("/articles", {"source": "nosuch"}, 422),
+    ("/articles", {"limit": 10**30}, 422),
+    ("/articles/99999999999999999999", {}, 422),
+    ("/articles/0", {}, 422),
+    ("/articles/-1", {}, 422),
+    ("/articles/abc", {}, 422),
+    ("/search", {"q": "وزير", "cursor": _cursor({"o": -5})}, 400),
+    ("/search", {"q": "وزير", "cursor": _cursor({"o": 10**30})}, 400),
+    ("/search", {"q": "وزير", "cursor": _cursor({"o": 2**63 - 1})}, 400),
+    ("/search", {"q": "وزير", "cursor": _cursor({"o": "5"})}, 400),
+    ("/search", {"q": "وزير", "until": "9999-12-31"}, 200),
+    ("/search", {"q": "وزير", "source": "nosuch"}, 422),
+    ("/search", {"q": ""}, 422),
+    ("/runs", {"status": "bogus"}, 422),
+    ("/runs", {"source": "nosuch"}, 422),
+    ("/runs", {"cursor": _cursor({"i": 10**30})}, 400),
+    ("/runs", {"cursor": _cursor({"i": True})}, 400),
+    ("/runs", {"cursor": _cursor({})}, 400),
+]
+
+
+@pytest.mark.parametrize(("path", "params", "status"), BAD_REQUESTS)
+def test_bad_parameters_are_4xx_with_a_json_message(
+    client: TestClient, path: str, params: dict, status: int
+) -> None:
+    response = client.get(path, params=params)
+    assert response.status_code == status, response.text
+    if status != 200:
+        assert response.json()["detail"], response.text
+
+
+def test_fuzzed_cursors_and_bounds_never_give_5xx(client: TestClient) -> None:
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    scalars = st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(min_value=-(10**30), max_value=10**30),
+        st.floats(allow_nan=True),
+        st.text(max_size=30),
+        st.datetimes().map(lambda d: d.isoformat()),
+    )
+    payloads = st.dictionaries(st.sampled_from(["p", "i", "o", "x"]), scalars, max_size=3)
+    bounds = st.one_of(st.none(), st.text(max_size=25), st.dates().map(str))
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(payload=payloads, since=bounds, until=bounds, path=st.sampled_from(["a", "s", "r"]))
+    def check(payload: dict, since: str | None, until: str | None, path: str) -> None:
+        params: dict = {"cursor": _cursor(payload)}
+        if since is not None:
+            params["since"] = since
+        if until is not None:
+            params["until"] = until
+        url = {"a": "/articles", "s": "/search", "r": "/runs"}[path]
+        if path == "s":
+            params["q"] = "وزير"
+        response = client.get(url, params=params)
+        assert response.status_code < 500, (url, params, response.text)
+
+    check()
+
+
+def test_runs_status_filter(client: TestClient, database_url: str) -> None:
+    from tests.crawl_helpers import query
+
+    query(
+        database_url,
+        "INSERT INTO crawl_runs (source_id, spider, status) "
+        "SELECT id, name, 'failed' FROM sources WHERE name = 'beta'",
+    )
+    failed = client.get("/runs", params={"status": "failed"}).json()["items"]
+    assert [(r["source"], r["status"]) for r in failed] == [("beta", "failed")]
+    finished = client.get("/runs", params={"status": "finished"}).json()["items"]
+    assert {r["status"] for r in finished} == {"finished"} and len(finished) == 3
+    message = client.get("/runs", params={"status": "bogus"}).text
+    assert "finished" in message and "interrupted" in message  # the valid values are listed
+
+
+def test_dead_database_is_503_json(database_url: str) -> None:
+    dead = f"postgresql+psycopg://akhbar@127.0.0.1:{free_port()}/news"
+    with TestClient(create_app(dead)) as dead_client:
+        for path in ("/articles", "/runs", "/health", "/articles/1"):
+            response = dead_client.get(path)
+            assert response.status_code == 503, (path, response.text)
+            assert "unavailable" in response.json()["detail"]
+
+
+def test_unmigrated_database_is_503_json(empty_database_url: str) -> None:
+    with TestClient(create_app(empty_database_url)) as bare:
+        response = bare.get("/articles")
+        assert response.status_code == 503
+        assert "akhbar db upgrade" in response.json()["detail"]
+
+
+def test_docs_are_served_without_a_cdn(client: TestClient) -> None:
+    import re
+
+    page = client.get("/docs").text
+    assets = re.findall(r"""(?:src|href)=["']([^"']+)["']""", page)
+    scripts = [a for a in assets if a.endswith((".js", ".css"))]
+    assert scripts and all(a.startswith("/") for a in scripts), assets  # no http(s)://
+    for asset in scripts:
+        response = client.get(asset)
+        assert response.status_code == 200 and len(response.content) > 1000, asset
+    redoc = client.get("/redoc").text
+    assert "cdn." not in redoc and "googleapis" not in redoc

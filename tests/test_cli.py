@@ -3,6 +3,7 @@ site on 127.0.0.x."""
 
 from __future__ import annotations
 
+import json
 import urllib.request
 from pathlib import Path
 
@@ -17,35 +18,38 @@ def test_crawl_then_sources_runs_and_db_status(
     root = make_site(tmp_path, articles=6)
     with SampleSites(samples_dir=root) as sites:
         env = crawl_env(subprocess_env, sites, root)
-        before = akhbar("sources", env=env)
+        before = akhbar("sources", "--json", env=env)
         assert before.returncode == 0, before.stderr
-        assert "tiny" in before.stdout and "never run" in before.stdout
+        [record] = [json.loads(line) for line in before.stdout.splitlines()]
+        assert (record["source"], record["last_run_status"]) == ("tiny", None)
 
         crawl = akhbar("crawl", "tiny", env=env)
         assert crawl.returncode == 0, crawl.stdout + crawl.stderr
-        out = crawl.stdout
-        assert "Crawl summary" in out
-        [row] = [line for line in out.splitlines() if "tiny" in line and "finished" in line]
-        # pages: robots.txt + sitemap + 6 articles; all 6 stored.
-        cells = [c.strip() for c in row.split("│")]
-        assert cells[3:5] == ["8", "6"], out
+        assert "Crawl summary" in crawl.stdout
         [(log_path,)] = query(database_url, "SELECT log_path FROM crawl_runs")
-        assert f"Log: {log_path}" in out.replace("\n", "")
+        assert f"Log: {log_path}" in crawl.stdout.replace("\n", "")
         assert Path(log_path).is_file()
 
-    sources = akhbar("sources", env=env)
-    assert sources.returncode == 0, sources.stderr
-    [line] = [line for line in sources.stdout.splitlines() if line.startswith("│ tiny")]
-    assert "finished" in line and line.split("│")[6].strip() == "6", sources.stdout
+    [record] = [
+        json.loads(line) for line in akhbar("sources", "--json", env=env).stdout.splitlines()
+    ]
+    assert (record["last_run_status"], record["articles"]) == ("finished", 6)
+    assert record["last_success_at"] is not None
 
-    runs = akhbar("runs", "--source", "tiny", "--limit", "5", env=env)
+    runs = akhbar("runs", "--source", "tiny", "--limit", "5", "--json", env=env)
     assert runs.returncode == 0, runs.stderr
-    [line] = [line for line in runs.stdout.splitlines() if "tiny" in line and "manual" in line]
-    cells = [c.strip() for c in line.split("│")]
-    assert "finished" in cells and "6" in cells
+    [run] = [json.loads(line) for line in runs.stdout.splitlines()]
+    # pages: robots.txt + sitemap + 6 articles; all 6 stored.
+    assert (run["source"], run["trigger"], run["status"]) == ("tiny", "manual", "finished")
+    assert (run["pages_fetched"], run["articles_stored"]) == (8, 6)
+    assert run["log_path"] == log_path
 
-    none = akhbar("runs", "--source", "nothing-here", env=env)
-    assert "No crawl runs yet for nothing-here" in none.stdout
+    table = akhbar("runs", "--source", "tiny", env=env)  # the table a person reads
+    assert table.returncode == 0 and "Crawl runs" in table.stdout and "tiny" in table.stdout
+
+    none = akhbar("runs", "--source", "tiny", "--status", "failed", env=env)
+    assert none.returncode == 0
+    assert "No crawl runs for tiny with status failed yet" in none.stdout
 
     status = akhbar("db", "status", env=env)
     assert status.returncode == 0, status.stderr

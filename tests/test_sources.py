@@ -333,3 +333,101 @@ def test_a_valid_minimal_entry_loads(tmp_path):
     assert src.feeds == ("https://a.example/feed",)
     assert src.is_article_url("https://a.example/news/123.html")
     assert not src.is_article_url("https://b.example/news/123.html")
+
+
+def test_every_error_of_a_registry_is_reported_at_once(tmp_path):
+    text = (
+        entry(timezone='"Asia/Atlantis"', article_url_patterns="['/news/[a-z-]+/(\\d+']")
+        + entry(name='"site_b"', domains="[]", feeds=None)
+        + entry()  # a duplicate of the first name
+    )
+    with pytest.raises(SourceRegistryError) as err:
+        load_sources(write(tmp_path, text))
+    errors = err.value.errors
+    assert any("unknown time zone 'Asia/Atlantis'" in e for e in errors)
+    assert any("bad regex in article_url_patterns: '/news/[a-z-]+/(\\\\d+'" in e for e in errors)
+    assert any("'site_b'" in e and "domains is empty" in e for e in errors)
+    assert any("'site_b'" in e and "no discovery URL" in e for e in errors)
+    assert any("duplicate source name 'site_a' (source #3" in e for e in errors)
+    assert len(errors) == 5, errors
+    assert str(err.value) == "\n".join(errors)
+
+
+# --------------------------------------------------------------------------------------
+# akhbar sources check: a preview against the sample sites that stores nothing
+# --------------------------------------------------------------------------------------
+
+
+def test_sources_check_previews_a_sample_source_and_writes_nothing(
+    database_url, subprocess_env, tmp_path
+):
+    import json
+
+    from akhbar.samples import DEFAULT_SAMPLES_DIR, SampleSites
+    from tests.crawl_helpers import akhbar, query
+
+    registry = DEFAULT_SAMPLES_DIR / "sources.toml"
+    # The same site with a pattern that matches none of its URLs.
+    broken = tmp_path / "broken.toml"
+    original = registry.read_text(encoding="utf-8")
+    block = original[original.index('name = "eremnews"') :].split("[[sources]]")[0]
+    broken.write_text(
+        "[[sources]]\n"
+        + block.replace(
+            "article_url_patterns = ['/(news|economy|sports|health)/[a-z-]+/\\d{6,}$']",
+            "article_url_patterns = ['/story/[a-z-]+/\\d+$']",
+        ),
+        encoding="utf-8",
+    )
+    with SampleSites() as sites:
+        env = {**subprocess_env, **sites.env(), "AKHBAR_SOURCES": str(registry)}
+        report = akhbar("sources", "check", "eremnews", "--limit", "3", "--json", env=env)
+        assert report.returncode == 0, report.stdout + report.stderr
+        preview = json.loads(report.stdout)
+        by_url = {d["url"].split(":", 2)[2].split("/", 1)[1]: d for d in preview["documents"]}
+        assert by_url["sitemap.xml"]["kind"] == "sitemap index"
+        assert by_url["sitemaps/news.xml"]["articles"] == 5
+        assert by_url["news/world"]["articles"] >= 1 and by_url["news/world"]["listings"] >= 1
+        assert any("/tag/" in u for u in by_url["sitemaps/sections.xml"]["unmatched_examples"])
+        assert len(preview["pages"]) == 3 and preview["problems"] == []
+        for page in preview["pages"]:
+            assert page["verdict"] == "article" and page["title"] and page["words"] > 40
+            assert page["published_at"].startswith("2024-")
+        assert any(page["author"] for page in preview["pages"])
+
+        table = akhbar("sources", "check", "eremnews", "--limit", "1", env=env)
+        assert table.returncode == 0, table.stderr
+        # Rich markup must not eat the character class.
+        assert "/(news|economy|sports|health)/[a-z-]+/\\d{6,}$" in table.stdout
+        assert "Nothing was stored." in table.stdout
+
+        bad = akhbar("sources", "check", "eremnews", env={**env, "AKHBAR_SOURCES": str(broken)})
+        assert bad.returncode == 1, bad.stdout + bad.stderr
+        assert "/story/[a-z-]+/\\d+$" in bad.stdout
+        assert "Problem: no discovered URL matches article_url_patterns" in bad.stdout
+        assert "Traceback" not in bad.stderr
+    # Not a run, not a source row, not an article.
+    for table_name in ("crawl_runs", "articles", "sources", "duplicates", "article_html"):
+        assert query(database_url, f"SELECT count(*) FROM {table_name}") == [(0,)], table_name
+
+
+def test_sources_check_names_an_unreachable_source(tmp_path, subprocess_env):
+    from db.embedded import free_port
+    from tests.crawl_helpers import akhbar
+
+    port = free_port()  # nothing listens there
+    registry = write(
+        tmp_path,
+        entry(
+            base_url=f'"http://127.0.0.1:{port}"',
+            domains='["127.0.0.1"]',
+            feeds=None,
+            sitemaps='["{base}/sitemap.xml"]',
+        ),
+    )
+    result = akhbar(
+        "sources", "check", "site_a", env={**subprocess_env, "AKHBAR_SOURCES": str(registry)}
+    )
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"Problem: sitemap http://127.0.0.1:{port}/sitemap.xml: cannot fetch" in result.stdout
+    assert "Problem: no discovered URL matches article_url_patterns" in result.stdout

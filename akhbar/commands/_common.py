@@ -20,16 +20,68 @@ console = _console()
 err_console = _console(stderr=True)
 
 
+def fail(message: str, code: int = 2) -> typer.Exit:
+    """Print one sentence on stderr (exactly as written: no Rich markup) and return the Exit to
+    raise: ``raise fail("...")``."""
+    err_console.print(message, style="red", markup=False, highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
 def date_bounds(since: str | None, until: str | None) -> tuple:
     """--since/--until as timestamps (a bare --until date includes that whole day), or exit
     with the reason."""
-    from db.views import parse_bound
+    from akhbar.timebounds import parse_bound
 
     try:
-        return parse_bound(since), parse_bound(until, end=True)
+        return parse_bound(since, name="--since"), parse_bound(until, end=True, name="--until")
     except ValueError as exc:
-        err_console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
+        raise fail(str(exc)) from None
+
+
+def known_source_names(url: str) -> list[str]:
+    """Source names a filter may use: the registry's and those the database has rows for."""
+    from akhbar.sources import SourceRegistryError, load_sources
+    from db.engine import get_engine
+    from db.views import source_names
+
+    try:
+        names = set(load_sources())
+    except (SourceRegistryError, OSError):
+        names = set()
+    with get_engine(url).connect() as conn:
+        names.update(source_names(conn))
+    return sorted(names)
+
+
+def check_source(url: str, source: str | None) -> None:
+    """Exit with the list of valid names when ``source`` is not a known source."""
+    if source is None:
+        return
+    names = known_source_names(url)
+    if source not in names:
+        raise fail(f"Unknown source: {source}. Known sources: {', '.join(names) or '(none)'}.")
+
+
+def resolve_database_url() -> str:
+    """The database URL; starting the embedded server is announced on stderr (a read command
+    should not silently start a server that someone stopped)."""
+    from db.embedded import EmbeddedDatabaseError, EmbeddedPostgres
+    from db.engine import database_url
+
+    try:
+        if not os.environ.get("DATABASE_URL"):
+            embedded = EmbeddedPostgres()
+            if not embedded.running():
+                err_console.print(
+                    f"Starting the embedded PostgreSQL ({embedded.data_dir}); "
+                    "`akhbar db stop` stops it.",
+                    markup=False,
+                    highlight=False,
+                    soft_wrap=True,
+                )
+        return database_url()
+    except EmbeddedDatabaseError as exc:
+        raise fail(str(exc)) from None
 
 
 def ready_database() -> str:
@@ -39,23 +91,20 @@ def ready_database() -> str:
     migrated explicitly (`akhbar db upgrade`), since other teams may share it.
     """
     from db import migrate
-    from db.embedded import EmbeddedDatabaseError
-    from db.engine import DatabaseUnavailable, check_connection, database_url, get_engine, mask_url
+    from db.engine import DatabaseUnavailable, check_connection, get_engine, mask_url
 
+    url = resolve_database_url()
     try:
-        url = database_url()
         check_connection(get_engine(url))
-    except (EmbeddedDatabaseError, DatabaseUnavailable) as exc:
-        err_console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
+    except DatabaseUnavailable as exc:
+        raise fail(str(exc)) from None
     current, head = migrate.current_revision(url), migrate.head_revision(url)
     if current != head:
         if os.environ.get("DATABASE_URL"):
-            err_console.print(
-                f"[red]The database at {mask_url(url)} is at revision {current or 'none'}, "
-                f"the code needs {head}. Run `akhbar db upgrade`.[/red]"
+            raise fail(
+                f"The database at {mask_url(url)} is at revision {current or 'none'}, "
+                f"the code needs {head}. Run `akhbar db upgrade`."
             )
-            raise typer.Exit(2)
         migrate.upgrade(url)
     return url
 

@@ -9,7 +9,7 @@ import typer
 from rich.live import Live
 from rich.table import Table
 
-from akhbar.commands._common import console, err_console, ready_database, summary_table
+from akhbar.commands._common import console, fail, ready_database, summary_table
 
 
 def register(app: typer.Typer) -> None:
@@ -18,7 +18,7 @@ def register(app: typer.Typer) -> None:
         sources: list[str] = typer.Argument(None, help="Source names from the registry."),
         all_sources: bool = typer.Option(False, "--all", help="Crawl every registry source."),
         since: str = typer.Option(None, help="Only articles listed since: 2024-05-01, 3d or 12h."),
-        limit: int = typer.Option(None, help="At most this many article pages per source."),
+        limit: int = typer.Option(None, min=1, help="At most this many article pages per source."),
         dry_run: bool = typer.Option(False, "--dry-run", help="Fetch and extract, store nothing."),
         full: bool = typer.Option(
             False,
@@ -28,6 +28,12 @@ def register(app: typer.Typer) -> None:
         progress: bool = typer.Option(True, help="Show live progress while crawling."),
     ) -> None:
         """Crawl sources with Scrapy and store their new articles."""
+        from akhbar.timebounds import parse_bound
+
+        try:
+            parse_bound(since, name="--since")
+        except ValueError as exc:
+            raise fail(str(exc)) from None
         names = resolve_sources(sources, all_sources)
         run_and_report(
             names, since=since, limit=limit, dry_run=dry_run, full=full, progress=progress
@@ -41,21 +47,20 @@ def resolve_sources(sources: list[str] | None, all_sources: bool) -> list[str]:
     try:
         registry = load_sources()
     except (SourceRegistryError, OSError, ValueError, KeyError) as exc:
-        err_console.print(f"[red]{_registry_error(exc, registry_path())}[/red]")
-        raise typer.Exit(2) from None
+        raise fail(_registry_error(exc, registry_path())) from None
     names = sorted(registry) if all_sources else list(sources or [])
     if not names:
-        err_console.print(
-            "Name at least one source, or --all. Known sources: " + ", ".join(sorted(registry))
+        raise fail(
+            "Name at least one source, or --all. Known sources: "
+            + ", ".join(sorted(registry))
+            + "."
         )
-        raise typer.Exit(2)
     unknown = [n for n in names if n not in registry]
     if unknown:
-        err_console.print(
-            f"[red]Unknown source{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}.[/red] "
+        raise fail(
+            f"Unknown source{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}. "
             f"Known sources: {', '.join(sorted(registry))}."
         )
-        raise typer.Exit(2)
     return names
 
 

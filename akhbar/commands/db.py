@@ -7,6 +7,8 @@ import os
 import typer
 from rich.console import Console
 
+from akhbar.commands._common import fail
+
 console = Console()
 
 
@@ -25,8 +27,7 @@ def register(app: typer.Typer) -> None:
         try:
             url = EmbeddedPostgres().start()
         except EmbeddedDatabaseError as exc:
-            console.print(f"[red]{exc}[/red]")
-            raise typer.Exit(1) from None
+            raise fail(str(exc), 1) from None
         console.print(f"Embedded PostgreSQL is running: {mask_url(url)}")
 
     @db_app.command("stop")
@@ -48,6 +49,7 @@ def register(app: typer.Typer) -> None:
         from db.engine import database_url, mask_url
 
         url = _url_or_exit(database_url)
+        _check_or_exit(url)
         migrate.upgrade(url, revision)
         console.print(f"{mask_url(url)} is at revision {migrate.current_revision(url)}.")
 
@@ -86,8 +88,7 @@ def _url_or_exit(factory) -> str:  # noqa: ANN001
     try:
         return factory()
     except EmbeddedDatabaseError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from None
+        raise fail(str(exc), 1) from None
 
 
 def _check_or_exit(url: str) -> None:
@@ -96,5 +97,4 @@ def _check_or_exit(url: str) -> None:
     try:
         check_connection(get_engine(url))
     except DatabaseUnavailable as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from None
+        raise fail(str(exc), 1) from None

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from akhbar.commands._common import console
+from akhbar.commands._common import console, fail
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SAMPLES_REGISTRY = REPO_ROOT / "samples" / "sources.toml"
@@ -28,8 +28,16 @@ def register(app: typer.Typer) -> None:
         url = ready_database()
         # A fixed port keeps the sample URLs the same from one demo run to the next, so a
         # second run finds everything already stored.
-        port = int(os.environ.get("AKHBAR_SAMPLES_PORT", DEMO_PORT))
-        with SampleSites(port=port) as sites:
+        port = _demo_port()
+        sites = SampleSites(port=port)
+        try:
+            sites.start()
+        except OSError as exc:
+            raise fail(
+                f"Cannot serve the sample sites on port {port} ({exc.strerror or exc}); "
+                "set AKHBAR_SAMPLES_PORT to a free port."
+            ) from None
+        with sites:
             os.environ.update(sites.env())
             os.environ["AKHBAR_SOURCES"] = str(SAMPLES_REGISTRY)
             names = sorted(load_sources(SAMPLES_REGISTRY))
@@ -56,3 +64,10 @@ def register(app: typer.Typer) -> None:
             f"{counts['duplicates']} duplicates recorded, {counts['sources']} sources.\n"
             'Query it with: psql "$(.venv/bin/akhbar db url)" (tables: docs/schema.md).'
         )
+
+
+def _demo_port() -> int:
+    value = os.environ.get("AKHBAR_SAMPLES_PORT", str(DEMO_PORT))
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise fail(f"AKHBAR_SAMPLES_PORT={value!r} is not a port number (1-65535).")
+    return int(value)

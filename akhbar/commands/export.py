@@ -19,7 +19,7 @@ from typing import IO, Any
 import typer
 from rich.console import Console
 
-from akhbar.commands._common import date_bounds
+from akhbar.commands._common import check_source, date_bounds, ready_database
 
 console = Console(stderr=True)
 
@@ -103,10 +103,20 @@ def _open_output(output: str):  # noqa: ANN202
         yield sys.stdout.buffer
         sys.stdout.buffer.flush()
         return
+    from akhbar.commands._common import fail
+
     path = Path(output)
     partial = path.with_name(path.name + ".partial")
-    with partial.open("wb") as fh:
-        yield fh
+    try:
+        fh = partial.open("wb")
+    except OSError as exc:
+        raise fail(f"Cannot write {output}: {exc.strerror}.") from None
+    try:
+        with fh:
+            yield fh
+    except BaseException:
+        partial.unlink(missing_ok=True)  # an earlier export at `path` stays as it was
+        raise
     partial.replace(path)  # a finished file appears whole, never half-written
 
 
@@ -140,18 +150,22 @@ def register(app: typer.Typer) -> None:
     def export(
         format: Format = typer.Option(Format.jsonl, "--format", "-f", help="output format"),
         source: str | None = typer.Option(None, help="only this source (registry name)"),
-        since: str | None = typer.Option(None, help="published on or after (ISO date/time)"),
+        since: str | None = typer.Option(
+            None, help="published on or after: 2024-05-01, an ISO timestamp, 3d or 12h"
+        ),
         until: str | None = typer.Option(None, help="published on or before (a date: whole day)"),
         output: str = typer.Option("-", "--output", "-o", help="file, or - for stdout"),
-        batch_size: int = typer.Option(5000, help="rows per fetch (and per Parquet row group)"),
+        batch_size: int = typer.Option(
+            5000, min=1, help="rows per fetch (and per Parquet row group)"
+        ),
     ) -> None:
         """Stream clean articles with their source name, oldest id first."""
-        from db.engine import database_url
-
         lo, hi = date_bounds(since, until)
+        url = ready_database()
+        check_source(url, source)
         with _open_output(output) as out:
             count = export_articles(
-                database_url(),
+                url,
                 format,
                 out,
                 source=source,

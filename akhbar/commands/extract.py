@@ -15,10 +15,10 @@ from typing import Annotated, Any
 
 import typer
 
-from akhbar.extract import extract
-
 
 def article_json(path: Path, url: str, timezone: str) -> dict[str, Any]:
+    from akhbar.extract import extract  # here, not at the top: every `akhbar` command starts faster
+
     art = extract(path.read_bytes(), url, timezone=timezone)
     out: dict[str, Any] = {
         "file": str(path),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from akhbar.commands._common import console, ready_database
+from akhbar.commands._common import check_source, console, ready_database
 
 
 def register(app: typer.Typer) -> None:
@@ -17,6 +17,7 @@ def register(app: typer.Typer) -> None:
         from db.reprocess import reprocess as run
 
         url = ready_database()
+        check_source(url, source)
         with Progress(console=console, transient=True) as bar:
             task = bar.add_task("Re-extracting", total=None)
             report = run(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 
-from akhbar.commands._common import console, err_console
+from akhbar.commands._common import console, fail
 
 
 def register(app: typer.Typer) -> None:
@@ -16,11 +18,12 @@ def register(app: typer.Typer) -> None:
         time: str = typer.Option(None, help="Time of day, HH:MM (default 03:00)."),
         timezone: str = typer.Option(None, help="Time zone of --time (default Asia/Riyadh)."),
         source: list[str] = typer.Option(None, help="Only these sources (repeatable)."),
-        every: float = typer.Option(None, help="Every N seconds instead of nightly."),
-        max_parallel: int = typer.Option(None, help="Crawls running together."),
+        every: float = typer.Option(None, min=1, help="Every N seconds instead of nightly."),
+        max_parallel: int = typer.Option(None, min=1, help="Crawls running together."),
         list_jobs: bool = typer.Option(False, "--list", help="Show the stored jobs and exit."),
     ) -> None:
         """Run crawls on a schedule until stopped (Ctrl-C / SIGTERM stop it cleanly)."""
+        _check_time_and_zone(time, timezone)
         import scheduler
 
         scheduler.configure_logging(os.environ.get("AKHBAR_LOG_LEVEL", "INFO"))
@@ -41,7 +44,23 @@ def register(app: typer.Typer) -> None:
                     console.print(f"{job_id}  {name}  next run: {next_run or 'paused'}")
                 return
             code = scheduler.serve(cfg)
+        except ZoneInfoNotFoundError as exc:  # a time zone from schedule.toml or the environment
+            raise fail(f"Unknown time zone: {exc.args[0] if exc.args else exc}.") from None
         except ValueError as exc:
-            err_console.print(f"[red]{exc}[/red]")
-            raise typer.Exit(2) from None
+            raise fail(str(exc)) from None
         raise typer.Exit(code)
+
+
+def _check_time_and_zone(time: str | None, timezone: str | None) -> None:
+    """Exit with a sentence for a --time that is not HH:MM or an unknown --timezone."""
+    if time is not None:
+        match = re.fullmatch(r"(\d{1,2})(?::(\d{2}))?", time.strip())
+        if not match or int(match.group(1)) > 23 or int(match.group(2) or 0) > 59:
+            raise fail(f"--time {time!r} is not a time of day; use HH:MM, for example 03:00.")
+    if timezone is not None:
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise fail(
+                f"Unknown time zone: {timezone}. Use an IANA name such as Asia/Riyadh or UTC."
+            ) from None

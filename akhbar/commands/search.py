@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from akhbar.commands._common import date_bounds
+from akhbar.commands._common import check_source, date_bounds, ready_database
 
 console = Console()
 
@@ -18,19 +18,23 @@ def register(app: typer.Typer) -> None:
     def search(
         query: str = typer.Argument(..., help='words; "a phrase", -excluded and OR work'),
         source: str | None = typer.Option(None, help="only this source (registry name)"),
-        since: str | None = typer.Option(None, help="published on or after (ISO date/time)"),
+        since: str | None = typer.Option(
+            None, help="published on or after: 2024-05-01, an ISO timestamp, 3d or 12h"
+        ),
         until: str | None = typer.Option(None, help="published on or before (a date: whole day)"),
         limit: int = typer.Option(10, min=1, max=200, help="how many results"),
         as_json: bool = typer.Option(False, "--json", help="JSON lines instead of a table"),
     ) -> None:
         """Find articles: clitics and common suffixes are ignored («مفاوضات» finds «والمفاوضات»)."""
-        from db.engine import database_url, get_engine
+        from db.engine import get_engine
         from db.search import search as run_search
 
         lo, hi = date_bounds(since, until)
+        url = ready_database()
+        check_source(url, source)
         # JSON keeps <b>...</b> (like ts_headline); the table uses rich markup.
         marks = {} if as_json else {"start_sel": "[bold yellow]", "stop_sel": "[/bold yellow]"}
-        with get_engine(database_url()).connect() as conn:
+        with get_engine(url).connect() as conn:
             hits = run_search(conn, query, source=source, since=lo, until=hi, limit=limit, **marks)
         if as_json:
             for hit in hits:

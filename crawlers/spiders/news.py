@@ -18,28 +18,8 @@ from scrapy.http import Response
 from akhbar.discovery import parse_feed, parse_sitemap
 from akhbar.page import FetchedPage
 from akhbar.sources import Source
+from akhbar.timebounds import parse_bound as parse_since
 from crawlers.middlewares import ARTICLE_META
-
-
-def parse_since(value: str | None) -> datetime | None:
-    """``2024-05-01``, an ISO timestamp, or a relative ``3d`` / ``12h``."""
-    if not value:
-        return None
-    value = value.strip()
-    if value[-1:] in {"d", "h"} and value[:-1].isdigit():
-        delta = (
-            timedelta(days=int(value[:-1]))
-            if value[-1] == "d"
-            else timedelta(hours=int(value[:-1]))
-        )
-        return datetime.now(UTC) - delta
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise ValueError(
-            f"since={value!r}: use a date (2024-05-01), an ISO timestamp or 3d/12h"
-        ) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 class NewsSpider(scrapy.Spider):
