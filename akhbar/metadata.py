@@ -257,7 +257,7 @@ def find_title(
 # ---- author --------------------------------------------------------------------------
 
 _BYLINE_PREFIX = re.compile(
-    r"^\s*(?:بقلم|كتب(?:ت)?|الكاتب|كاتب|إعداد|اعداد|تحرير|by|written by|author)\s*[:：\-–]?\s*",
+    r"^\s*(?:بقلم|كتب(?:ت)?|الكاتبة|الكاتب|كاتبة|كاتب|إعداد|اعداد|تحرير|by|written by|author)\s*[:：\-–]?\s*",
     re.IGNORECASE,
 )
 # One traversal finds every byline candidate; they are then ranked by how explicit the
@@ -294,6 +294,13 @@ _SOURCE_PREFIX = re.compile(r"^\s*(?:المصدر|المصادر|مصدر الخ
 # A dateline: a place, a colon, then the reporter («القاهرة: محمد نبيل») or the paper's own
 # name in quotes («لندن: «الشرق الأوسط»»). The place is one to three words, no digits.
 _DATELINE = re.compile(r"^(?P<place>[^\W\d_][^\d:：«»\"“”]{0,30}?)\s*[:：]\s*(?P<rest>\S.*)$")
+_ROLES = {
+    normalize_arabic(w)
+    for w in (
+        "ترجمة", "تصوير", "حوار", "حاوره", "حاورته", "متابعة", "مراسل", "مراسلة", "تقرير",
+        "إشراف", "تنسيق", "تحقيق", "رسم", "مراجعة", "تدقيق",
+    )
+}  # fmt: skip
 # A publication's name in quotes: «الشرق الأوسط», "النهار".
 # "Jeff FoustMonday, November 18, 2019": a date glued to the end of the name.
 _TRAILING_DATE = re.compile(
@@ -318,7 +325,9 @@ def split_byline(text: str | None) -> tuple[str | None, str | None]:
     dateline = None
     m = _DATELINE.match(text)
     if m and _ARABIC.search(m["place"]) and len(m["place"].split()) <= 3:
-        dateline, text = m["place"].strip(), m["rest"].strip(" :-–—|،,")
+        place, text = m["place"].strip(), m["rest"].strip(" :-–—|،,")
+        # «ترجمة: …», «حوار: …» name a role, not a place.
+        dateline = None if normalize_arabic(place) in _ROLES else place
     if _QUOTED_NAME.match(text):
         # The paper's (or agency's) own name, not a person's.
         return None, f"{dateline}: {text}" if dateline else None

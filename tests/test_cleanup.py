@@ -370,6 +370,8 @@ def test_comment_notice_and_the_comments_after_it_go():
         ("«الشرق الأوسط»", None, None),
         ("المصدر: النهار العربي", None, None),
         ("By Jane Doe", "Jane Doe", None),
+        ("الكاتبة: سارة يوسف", "سارة يوسف", None),
+        ("ترجمة: منى خليل", "منى خليل", None),
         ("by Jeff FoustMonday, November 18, 2019", "Jeff Foust", None),
         ("20 Nov 2019 08:00 GMT", None, None),
     ],
