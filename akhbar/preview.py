@@ -15,7 +15,8 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from urllib.parse import urldefrag, urljoin
+from urllib.parse import urldefrag, urljoin, urlsplit
+from urllib.robotparser import RobotFileParser
 
 from akhbar.discovery import parse_feed, parse_sitemap
 from akhbar.sources import Source
@@ -154,13 +155,48 @@ def _listing_links(body: bytes, headers: dict[str, str], base: str) -> list[str]
     return links
 
 
+class _Robots:
+    """robots.txt per host, read once, obeyed like the crawl does (ROBOTSTXT_OBEY)."""
+
+    def __init__(self, fetch: Fetch) -> None:
+        self.fetch = fetch
+        self.parsers: dict[str, RobotFileParser | None] = {}
+        self.agent = os.environ.get("AKHBAR_USER_AGENT", "akhbar-bot")
+
+    def allowed(self, url: str) -> bool:
+        parts = urlsplit(url)
+        root = f"{parts.scheme}://{parts.netloc}"
+        if root not in self.parsers:
+            try:
+                _, _, body = self.fetch(root + "/robots.txt")
+            except FetchError:
+                self.parsers[root] = None  # no robots.txt (or unreachable): allowed
+            else:
+                parser = RobotFileParser()
+                parser.parse(body.decode("utf-8", "replace").splitlines())
+                self.parsers[root] = parser
+        parser = self.parsers[root]
+        return parser is None or parser.can_fetch(self.agent, url)
+
+
 def preview_source(source: Source, *, limit: int = 5, fetch: Fetch = fetch_url) -> SourcePreview:
     """Read every discovery document of ``source`` and extract up to ``limit`` article pages."""
+    robots = _Robots(fetch)
+
+    def polite_fetch(url: str) -> tuple[str, dict[str, str], bytes]:
+        if not robots.allowed(url):
+            raise FetchError("disallowed by robots.txt")
+        return fetch(url)
+
     documents: list[DocumentReport] = []
-    candidates: list[str] = []
+    # Article URLs in discovery order, with the date the sitemap or feed gave (the crawl uses
+    # it when the page states none).
+    candidates: dict[str, datetime | None] = {}
+    listed: dict[str, datetime | None] = {}
 
     def add(urls: list[str]) -> None:
-        candidates.extend(u for u in urls if u not in candidates)
+        for url in urls:
+            candidates.setdefault(url, listed.get(url))
 
     for url in source.sitemaps:
         queue = [url]
@@ -170,12 +206,13 @@ def preview_source(source: Source, *, limit: int = 5, fetch: Fetch = fetch_url) 
             report = DocumentReport("sitemap", current)
             documents.append(report)
             try:
-                final, _, body = fetch(current)
+                final, _, body = polite_fetch(current)
             except FetchError as exc:
                 report.error = str(exc)
                 continue
             sitemap = parse_sitemap(body)
             entries = [urljoin(final, e.url) for e in sitemap.entries]
+            listed.update({urljoin(final, e.url): e.date for e in sitemap.entries})
             if sitemap.is_index:
                 report.kind = "sitemap index"
                 report.urls = len(entries)
@@ -193,11 +230,13 @@ def preview_source(source: Source, *, limit: int = 5, fetch: Fetch = fetch_url) 
         report = DocumentReport("feed", url)
         documents.append(report)
         try:
-            final, _, body = fetch(url)
+            final, _, body = polite_fetch(url)
         except FetchError as exc:
             report.error = str(exc)
             continue
-        entries = [urljoin(final, e.url) for e in parse_feed(body)]
+        items = parse_feed(body)
+        entries = [urljoin(final, e.url) for e in items]
+        listed.update({urljoin(final, e.url): e.date for e in items})
         if not entries:
             report.error = "no items (not an RSS/Atom feed, or empty)"
         add(_classify(report, source, entries))
@@ -205,17 +244,20 @@ def preview_source(source: Source, *, limit: int = 5, fetch: Fetch = fetch_url) 
         report = DocumentReport("listing", url)
         documents.append(report)
         try:
-            final, headers, body = fetch(url)
+            final, headers, body = polite_fetch(url)
         except FetchError as exc:
             report.error = str(exc)
             continue
         add(_classify(report, source, _listing_links(body, headers, final)))
 
-    pages = [_preview_page(source, url, fetch) for url in candidates[: max(limit, 0)]]
+    chosen = list(candidates.items())[: max(limit, 0)]
+    pages = [_preview_page(source, url, date, polite_fetch) for url, date in chosen]
     return SourcePreview(source.name, documents, pages)
 
 
-def _preview_page(source: Source, url: str, fetch: Fetch) -> PageReport:
+def _preview_page(
+    source: Source, url: str, listed_published: datetime | None, fetch: Fetch
+) -> PageReport:
     from akhbar.page import FetchedPage
     from akhbar.processing import process_page
 
@@ -234,6 +276,7 @@ def _preview_page(source: Source, url: str, fetch: Fetch) -> PageReport:
             headers=headers,
             fetched_at=datetime.now(UTC),
             timezone=source.timezone,
+            listed_published=listed_published,
         )
     )
     article = processed.article

@@ -248,6 +248,8 @@ def _build(entry: dict, where: str, errors: list[str]) -> Source | None:
                 f"base_url {base!r} is not an http(s) URL with a host",
             ):
                 host = parts.hostname
+            else:
+                base = None
         except _Invalid:
             base = None
     tz = field_or_none(_string, "timezone")
@@ -260,8 +262,10 @@ def _build(entry: dict, where: str, errors: list[str]) -> Source | None:
     domains: tuple[str, ...] = ()
     raw_domains = field_or_none(_strings, "domains")
     if raw_domains is not None:
+        check(bool(raw_domains), "domains is empty; list the hosts to follow")
+        if host is None:  # base_url is wrong (already reported): {base} cannot be expanded
+            raw_domains = [d for d in raw_domains if "{base}" not in d]
         domains = tuple(d.replace("{base}", host or "").strip().lower() for d in raw_domains)
-        check(bool(domains), "domains is empty; list the hosts to follow")
         for d in domains:
             check(
                 bool(d) and "/" not in d and ":" not in d,
@@ -272,6 +276,8 @@ def _build(entry: dict, where: str, errors: list[str]) -> Source | None:
     for key in _URL_LISTS:
         values = []
         for u in field_or_none(_strings, key) or []:
+            if base is None and "{base}" in u:
+                continue  # base_url is wrong (already reported)
             try:
                 u = read(_expand, u.replace("{base}", base or ""), key, where)
             except _Invalid:

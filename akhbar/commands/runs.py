@@ -13,21 +13,11 @@ from akhbar.commands._common import console, ready_database
 STATUS_STYLE = {"finished": "green", "failed": "red", "interrupted": "yellow", "running": "cyan"}
 
 
-def _status(status: str | None) -> str:
+def status_text(status: str | None) -> str:
     if not status:
         return "[dim]never run[/dim]"
     style = STATUS_STYLE.get(status, "")
     return f"[{style}]{status}[/{style}]" if style else status
-
-
-def _ago(when: datetime | None) -> str:
-    if when is None:
-        return "-"
-    seconds = (datetime.now(UTC) - when).total_seconds()
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            return f"{when:%Y-%m-%d %H:%M} ({int(seconds // size)}{unit} ago)"
-    return f"{when:%Y-%m-%d %H:%M} ({int(seconds)}s ago)"
 
 
 def _duration(run: object) -> str:
@@ -97,7 +87,7 @@ def runs(
             str(run.id),
             run.spider,
             run.trigger,
-            _status(run.status),
+            status_text(run.status),
             f"{run.started_at:%Y-%m-%d %H:%M:%S}",
             _duration(run),
             str(run.pages_fetched),

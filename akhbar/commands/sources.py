@@ -11,15 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from akhbar.commands._common import console, fail, ready_database
-
-STATUS_STYLE = {"finished": "green", "failed": "red", "interrupted": "yellow", "running": "cyan"}
-
-
-def _status(status: str | None) -> str:
-    if not status:
-        return "[dim]never run[/dim]"
-    style = STATUS_STYLE.get(status, "")
-    return f"[{style}]{status}[/{style}]" if style else status
+from akhbar.commands.runs import status_text
 
 
 def _ago(when: datetime | None) -> str:
@@ -126,7 +118,7 @@ def sources(
             name,
             escape(registry[name].title),
             _ago(run.started_at if run else None),
-            _status(run.status if run else None),
+            status_text(run.status if run else None),
             _ago(last_ok.get(name)),
             str(articles.get(name, 0)),
             str(duplicates.get(name, 0)),
