@@ -432,10 +432,6 @@ def paragraph_texts(text: str, hashes: Iterable[int]) -> dict[int, str]:
     return found
 
 
-def same_story(a: np.ndarray, b: np.ndarray) -> bool:
-    return int(np.count_nonzero(a == b)) >= CONTEXT_SAME
-
-
 class RecurringText:
     """The learned set, in memory: the whole of it (``akhbar dedup``) or the rows of the
     paragraphs at hand, loaded from ``recurring_text`` (the database is the source of truth).

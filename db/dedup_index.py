@@ -173,14 +173,22 @@ def save_recurring(
         for h, stories in changes
     ]
     if copy_new:
-        new = [row for row in rows if row[0] not in state.stored]
-        rows = [row for row in rows if row[0] in state.stored]
-        raw = session.connection().connection.driver_connection
-        with raw.cursor() as cur:
-            columns = "hash, stories, contexts, recurring_since, text"
-            with cur.copy(f"COPY recurring_text ({columns}) FROM STDIN") as copy:
-                for row in new:
-                    copy.write_row(row)
+        # New rows with one story (nearly all of a bulk load's) go by binary COPY, built as
+        # one numpy array; the others (recurring, several stories) by the upsert below.
+        single = [
+            (h, stories)
+            for h, stories in changes
+            if h not in state.stored and stories is not None and len(stories) == 1
+        ]
+        done = {h for h, _ in single}
+        rows = [row for row in rows if row[0] not in done]
+        if single:
+            raw = session.connection().connection.driver_connection
+            with (
+                raw.cursor() as cur,
+                cur.copy("COPY recurring_text (hash, stories, contexts) FROM STDIN BINARY") as copy,
+            ):
+                copy.write(_recurring_copy_payload(single))
     if rows:
         h, stories, contexts, since, paragraph = (list(c) for c in zip(*rows, strict=True))
         session.execute(
@@ -194,6 +202,24 @@ def save_recurring(
             },
         )
     return len(changes)
+
+
+_RECURRING_ROW = np.dtype(
+    [("fields", ">i2"), ("l1", ">i4"), ("hash", ">i8"), ("l2", ">i4"), ("stories", ">i2"),
+     ("l3", ">i4"), ("contexts", "<u4", (dedup.CONTEXT_PERM,))]
+)  # fmt: skip
+
+
+def _recurring_copy_payload(rows: list[tuple[int, np.ndarray]]) -> bytes:
+    """Binary COPY payload for ``recurring_text (hash, stories, contexts)``: new paragraphs
+    seen in one story (contexts as little-endian uint32, the ``stories_to_bytes`` format)."""
+    out = np.empty(len(rows), dtype=_RECURRING_ROW)
+    out["fields"], out["l1"], out["l2"], out["stories"] = 3, 8, 2, 1
+    out["l3"] = 4 * dedup.CONTEXT_PERM
+    out["hash"] = [h for h, _ in rows]
+    out["contexts"] = np.concatenate([stories for _, stories in rows])
+    out = out[np.argsort(out["hash"])]  # in key order: each index leaf visited once
+    return PGCOPY_HEADER + out.tobytes() + PGCOPY_TRAILER
 
 
 @dataclass(frozen=True, slots=True)
