@@ -76,7 +76,8 @@ class CrawlRun(Base):
     __tablename__ = "crawl_runs"
     __table_args__ = (
         CheckConstraint(
-            "status IN ('running', 'finished', 'failed', 'interrupted')", name="status"
+            "status IN ('running', 'finished', 'degraded', 'empty', 'failed', 'interrupted')",
+            name="status",
         ),
         Index("ix_crawl_runs_source_id_started_at", "source_id", "started_at"),
     )
@@ -98,6 +99,8 @@ class CrawlRun(Base):
     hostname: Mapped[str | None] = mapped_column(Text)
     pid: Mapped[int | None] = mapped_column(Integer)
     stats: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    # Renewed by a running crawl at each flush; an old one means the process is gone.
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     source: Mapped[Source] = relationship()
 
