@@ -82,15 +82,22 @@ class RunContextFilter(logging.Filter):
         self.runs[source] = run_id
 
     def filter(self, record: logging.LogRecord) -> bool:
-        spider = getattr(record, "spider", None)
-        source = getattr(spider, "name", None)
+        source = record_source(record)
         if source is None and len(self.runs) == 1:
             source = next(iter(self.runs))
-        if source is not None and not hasattr(record, "source"):
+        if source is not None:
             record.source = source
-            if (run_id := self.runs.get(source)) is not None:
-                record.run_id = run_id
+            if getattr(record, "run_id", None) is None and self.runs.get(source) is not None:
+                record.run_id = self.runs[source]
         return True
+
+
+def record_source(record: logging.LogRecord) -> str | None:
+    """The source a record is about: its ``source`` extra, else the spider Scrapy passed."""
+    source = getattr(record, "source", None)
+    if source is None:
+        source = getattr(getattr(record, "spider", None), "name", None)
+    return source if isinstance(source, str) else None
 
 
 _filter = RunContextFilter()

@@ -9,8 +9,9 @@ line at a time (a killed process loses nothing the kernel already has):
     {"op": "done", "url": ...}
 
 ``add`` when the spider schedules a request, ``done`` when a discovery page (sitemap, feed,
-listing) was fully parsed or an article page went through the pipelines. A run that ends
-cleanly deletes the journal; a run that finds one resumes: it re-schedules the requests
+listing) was fully parsed or an article page went through the pipelines (a page that could
+not be stored stays pending). A run that ends cleanly and not ``failed`` deletes the
+journal; a run that finds one resumes: it re-schedules the requests
 added but not done and skips every URL already done. Articles already stored are skipped
 anyway by SkipKnownUrlsMiddleware (via the database); the journal adds the discovery pages
 and the pages that were rejected (non-articles), so nothing finished is fetched again.
@@ -34,12 +35,15 @@ from scrapy import Request, signals
 from scrapy.exceptions import NotConfigured
 
 from crawlers.middlewares import ARTICLE_META
-from crawlers.runs import var_dir
+from crawlers.runs import Thresholds, decide_outcome, var_dir
 
 logger = logging.getLogger(__name__)
 
 URL_META = "akhbar_url"  # the URL as scheduled, kept through redirects
 CLEAN_REASONS = ("finished", "closespider")
+# Outcomes after which the journal is removed. Neither moves the incremental window except
+# ``finished``: what a degraded or empty run missed is read again by the next run.
+DONE_OUTCOMES = ("finished", "degraded", "empty")
 
 
 def journal_path(source: str) -> Path:
@@ -189,7 +193,13 @@ class ResumeJournalMiddleware:
             return None
         meta = _decode_meta(entry.get("meta") or {})
         meta[URL_META] = entry["url"]
-        return Request(entry["url"], callback=callback, priority=entry.get("prio", 0), meta=meta)
+        return Request(
+            entry["url"],
+            callback=callback,
+            errback=getattr(spider, "on_error", None),
+            priority=entry.get("prio", 0),
+            meta=meta,
+        )
 
     def _track(self, request: Request) -> bool:
         """Journal a newly scheduled request; False if it was done in the interrupted run."""
@@ -236,11 +246,17 @@ class ResumeJournalMiddleware:
     def spider_closed(self, spider: Any, reason: str) -> None:
         if self.journal is None:
             return
-        clean = reason.startswith(CLEAN_REASONS)
+        outcome = getattr(self.crawler, "akhbar_outcome", None) or decide_outcome(
+            self.crawler.stats.get_stats(), reason, Thresholds.from_env()
+        )
+        # A failed run (pages fetched while the database was away, say) keeps its journal:
+        # the pages it could not store are still pending there.
+        clean = reason.startswith(CLEAN_REASONS) and outcome.status in DONE_OUTCOMES
         self.journal.close(remove=clean)
         if not clean:
             spider.logger.info(
-                "crawl ended (%s): %s kept, the next run of %s resumes from it",
+                "crawl ended %s (%s): %s kept, the next run of %s resumes from it",
+                outcome.status,
                 reason,
                 self.journal.path,
                 spider.name,

@@ -13,6 +13,9 @@ def _env(name: str, default: str) -> str:
 BOT_NAME = "akhbar"
 SPIDER_MODULES = ["crawlers.spiders"]
 NEWSPIDER_MODULE = "crawlers.spiders"
+# `scrapy crawl` exits non-zero on a failed run and logs JSON lines from the first line;
+# `scrapy parse` records no run (crawlers/commands/).
+COMMANDS_MODULE = "crawlers.commands"
 
 # --- politeness --------------------------------------------------------------------------
 USER_AGENT = _env(
@@ -70,6 +73,9 @@ AKHBAR_INCREMENTAL = _env("AKHBAR_INCREMENTAL", "1") == "1"
 AKHBAR_INCREMENTAL_OVERLAP_HOURS = float(_env("AKHBAR_INCREMENTAL_OVERLAP_HOURS", "24"))
 # How often the crawl_runs row gets the counters so far (progress displays read them).
 AKHBAR_RUN_FLUSH_INTERVAL = float(_env("AKHBAR_RUN_FLUSH_INTERVAL", "5"))
+# How long closing a run waits for the database to come back before giving up (the row
+# is then closed by whoever looks next, once its heartbeat lease expires).
+AKHBAR_RUN_CLOSE_RETRY_SECONDS = float(_env("AKHBAR_RUN_CLOSE_RETRY_SECONDS", "30"))
 # Log files: "json" (one JSON object a line) or "text" (Scrapy's format).
 AKHBAR_LOG_FORMAT = _env("AKHBAR_LOG_FORMAT", "json")
 # Prometheus metrics on 127.0.0.1:PORT when set (akhbar/metrics.py).

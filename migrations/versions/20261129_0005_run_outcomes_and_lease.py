@@ -30,7 +30,9 @@ OLD_STATUSES = "('running', 'finished', 'failed', 'interrupted')"
 
 def upgrade() -> None:
     op.drop_constraint(op.f("ck_crawl_runs_status"), "crawl_runs", type_="check")
-    op.create_check_constraint(op.f("ck_crawl_runs_status"), "crawl_runs", f"status IN {NEW_STATUSES}")
+    op.create_check_constraint(
+        op.f("ck_crawl_runs_status"), "crawl_runs", f"status IN {NEW_STATUSES}"
+    )
     op.add_column("crawl_runs", sa.Column("heartbeat_at", sa.DateTime(timezone=True)))
     op.execute("UPDATE crawl_runs SET heartbeat_at = coalesce(finished_at, started_at)")
 
@@ -40,4 +42,6 @@ def downgrade() -> None:
     # The old constraint knows neither outcome: both were failures of a kind it calls so.
     op.execute("UPDATE crawl_runs SET status = 'failed' WHERE status IN ('degraded', 'empty')")
     op.drop_constraint(op.f("ck_crawl_runs_status"), "crawl_runs", type_="check")
-    op.create_check_constraint(op.f("ck_crawl_runs_status"), "crawl_runs", f"status IN {OLD_STATUSES}")
+    op.create_check_constraint(
+        op.f("ck_crawl_runs_status"), "crawl_runs", f"status IN {OLD_STATUSES}"
+    )
