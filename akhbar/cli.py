@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "demo",
     "crawl",
     "runs",
+    "health",
     "schedule",
     "extract",
     "reprocess",
