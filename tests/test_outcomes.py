@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
 from akhbar.samples import SampleSites
 from db.embedded import free_port
 from tests.crawl_helpers import REPO_ROOT, akhbar, crawl_env, make_site, query
