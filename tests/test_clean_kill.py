@@ -86,7 +86,8 @@ def test_sigkill_leaves_no_orphans_and_the_lease_reaps_the_run(
                 time.sleep(0.2)
             left = [p for p in helpers if alive(p)]
         finally:
-            for pid in descendants(crawl.pid) | {crawl.pid}:
+            helpers = locals().get("helpers") or set()
+            for pid in descendants(crawl.pid) | helpers | {crawl.pid}:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
         assert left == [], f"processes outlived the killed crawl: {left}"
