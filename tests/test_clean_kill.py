@@ -67,6 +67,7 @@ def test_sigkill_leaves_no_orphans_and_the_lease_reaps_the_run(
             stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
+        helpers: set[int] = set()
         try:
             wait_for(
                 lambda: query(database_url, "SELECT count(*) FROM articles")[0][0] >= 3,
@@ -86,7 +87,6 @@ def test_sigkill_leaves_no_orphans_and_the_lease_reaps_the_run(
                 time.sleep(0.2)
             left = [p for p in helpers if alive(p)]
         finally:
-            helpers = locals().get("helpers") or set()
             for pid in descendants(crawl.pid) | helpers | {crawl.pid}:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
