@@ -131,6 +131,35 @@ def close_runs_of_pid(
         return [run.id for run in runs]
 
 
+def describe_runs_of_pid(pid: int, *, since: datetime) -> list[tuple[str, str]]:
+    """(outcome, one line with the counts and reasons) of each run a crawl process (``pid``
+    on this host, started after ``since``) recorded: what the scheduler logs."""
+    with session_scope(get_engine()) as session:
+        runs = session.scalars(
+            select(CrawlRun)
+            .where(
+                CrawlRun.pid == pid,
+                CrawlRun.hostname == socket.gethostname(),
+                CrawlRun.started_at >= since,
+            )
+            .order_by(CrawlRun.id)
+        )
+        out = []
+        for run in runs:
+            reasons = (run.stats or {}).get("outcome_reasons") or []
+            out.append(
+                (
+                    run.status,
+                    f"run {run.id} {run.status}: pages {run.pages_fetched}, "
+                    f"stored {run.articles_stored}, duplicates "
+                    f"{run.exact_duplicates + run.near_duplicates}, non-articles "
+                    f"{run.non_articles}, errors {run.errors}"
+                    + (f" ({'; '.join(reasons)})" if reasons else ""),
+                )
+            )
+        return out
+
+
 def running_run(session: Session, spider: str) -> CrawlRun | None:
     """The live ``running`` row of ``spider``, if a crawl of it is under way: on this host a
     live process, elsewhere a heartbeat within the lease."""
