@@ -179,3 +179,20 @@ def test_each_outcome_exit_code_window_and_health(
     assert plain.returncode == 1
     assert "nomatch: last_run_empty" in plain.stderr
     assert "Traceback" not in plain.stderr
+
+    # The same truth as Prometheus metrics, served by `akhbar serve` at /metrics.
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    with TestClient(create_app(database_url)) as client:
+        response = client.get("/metrics")
+    assert response.status_code == 200
+    metrics = response.text
+    assert 'akhbar_source_flag{flag="last_run_failed",source="nodns"} 1.0' in metrics
+    assert 'akhbar_source_last_outcome{outcome="empty",source="nomatch"} 1.0' in metrics
+    assert 'akhbar_source_last_yield{source="tiny"} 0.0' in metrics
+    assert 'akhbar_source_median_yield{source="tiny"} 6.0' in metrics
+    success = [line for line in metrics.splitlines() if line.startswith("akhbar_last_success")]
+    assert [line.split("{")[1].split("}")[0] for line in success] == ['source="tiny"']
+    assert 'akhbar_crawl_runs_total{source="broken",status="failed"} 1.0' in metrics
