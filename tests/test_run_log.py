@@ -99,3 +99,44 @@ def test_feed_export_and_parse(
     assert parsed.returncode == 0, parsed.stderr[-2000:]
     assert "news/1.html" in parsed.stdout
     assert query(database_url, "SELECT count(*) FROM crawl_runs")[0][0] == runs_before == 1
+
+
+def test_racing_crawls_report_only_the_duplicates_they_recorded(
+    tmp_path: Path, database_url: str, subprocess_env: dict[str, str]
+) -> None:
+    """Two crawls of one site at once: a copy both decide is a duplicate is recorded once,
+    and counted once, by the crawl whose row it is."""
+    root = make_site(tmp_path, articles=12)
+    site = root / "sites" / "tiny"
+    sitemap = (site / "sitemap.xml").read_text(encoding="utf-8")
+    copies = ""
+    for i in range(12):  # each article again at a second URL: exact copies
+        (site / "news" / f"{100 + i}.html").write_bytes((site / "news" / f"{i}.html").read_bytes())
+        copies += f"<url><loc>{{{{BASE}}}}/news/{100 + i}.html</loc></url>\n"
+    (site / "sitemap.xml").write_text(sitemap.replace("</urlset>", copies + "</urlset>"))
+    with SampleSites(samples_dir=root) as sites:
+        env = crawl_env(subprocess_env, sites, root, AKHBAR_RESUME="0")
+        crawls = [
+            subprocess.Popen(
+                [sys.executable, "-m", "scrapy", "crawl", "tiny"],
+                env=env,
+                cwd=REPO_ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for _ in range(2)
+        ]
+        assert [c.wait(120) for c in crawls] == [0, 0]
+    assert query(database_url, "SELECT count(*) FROM articles")[0][0] == 12
+    rows = query(database_url, "SELECT count(*) FROM duplicates")[0][0]
+    assert rows == 12
+    [(reported,)] = query(
+        database_url, "SELECT sum(exact_duplicates + near_duplicates) FROM crawl_runs"
+    )
+    assert reported == rows
+    per_run = query(
+        database_url,
+        "SELECT r.exact_duplicates + r.near_duplicates, count(d.id) FROM crawl_runs r "
+        "LEFT JOIN duplicates d ON d.crawl_run_id = r.id GROUP BY r.id",
+    )
+    assert all(counted == recorded for counted, recorded in per_run), per_run
