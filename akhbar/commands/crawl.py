@@ -89,7 +89,8 @@ class CrawlProgress:
                 str(
                     stats.get("akhbar/exact_duplicates", 0) + stats.get("akhbar/near_duplicates", 0)
                 ),
-                str(stats.get("log_count/ERROR", 0)),
+                # this source's own errors (log_count/ERROR counts the whole process)
+                str(stats.get("akhbar/errors", 0) + stats.get("akhbar/requests_failed", 0)),
                 f"{pages / elapsed:.1f}" if elapsed > 0 else "-",
             )
         return table
