@@ -200,3 +200,20 @@ class MinhashBand(Base):
 
     key: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     article_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, index=True)
+
+
+class CrawlFrontier(Base):
+    """The resume journal of interrupted crawls (crawlers/resume.py): each URL a crawl of
+    ``source`` scheduled, and whether it was done. Rows exist only while a crawl of the source
+    is running or was interrupted; any machine can resume from them. Internal."""
+
+    __tablename__ = "crawl_frontier"
+    __table_args__ = (CheckConstraint("state IN ('pending', 'done')", name="state"),)
+
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    url: Mapped[str] = mapped_column(Text, primary_key=True)
+    state: Mapped[str] = mapped_column(String(8))
+    callback: Mapped[str | None] = mapped_column(Text)
+    priority: Mapped[int] = mapped_column(Integer, server_default="0")
+    meta: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
