@@ -28,7 +28,7 @@ _lock = threading.Lock()
 
 
 def var_dir() -> Path:
-    """Where run logs (var/logs) and resume journals (var/jobs) live: AKHBAR_VAR_DIR or ./var."""
+    """Where run logs (var/logs) live: AKHBAR_VAR_DIR or ./var."""
     return Path(os.environ.get("AKHBAR_VAR_DIR") or REPO_ROOT / "var")
 
 

@@ -66,8 +66,9 @@ AKHBAR_WORKERS = int(_env("AKHBAR_WORKERS", str(os.cpu_count() or 2)))
 AKHBAR_RUN_TRIGGER = _env("AKHBAR_RUN_TRIGGER", "manual")
 AKHBAR_STORE = _env("AKHBAR_STORE", "1") == "1"  # 0: dry run, fetch and extract only
 
-# Resume an interrupted crawl from var/jobs/<source>; read only feed/sitemap entries newer
-# than the last successful run (less an overlap) unless `-a full=1` / `akhbar crawl --full`.
+# Resume an interrupted crawl from its journal (table crawl_frontier); read only feed/sitemap
+# entries newer than the last successful run (less an overlap) unless `-a full=1` /
+# `akhbar crawl --full`.
 AKHBAR_RESUME = _env("AKHBAR_RESUME", "1") == "1"
 AKHBAR_INCREMENTAL = _env("AKHBAR_INCREMENTAL", "1") == "1"
 AKHBAR_INCREMENTAL_OVERLAP_HOURS = float(_env("AKHBAR_INCREMENTAL_OVERLAP_HOURS", "24"))
