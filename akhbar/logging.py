@@ -1,10 +1,12 @@
 """Structured log lines: one JSON object per line in each run's log file.
 
-The storage pipeline logs every stored article and duplicate with
-``extra={"akhbar_event": "stored" | "exact" | "near" | "url", ...}``; those records become
-``{"event": "stored", "url": ..., "article_id": ..., "source": ..., "run_id": ...}``.
-Records at ERROR or above get ``"event": "error"``. Everything else is kept too, as
-``{"ts", "level", "logger", "msg"}``, so one file tells the whole run.
+Records logged with ``extra={"akhbar_event": KIND, ...}`` become
+``{"event": KIND, "url": ..., "source": ..., "run_id": ..., ...}``; records at ERROR or
+above without a kind get ``"event": "error"``. Everything else is kept too, as
+``{"ts", "level", "logger", "msg"}`` (plus ``source``/``run_id`` when the record is about one
+source), so one file tells the whole run. Every kind (``stored``, ``replaced``, ``exact``,
+``near``, ``url``, ``non_article``, ``fetch_failed``, ``store_failed``, ``run_started``,
+``run_finished``, ...) is listed in docs/operations.md, "Log events".
 
     jq -c 'select(.event)' var/logs/<source>/<run>.log
 """

@@ -196,3 +196,40 @@ def test_each_outcome_exit_code_window_and_health(
     success = [line for line in metrics.splitlines() if line.startswith("akhbar_last_success")]
     assert [line.split("{")[1].split("}")[0] for line in success] == ['source="tiny"']
     assert 'akhbar_crawl_runs_total{source="broken",status="failed"} 1.0' in metrics
+
+
+def test_scheduler_logs_each_runs_outcome_and_counts(
+    tmp_path: Path,
+    database_url: str,
+    subprocess_env: dict[str, str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import scheduler
+
+    root = make_site(tmp_path, articles=2)
+    registry = _registry(root, free_port("127.0.0.62"))  # nothing listens there
+    env = crawl_env(subprocess_env, _NoSites(), root, AKHBAR_SOURCES=str(registry))
+    crawl = subprocess.run(
+        [sys.executable, "-m", "scrapy", "crawl", "broken", *FAST_FAIL],
+        env=env,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert crawl.returncode == 1
+    [(pid, started)] = query(database_url, "SELECT pid, started_at FROM crawl_runs")
+    with caplog.at_level("INFO", logger="akhbar.scheduler"):
+        scheduler._log_outcomes("broken", pid, started, crawl.returncode)
+    [record] = caplog.records
+    assert record.levelname == "ERROR"
+    assert "run 1 failed: pages 0, stored 0, duplicates 0, non-articles 0, errors" in record.message
+    assert "no discovery document reachable" in record.message
+    assert "(exit code 1)" in record.message
+
+
+class _NoSites:
+    """crawl_env needs a port for the ${AKHBAR_SAMPLES_PORT} of the served source's entry."""
+
+    def env(self) -> dict[str, str]:
+        return {"AKHBAR_SAMPLES_PORT": "1"}
