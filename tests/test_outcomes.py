@@ -81,7 +81,7 @@ article_url_patterns = ['/articles/\\d+$']
     return path
 
 
-FAST_FAIL = ["-s", "RETRY_TIMES=1", "-s", "AKHBAR_RETRY_BACKOFF_BASE=0.05"]
+FAST_FAIL = ["-s", "RETRY_TIMES=1", "-s", "AKHBAR_RETRY_BACKOFF_BASE=0.05"]  # as -s, too
 
 
 def scrapy_crawl(env: dict[str, str], name: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -120,7 +120,14 @@ def test_each_outcome_exit_code_window_and_health(
     root = make_site(tmp_path, articles=6)
     registry = _registry(root, failing_server)
     with SampleSites(samples_dir=root) as sites:
-        env = crawl_env(subprocess_env, sites, root, AKHBAR_SOURCES=str(registry))
+        env = crawl_env(
+            subprocess_env,
+            sites,
+            root,
+            AKHBAR_SOURCES=str(registry),
+            AKHBAR_RETRY_TIMES="1",
+            AKHBAR_RETRY_BACKOFF_BASE="0.05",
+        )
 
         healthy = scrapy_crawl(env, "tiny")
         assert healthy.returncode == 0, healthy.stderr[-2000:]
