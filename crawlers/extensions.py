@@ -5,7 +5,7 @@ metrics.
 
 The database may go away during a crawl: progress flushes that fail are logged and
 retried at the next tick (the loop never dies), and closing the run retries for
-AKHBAR_RUN_CLOSE_RETRY_SECONDS. A row that still cannot be closed keeps ``running`` with a
+AKHBAR_DB_WAIT_SECONDS. A row that still cannot be closed keeps ``running`` with a
 heartbeat that stops: whoever looks after the lease closes it as ``interrupted``.
 """
 
@@ -71,7 +71,7 @@ class CrawlRunRecorder:
         self.crawler = crawler
         self.enabled = crawler.settings.getbool("AKHBAR_STORE", True)
         self.interval = crawler.settings.getfloat("AKHBAR_RUN_FLUSH_INTERVAL", 5.0)
-        self.close_retry = crawler.settings.getfloat("AKHBAR_RUN_CLOSE_RETRY_SECONDS", 30.0)
+        self.close_retry = crawler.settings.getfloat("AKHBAR_DB_WAIT_SECONDS", 30.0)
         self.loop: task.LoopingCall | None = None
         self.own_handler: logging.Handler | None = None
         self.error_counter = SourceErrorCounter(self)

@@ -267,7 +267,15 @@ class ResumeJournalMiddleware:
 
     def _open(self, spider: Any) -> None:
         journal = Journal(spider.name)
-        state = journal.open()
+        try:
+            state = journal.open()
+        except Exception as exc:  # the database is away: crawl, but not resumably
+            spider.logger.warning(
+                "cannot read the resume journal of %s: %s; this run will not be resumable",
+                spider.name,
+                str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+            )
+            return
         if state is None:
             spider.logger.warning(
                 "another crawl of %s holds %s: this run will not be resumable",

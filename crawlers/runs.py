@@ -11,12 +11,14 @@ from __future__ import annotations
 import os
 import socket
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from db.engine import get_engine, session_scope
@@ -206,19 +208,36 @@ def run_context(crawler: Any) -> RunContext:
         spider = crawler.spider
         source = spider.source
         settings = crawler.settings
-        with session_scope(get_engine()) as session:
-            reaped = reap_stale_runs(session)
-            source_id = upsert_source(session, source)
-            run_id = start_run(
-                session,
-                source_id=source_id,
-                spider=spider.name,
-                trigger=settings.get("AKHBAR_RUN_TRIGGER", "manual"),
-                log_path=getattr(crawler, "akhbar_log_path", None) or settings.get("LOG_FILE"),
-                hostname=socket.gethostname(),
-                pid=os.getpid(),
-                heartbeat_at=func.now(),
-            )
+        # The database may be restarting: wait for it a while rather than fail the crawl.
+        deadline = time.monotonic() + settings.getfloat("AKHBAR_DB_WAIT_SECONDS", 30.0)
+        delay = 0.5
+        while True:
+            try:
+                with session_scope(get_engine()) as session:
+                    reaped = reap_stale_runs(session)
+                    source_id = upsert_source(session, source)
+                    run_id = start_run(
+                        session,
+                        source_id=source_id,
+                        spider=spider.name,
+                        trigger=settings.get("AKHBAR_RUN_TRIGGER", "manual"),
+                        log_path=getattr(crawler, "akhbar_log_path", None)
+                        or settings.get("LOG_FILE"),
+                        hostname=socket.gethostname(),
+                        pid=os.getpid(),
+                        heartbeat_at=func.now(),
+                    )
+                break
+            except OperationalError as exc:
+                if time.monotonic() + delay > deadline:
+                    raise
+                spider.logger.warning(
+                    "cannot record the run yet (retrying in %.1fs): %s",
+                    delay,
+                    str(exc.orig or exc).strip().splitlines()[0],
+                )
+                time.sleep(delay)
+                delay = min(delay * 2, 5.0)
         if reaped:
             spider.logger.warning(
                 "runs %s were left running by a process that is gone; marked interrupted",
@@ -292,7 +311,9 @@ def decide_outcome(
         failures.append(f"{failed} of {attempted} requests failed ({share:.0%})")
     if failures:
         return Outcome("failed", tuple(failures))
-    if not matched and not resumed:
+    # Entries skipped as older than the incremental window: a quiet night, not an empty one.
+    quiet = n("akhbar/skipped_older_than_since") + n("akhbar/sitemaps_skipped_older_than_since")
+    if not matched and not resumed and not quiet:
         if not attempted:
             return Outcome("empty", ("nothing to crawl: no discovery request was made",))
         return Outcome(

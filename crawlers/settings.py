@@ -77,9 +77,9 @@ AKHBAR_INCREMENTAL = _env("AKHBAR_INCREMENTAL", "1") == "1"
 AKHBAR_INCREMENTAL_OVERLAP_HOURS = float(_env("AKHBAR_INCREMENTAL_OVERLAP_HOURS", "24"))
 # How often the crawl_runs row gets the counters so far (progress displays read them).
 AKHBAR_RUN_FLUSH_INTERVAL = float(_env("AKHBAR_RUN_FLUSH_INTERVAL", "5"))
-# How long closing a run waits for the database to come back before giving up (the row
-# is then closed by whoever looks next, once its heartbeat lease expires).
-AKHBAR_RUN_CLOSE_RETRY_SECONDS = float(_env("AKHBAR_RUN_CLOSE_RETRY_SECONDS", "30"))
+# How long opening or closing a run waits for an unreachable database before giving up (a
+# run that cannot be closed is closed by whoever looks next, once its heartbeat lease expires).
+AKHBAR_DB_WAIT_SECONDS = float(_env("AKHBAR_DB_WAIT_SECONDS", "30"))
 # Log files: "json" (one JSON object a line) or "text" (Scrapy's format).
 AKHBAR_LOG_FORMAT = _env("AKHBAR_LOG_FORMAT", "json")
 # Prometheus metrics on 127.0.0.1:PORT when set (akhbar/metrics.py).

@@ -118,7 +118,11 @@ class NewsSpider(scrapy.Spider):
             return
         from crawlers.runs import last_success_start
 
-        last = await asyncio.to_thread(last_success_start, self.name)
+        try:
+            last = await asyncio.to_thread(last_success_start, self.name)
+        except Exception as exc:  # the database is away: reading everything is safe
+            self.logger.warning("incremental: cannot read the last success (%s); reading all", exc)
+            return
         if last is not None:
             overlap = settings.getfloat("AKHBAR_INCREMENTAL_OVERLAP_HOURS", 24.0)
             self.since = last - timedelta(hours=overlap)
@@ -156,7 +160,9 @@ class NewsSpider(scrapy.Spider):
             url = urljoin(response.url, entry.url)
             if sitemap.is_index:
                 if self.since and entry.date and entry.date < self.since:
-                    continue  # a whole child sitemap last changed before `since`
+                    # a whole child sitemap last changed before `since`
+                    self.crawler.stats.inc_value("akhbar/sitemaps_skipped_older_than_since")
+                    continue
                 if self.source.allows(url):
                     yield self._discovery_request(url, self.parse_sitemap, 20)
             elif request := self._article_request(url, entry.date):
