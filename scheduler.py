@@ -266,17 +266,36 @@ def _crawl(
             since=started,
             statuses=("running",),
         )
-        if returncode == 0 and not ids:
-            logger.info("%s: crawl ended (pid %d)", source, proc.pid)
-        else:
+        if ids:
             logger.error(
                 "%s: crawl exited with code %s; runs %s marked %s", source, returncode, ids, status
             )
+        _log_outcomes(source, proc.pid, started, returncode)
     finally:
         with _children_lock:
             _children.pop(proc.pid, None)
         if out_file.exists() and out_file.stat().st_size == 0:
             out_file.unlink()
+
+
+def _log_outcomes(source: str, pid: int, started: datetime, returncode: int) -> None:
+    """One line per run with its outcome and counts (a failure at ERROR level)."""
+    from crawlers.runs import describe_runs_of_pid
+
+    try:
+        described = describe_runs_of_pid(pid, since=started)
+    except Exception as exc:  # the database may be away: the exit code still tells
+        logger.error("%s: crawl exited with code %s; runs unreadable: %s", source, returncode, exc)
+        return
+    if not described:
+        logger.error("%s: crawl exited with code %s and recorded no run", source, returncode)
+    for outcome, line in described:
+        level = (
+            logging.INFO
+            if outcome == "finished"
+            else (logging.WARNING if outcome in {"degraded", "empty"} else logging.ERROR)
+        )
+        logger.log(level, "%s: %s (exit code %s)", source, line, returncode)
 
 
 # -- the scheduler -------------------------------------------------------------------------

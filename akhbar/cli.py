@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "crawl",
     "sources",
     "runs",
+    "health",
     "schedule",
     "extract",
     "reprocess",

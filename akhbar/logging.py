@@ -1,10 +1,12 @@
 """Structured log lines: one JSON object per line in each run's log file.
 
-The storage pipeline logs every stored article and duplicate with
-``extra={"akhbar_event": "stored" | "exact" | "near" | "url", ...}``; those records become
-``{"event": "stored", "url": ..., "article_id": ..., "source": ..., "run_id": ...}``.
-Records at ERROR or above get ``"event": "error"``. Everything else is kept too, as
-``{"ts", "level", "logger", "msg"}``, so one file tells the whole run.
+Records logged with ``extra={"akhbar_event": KIND, ...}`` become
+``{"event": KIND, "url": ..., "source": ..., "run_id": ..., ...}``; records at ERROR or
+above without a kind get ``"event": "error"``. Everything else is kept too, as
+``{"ts", "level", "logger", "msg"}`` (plus ``source``/``run_id`` when the record is about one
+source), so one file tells the whole run. Every kind (``stored``, ``replaced``, ``exact``,
+``near``, ``url``, ``non_article``, ``fetch_failed``, ``store_failed``, ``run_started``,
+``run_finished``, ...) is listed in docs/operations.md, "Log events".
 
     jq -c 'select(.event)' var/logs/<source>/<run>.log
 """
@@ -82,15 +84,22 @@ class RunContextFilter(logging.Filter):
         self.runs[source] = run_id
 
     def filter(self, record: logging.LogRecord) -> bool:
-        spider = getattr(record, "spider", None)
-        source = getattr(spider, "name", None)
+        source = record_source(record)
         if source is None and len(self.runs) == 1:
             source = next(iter(self.runs))
-        if source is not None and not hasattr(record, "source"):
+        if source is not None:
             record.source = source
-            if (run_id := self.runs.get(source)) is not None:
-                record.run_id = run_id
+            if getattr(record, "run_id", None) is None and self.runs.get(source) is not None:
+                record.run_id = self.runs[source]
         return True
+
+
+def record_source(record: logging.LogRecord) -> str | None:
+    """The source a record is about: its ``source`` extra, else the spider Scrapy passed."""
+    source = getattr(record, "source", None)
+    if source is None:
+        source = getattr(getattr(record, "spider", None), "name", None)
+    return source if isinstance(source, str) else None
 
 
 _filter = RunContextFilter()

@@ -6,9 +6,25 @@ a bare `scrapy crawl`) records what it did, so one exporter anywhere sees them a
     akhbar_pages_fetched_total{source}          akhbar_articles_stored_total{source}
     akhbar_duplicates_total{source,kind}        akhbar_crawl_errors_total{source}
     akhbar_crawl_runs_total{source,status}      akhbar_crawls_running{source}
-    akhbar_last_success_timestamp_seconds{source}
+    akhbar_last_success_timestamp_seconds{source}   (``finished`` runs only)
 
-Served on 127.0.0.1 only, when ``AKHBAR_METRICS_PORT`` is set.
+and per source the health figures of `akhbar health` (db/health.py), as gauges:
+
+    akhbar_source_last_outcome{source,outcome}      1 for the last run's outcome
+    akhbar_source_flag{source,flag}                 1 per flag raised
+    akhbar_source_flagged{source}                   number of flags raised
+    akhbar_source_last_yield{source}                articles stored by the last run
+    akhbar_source_median_yield{source}              median of the runs before it
+    akhbar_source_undated_share{source,window}      window="last" or "history"
+    akhbar_source_no_author_share{source,window}
+    akhbar_source_median_words{source,window}
+    akhbar_source_non_article_rate{source}          of the last run's pages
+    akhbar_source_duplicate_rate{source}
+    akhbar_source_error_rate{source}
+    akhbar_source_hours_since_last_run{source}
+
+Served on 127.0.0.1 only by the scheduler and `scrapy crawl` when ``AKHBAR_METRICS_PORT``
+is set, and by `akhbar serve` at /metrics (``metrics_text``). Docs: docs/operations.md.
 """
 
 from __future__ import annotations
@@ -27,7 +43,9 @@ logger = logging.getLogger(__name__)
 _QUERY = text(
     """
     SELECT spider,
-           status,
+           CASE WHEN status = 'running' AND coalesce(heartbeat_at, started_at)
+                     < now() - make_interval(secs => :lease)
+                THEN 'stale' ELSE status END,
            count(*),
            coalesce(sum(pages_fetched), 0),
            coalesce(sum(articles_stored), 0),
@@ -35,7 +53,7 @@ _QUERY = text(
            coalesce(sum(near_duplicates), 0),
            coalesce(sum(errors), 0),
            extract(epoch FROM max(finished_at))
-    FROM crawl_runs GROUP BY spider, status
+    FROM crawl_runs GROUP BY 1, 2
     """
 )
 
@@ -52,7 +70,11 @@ class CrawlRunsCollector:
         )
         errors = CounterMetricFamily("akhbar_crawl_errors", "Errors logged", labels=["source"])
         runs = CounterMetricFamily("akhbar_crawl_runs", "Crawl runs", labels=["source", "status"])
-        running = GaugeMetricFamily("akhbar_crawls_running", "Crawls running", labels=["source"])
+        running = GaugeMetricFamily(
+            "akhbar_crawls_running",
+            "Crawls running (heartbeat within the lease)",
+            labels=["source"],
+        )
         last_ok = GaugeMetricFamily(
             "akhbar_last_success_timestamp_seconds",
             "When the last finished crawl ended",
@@ -61,7 +83,7 @@ class CrawlRunsCollector:
         totals: dict[str, list[float]] = {}
         try:
             with self.engine.connect() as conn:
-                rows = conn.execute(_QUERY).all()
+                rows = conn.execute(_QUERY, {"lease": _lease_seconds()}).all()
         except Exception as exc:  # a scrape must not crash the exporter
             logger.warning("metrics: cannot read crawl_runs: %s", exc)
             return
@@ -84,6 +106,103 @@ class CrawlRunsCollector:
         yield from (pages, stored, dups, errors, runs, running, last_ok)
 
 
+def _lease_seconds() -> float:
+    import os
+
+    return float(os.environ.get("AKHBAR_RUN_LEASE_SECONDS") or 300)
+
+
+class SourceHealthCollector:
+    """The figures of `akhbar health`, per source, at each scrape."""
+
+    def __init__(self, engine: Any, sources: list[str] | None = None) -> None:
+        self.engine = engine
+        self.sources = sources
+
+    def _names(self) -> list[str]:
+        if self.sources:
+            return list(self.sources)
+        names: set[str] = set()
+        try:
+            from akhbar.sources import load_sources
+
+            names |= set(load_sources())
+        except Exception as exc:  # a broken registry must not break the exporter
+            logger.warning("metrics: cannot read the source registry: %s", exc)
+        with self.engine.connect() as conn:
+            names |= set(conn.execute(text("SELECT DISTINCT spider FROM crawl_runs")).scalars())
+        return sorted(names)
+
+    def collect(self) -> Iterator[Metric]:
+        from db.health import source_health
+
+        try:
+            report = source_health(self.engine, self._names())
+        except Exception as exc:  # a scrape must not crash the exporter
+            logger.warning("metrics: cannot compute source health: %s", exc)
+            return
+
+        def gauge(name: str, doc: str, labels: tuple[str, ...] = ()) -> GaugeMetricFamily:
+            return GaugeMetricFamily(name, doc, labels=["source", *labels])
+
+        outcome = gauge("akhbar_source_last_outcome", "1 for the last run's outcome", ("outcome",))
+        flag = gauge("akhbar_source_flag", "1 per health flag raised", ("flag",))
+        flagged = gauge("akhbar_source_flagged", "Health flags raised")
+        last_yield = gauge("akhbar_source_last_yield", "Articles stored by the last run")
+        median_yield = gauge("akhbar_source_median_yield", "Median articles stored per run before")
+        undated = gauge("akhbar_source_undated_share", "Share without a date", ("window",))
+        no_author = gauge("akhbar_source_no_author_share", "Share without an author", ("window",))
+        words = gauge("akhbar_source_median_words", "Median words per article", ("window",))
+        non_article = gauge("akhbar_source_non_article_rate", "Non-articles / pages, last run")
+        duplicate = gauge("akhbar_source_duplicate_rate", "Duplicates / article pages, last run")
+        error = gauge("akhbar_source_error_rate", "Errors / (pages + errors), last run")
+        since = gauge("akhbar_source_hours_since_last_run", "Hours since the last crawl started")
+        for h in report:
+            s = h.source
+            if h.last_outcome:
+                outcome.add_metric([s, h.last_outcome], 1.0)
+            for name in h.flags:
+                flag.add_metric([s, name], 1.0)
+            flagged.add_metric([s], float(len(h.flags)))
+            for family, value in (
+                (last_yield, h.last_yield),
+                (median_yield, h.median_yield),
+                (non_article, h.non_article_rate),
+                (duplicate, h.duplicate_rate),
+                (error, h.error_rate),
+                (since, h.hours_since_last_run),
+            ):
+                if value is not None:
+                    family.add_metric([s], float(value))
+            for family, last, history in (
+                (undated, h.undated_share, h.undated_share_history),
+                (no_author, h.no_author_share, h.no_author_share_history),
+                (words, h.median_words, h.median_words_history),
+            ):
+                if last is not None:
+                    family.add_metric([s, "last"], float(last))
+                if history is not None:
+                    family.add_metric([s, "history"], float(history))
+        yield from (
+            outcome, flag, flagged, last_yield, median_yield, undated, no_author, words,
+            non_article, duplicate, error, since,
+        )  # fmt: skip
+
+
+def metrics_registry(engine: Any) -> CollectorRegistry:
+    registry = CollectorRegistry()
+    registry.register(CrawlRunsCollector(engine))
+    registry.register(SourceHealthCollector(engine))
+    return registry
+
+
+def metrics_text(engine: Any) -> bytes:
+    """The exposition text of every akhbar metric (what /metrics serves)."""
+    from prometheus_client import generate_latest
+
+    return generate_latest(metrics_registry(engine))
+
+
 _started: dict[int, Any] = {}
 _lock = threading.Lock()
 
@@ -93,8 +212,7 @@ def serve_metrics(port: int, engine: Any) -> bool:
     with _lock:
         if port in _started:
             return True
-        registry = CollectorRegistry()
-        registry.register(CrawlRunsCollector(engine))
+        registry = metrics_registry(engine)
         try:
             _started[port] = start_http_server(port, addr="127.0.0.1", registry=registry)
         except OSError as exc:

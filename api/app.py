@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
+from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel
@@ -196,6 +196,13 @@ def create_app(url: str | None = None) -> FastAPI:
             text("SELECT (SELECT version_num FROM alembic_version), current_user")
         ).one()
         return {"status": "ok", "schema_revision": revision, "role": role}
+
+    @app.get("/metrics", tags=["meta"], include_in_schema=False)
+    def metrics() -> Response:
+        """Prometheus metrics: crawl counters and per-source health (akhbar/metrics.py)."""
+        from akhbar.metrics import metrics_text
+
+        return Response(metrics_text(engine()), media_type="text/plain; version=0.0.4")
 
     @app.get("/articles", response_model=ArticlePage, tags=["articles"])
     def list_articles(

@@ -1,24 +1,35 @@
-"""CrawlRunRecorder: keeps the crawl_runs row of a crawl current and closes it; gives the
-run its log file (JSON lines, path in crawl_runs.log_path) and, with AKHBAR_METRICS_PORT,
-serves Prometheus metrics."""
+"""CrawlRunRecorder: keeps the crawl_runs row of a crawl current and closes it with the
+outcome the run earned (crawlers/runs.py ``decide_outcome``); gives the run its log file
+(JSON lines, path in crawl_runs.log_path) and, with AKHBAR_METRICS_PORT, serves Prometheus
+metrics.
+
+The database may go away during a crawl: progress flushes that fail are logged and
+retried at the next tick (the loop never dies), and closing the run retries for
+AKHBAR_DB_WAIT_SECONDS. A row that still cannot be closed keeps ``running`` with a
+heartbeat that stops: whoever looks after the lease closes it as ``interrupted``.
+"""
 
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
 from scrapy import signals
+from sqlalchemy import func
 from twisted.internet import task
 
-from akhbar.logging import register_run, use_json_lines
-from crawlers.runs import run_context, run_log_path
+from akhbar.logging import record_source, register_run, use_json_lines
+from crawlers.runlog import installed_run_log
+from crawlers.runs import Outcome, Thresholds, decide_outcome, run_context, run_log_path
 from db.engine import get_engine, session_scope
 from db.queries import finish_run, update_run
 
 logger = logging.getLogger(__name__)
 
-STATUS_BY_REASON = {"finished": "finished", "shutdown": "interrupted", "cancelled": "interrupted"}
+# Every recorder of this process, to attribute log records without a source.
+_recorders: list[CrawlRunRecorder] = []
 
 
 def counters_from_stats(stats: dict[str, Any]) -> dict[str, int]:
@@ -28,7 +39,9 @@ def counters_from_stats(stats: dict[str, Any]) -> dict[str, int]:
         "exact_duplicates": stats.get("akhbar/exact_duplicates", 0),
         "near_duplicates": stats.get("akhbar/near_duplicates", 0),
         "non_articles": stats.get("akhbar/non_articles", 0),
-        "errors": stats.get("log_count/ERROR", 0),
+        # This source's own: error records about it, and its requests that failed for good
+        # (Scrapy's log_count/ERROR counts every spider of the process).
+        "errors": stats.get("akhbar/errors", 0) + stats.get("akhbar/requests_failed", 0),
     }
 
 
@@ -39,26 +52,48 @@ def _jsonable(stats: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+class SourceErrorCounter(logging.Handler):
+    """Counts ERROR records about one source into its crawler's ``akhbar/errors``."""
+
+    def __init__(self, recorder: CrawlRunRecorder) -> None:
+        super().__init__(level=logging.ERROR)
+        self.recorder = recorder
+
+    def emit(self, record: logging.LogRecord) -> None:
+        name = self.recorder.crawler.spidercls.name
+        source = record_source(record)
+        if source == name or (source is None and len(_recorders) == 1):
+            self.recorder.crawler.stats.inc_value("akhbar/errors")
+
+
 class CrawlRunRecorder:
     def __init__(self, crawler: Any) -> None:
         self.crawler = crawler
         self.enabled = crawler.settings.getbool("AKHBAR_STORE", True)
         self.interval = crawler.settings.getfloat("AKHBAR_RUN_FLUSH_INTERVAL", 5.0)
+        self.close_retry = crawler.settings.getfloat("AKHBAR_DB_WAIT_SECONDS", 30.0)
         self.loop: task.LoopingCall | None = None
         self.own_handler: logging.Handler | None = None
+        self.error_counter = SourceErrorCounter(self)
+        self.flush_failing = False
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> CrawlRunRecorder:
         ext = cls(crawler)
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        _recorders.append(ext)
+        logging.root.addHandler(ext.error_counter)
         return ext
 
     def _setup_log_file(self, spider: Any) -> None:
-        """With LOG_FILE set (the scheduler, `akhbar crawl`), render it as JSON lines;
-        otherwise (a bare `scrapy crawl`) add a per-run file beside the console output."""
+        """The run log: the JSON-lines file installed before Scrapy started (crawlers/runlog.py);
+        else LOG_FILE (rendered as JSON lines), else a per-run file beside the console."""
         from scrapy.utils.log import get_scrapy_root_handler
 
+        if (installed := installed_run_log()) is not None:
+            self.crawler.akhbar_log_path = str(installed)
+            return
         settings = self.crawler.settings
         json_lines = settings.get("AKHBAR_LOG_FORMAT", "json") == "json"
         handler = get_scrapy_root_handler()
@@ -88,7 +123,12 @@ class CrawlRunRecorder:
         # The pipelines may have created the row before the log file was known.
         with session_scope(get_engine()) as session:
             update_run(session, context.run_id, log_path=self.crawler.akhbar_log_path)
-        logger.info("crawl run %s started for source %s", context.run_id, spider.name)
+        logger.info(
+            "crawl run %s started for source %s",
+            context.run_id,
+            spider.name,
+            extra={"akhbar_event": "run_started", "source": spider.name, "run_id": context.run_id},
+        )
         if port := self.crawler.settings.getint("AKHBAR_METRICS_PORT", 0):
             from akhbar.metrics import serve_metrics
 
@@ -97,32 +137,106 @@ class CrawlRunRecorder:
         self.loop.start(self.interval, now=False)
 
     def flush(self) -> None:
-        """Write the counters so far: `akhbar runs` and progress displays read them."""
+        """Write the counters so far and renew the run's heartbeat (its lease). A database
+        that is away is logged once and tried again at the next tick."""
+        try:
+            self._write(heartbeat_at=func.now())
+        except Exception as exc:
+            if not self.flush_failing:
+                logger.warning(
+                    "cannot record progress of run %s (will retry): %s",
+                    getattr(self.crawler, "akhbar_run", None) and self.crawler.akhbar_run.run_id,
+                    _first_line(exc),
+                    extra={"akhbar_event": "flush_failed", "source": self.crawler.spidercls.name},
+                )
+            self.flush_failing = True
+        else:
+            if self.flush_failing:
+                logger.info(
+                    "recording progress again",
+                    extra={"akhbar_event": "flush_resumed", "source": self.crawler.spidercls.name},
+                )
+            self.flush_failing = False
+
+    def _write(self, **values: Any) -> None:
         context = run_context(self.crawler)
         with session_scope(get_engine()) as session:
             update_run(
-                session, context.run_id, **counters_from_stats(self.crawler.stats.get_stats())
+                session,
+                context.run_id,
+                **counters_from_stats(self.crawler.stats.get_stats()),
+                **values,
             )
 
     def spider_closed(self, spider: Any, reason: str) -> None:
-        if not self.enabled:
-            return
         if self.loop is not None and self.loop.running:
             self.loop.stop()
-        context = run_context(self.crawler)
+        logging.root.removeHandler(self.error_counter)
         stats = self.crawler.stats.get_stats()
-        status = STATUS_BY_REASON.get(
-            reason, "finished" if reason.startswith("closespider") else "failed"
-        )
-        with session_scope(get_engine()) as session:
-            finish_run(
-                session,
-                context.run_id,
-                status,
-                stats={**_jsonable(stats), "finish_reason": reason},
-                **counters_from_stats(stats),
-            )
-        logger.info("crawl run %s %s (%s)", context.run_id, status, reason)
+        outcome = decide_outcome(stats, reason, Thresholds.from_env())
+        self.crawler.akhbar_outcome = outcome
+        if self.enabled:
+            self._close_run(spider, reason, outcome)
+        if self in _recorders:
+            _recorders.remove(self)
         if self.own_handler is not None:
             logging.root.removeHandler(self.own_handler)
             self.own_handler.close()
+
+    def _close_run(self, spider: Any, reason: str, outcome: Outcome) -> None:
+        context = run_context(self.crawler)
+        stats = self.crawler.stats.get_stats()
+        counters = counters_from_stats(stats)
+        deadline = time.monotonic() + self.close_retry
+        delay = 0.5
+        while True:
+            try:
+                with session_scope(get_engine()) as session:
+                    finish_run(
+                        session,
+                        context.run_id,
+                        outcome.status,
+                        heartbeat_at=func.now(),
+                        stats={
+                            **_jsonable(stats),
+                            "finish_reason": reason,
+                            "outcome_reasons": list(outcome.reasons),
+                        },
+                        **counters,
+                    )
+                break
+            except Exception as exc:
+                if time.monotonic() + delay > deadline:
+                    logger.error(
+                        "cannot close run %s (%s): %s; it will be closed as interrupted "
+                        "once its heartbeat lease expires",
+                        context.run_id,
+                        outcome.status,
+                        _first_line(exc),
+                        extra={"akhbar_event": "close_failed", "source": spider.name},
+                    )
+                    break
+                time.sleep(delay)  # the reactor is shutting this crawl down anyway
+                delay = min(delay * 2, 5.0)
+        level = logging.INFO if outcome.status == "finished" else logging.WARNING
+        logger.log(
+            level,
+            "crawl run %s %s (%s)%s",
+            context.run_id,
+            outcome.status,
+            reason,
+            (": " + "; ".join(outcome.reasons)) if outcome.reasons else "",
+            extra={
+                "akhbar_event": "run_finished",
+                "source": spider.name,
+                "run_id": context.run_id,
+                "outcome": outcome.status,
+                "reasons": list(outcome.reasons),
+                **counters,
+            },
+        )
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__

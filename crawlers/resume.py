@@ -1,49 +1,49 @@
-"""Resumable crawls: a per-source journal of the crawl frontier that survives SIGKILL.
+"""Resumable crawls: a per-source journal of the crawl frontier that survives SIGKILL,
+kept in the database (table ``crawl_frontier``) so any machine can resume a crawl.
 
 Why not Scrapy's JOBDIR: its disk queue writes its size header, the priority queue its
 ``active.json`` and the dupefilter flushes ``requests.seen`` only on a clean close, so after
-SIGKILL the queue reads as empty. This journal is an append-only JSON-lines file written a
-line at a time (a killed process loses nothing the kernel already has):
+SIGKILL the queue reads as empty, and it is a local directory.
 
-    {"op": "add", "url": ..., "cb": "parse_article", "prio": 0, "meta": {...}}
-    {"op": "done", "url": ...}
+A URL is ``pending`` when the spider schedules it and ``done`` when a discovery page
+(sitemap, feed, listing) was fully parsed or an article page went through the pipelines (a
+page that could not be stored stays pending). A run that ends ``finished``, ``degraded`` or
+``empty`` deletes its rows; a run that finds rows resumes: it re-schedules the pending
+requests and skips every URL already done. Articles already stored are skipped anyway by
+SkipKnownUrlsMiddleware (via the database); the journal adds the discovery pages and the
+pages that were rejected (non-articles), so nothing finished is fetched again.
 
-``add`` when the spider schedules a request, ``done`` when a discovery page (sitemap, feed,
-listing) was fully parsed or an article page went through the pipelines. A run that ends
-cleanly deletes the journal; a run that finds one resumes: it re-schedules the requests
-added but not done and skips every URL already done. Articles already stored are skipped
-anyway by SkipKnownUrlsMiddleware (via the database); the journal adds the discovery pages
-and the pages that were rejected (non-articles), so nothing finished is fetched again.
-
-var/jobs/<source>/frontier.jsonl, locked (flock) while a crawl uses it.
+A PostgreSQL advisory lock per source (held by a connection of the crawl) keeps two crawls
+of one source from sharing it.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
+import hashlib
 import json
 import logging
+import threading
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from scrapy import Request, signals
 from scrapy.exceptions import NotConfigured
+from sqlalchemy import text
 
 from crawlers.middlewares import ARTICLE_META
-from crawlers.runs import var_dir
+from crawlers.runs import Thresholds, decide_outcome
+from db.engine import get_engine
 
 logger = logging.getLogger(__name__)
 
 URL_META = "akhbar_url"  # the URL as scheduled, kept through redirects
 CLEAN_REASONS = ("finished", "closespider")
-
-
-def journal_path(source: str) -> Path:
-    return var_dir() / "jobs" / source / "frontier.jsonl"
+# Outcomes after which the journal is removed. Neither moves the incremental window except
+# ``finished``: what a degraded or empty run missed is read again by the next run.
+DONE_OUTCOMES = ("finished", "degraded", "empty")
 
 
 def _encode_meta(meta: dict[str, Any]) -> dict[str, Any]:
@@ -76,67 +76,171 @@ class JournalState:
         return bool(self.pending or self.done)
 
 
+_UPSERT = text(
+    """
+    INSERT INTO crawl_frontier (source, url, state, callback, priority, meta, updated_at)
+    VALUES (:source, :url, :state, :callback, :priority, CAST(:meta AS jsonb), now())
+    ON CONFLICT (source, url) DO UPDATE SET
+        state = CASE WHEN crawl_frontier.state = 'done' THEN 'done' ELSE EXCLUDED.state END,
+        callback = coalesce(EXCLUDED.callback, crawl_frontier.callback),
+        priority = CASE WHEN EXCLUDED.callback IS NULL THEN crawl_frontier.priority
+                        ELSE EXCLUDED.priority END,
+        meta = coalesce(EXCLUDED.meta, crawl_frontier.meta),
+        updated_at = now()
+    """
+)
+
+
+def _lock_key(source: str) -> int:
+    return int.from_bytes(
+        hashlib.sha256(f"akhbar-frontier:{source}".encode()).digest()[:8], "big", signed=True
+    )
+
+
 class Journal:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._fh: TextIO | None = None
+    """The frontier of one source in ``crawl_frontier``.
+
+    Entries are buffered in order and written by a background thread every
+    ``flush_interval`` seconds, one transaction per batch: a kill loses at most the last
+    batch, and what is in the table is always a consistent prefix (a discovery page is
+    never ``done`` before the requests it led to are there). While the database is away
+    the buffer waits and is written when it returns. A session advisory lock keeps a
+    second crawl of the source, on any machine, from using the same frontier.
+    """
+
+    def __init__(self, source: str, engine: Any = None, flush_interval: float = 0.25) -> None:
+        self.source = source
+        self.engine = engine or get_engine()
+        self.flush_interval = flush_interval
+        self._conn: Any = None
+        self._buffer: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.flush_errors = 0
 
     def open(self) -> JournalState | None:
-        """Lock and read the journal; None when another live crawl holds it."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fh = self.path.open("a+", encoding="utf-8", buffering=1)  # line-buffered
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            fh.close()
+        """Lock and read the frontier; None when another live crawl holds it."""
+        conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        if not conn.execute(
+            text("SELECT pg_try_advisory_lock(:k)"), {"k": _lock_key(self.source)}
+        ).scalar():
+            conn.close()
             return None
-        fh.seek(0)
         state = JournalState()
-        for line in fh:
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                continue  # a line cut short by a kill
-            url = entry.get("url")
-            if entry.get("op") == "add" and url not in state.done:
-                state.pending[url] = entry
-            elif entry.get("op") == "done":
+        for url, entry_state, callback, priority, meta in conn.execute(
+            text(
+                "SELECT url, state, callback, priority, meta FROM crawl_frontier WHERE source = :s"
+            ),
+            {"s": self.source},
+        ):
+            if entry_state == "done":
                 state.done.add(url)
-                state.pending.pop(url, None)
-        self._fh = fh
+            elif callback is not None:
+                state.pending[url] = {"url": url, "cb": callback, "prio": priority, "meta": meta}
+        self._conn = conn
+        self._thread = threading.Thread(
+            target=self._run, name=f"frontier-{self.source}", daemon=True
+        )
+        self._thread.start()
         return state
 
-    def _write(self, entry: dict[str, Any]) -> None:
-        if self._fh is not None:
-            self._fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
+    def _put(self, entry: dict[str, Any]) -> None:
+        if self._conn is None:
+            return
+        with self._lock:
+            self._buffer.append(entry)
 
     def add(self, request: Request) -> None:
-        callback = getattr(request.callback, "__name__", None)
-        self._write(
+        self._put(
             {
-                "op": "add",
+                "source": self.source,
                 "url": request.url,
-                "cb": callback,
-                "prio": request.priority,
-                "meta": _encode_meta(request.meta),
+                "state": "pending",
+                "callback": getattr(request.callback, "__name__", None),
+                "priority": request.priority,
+                "meta": json.dumps(_encode_meta(request.meta), ensure_ascii=False),
             }
         )
 
     def done(self, url: str) -> None:
-        self._write({"op": "done", "url": url})
+        self._put(
+            {
+                "source": self.source,
+                "url": url,
+                "state": "done",
+                "callback": None,
+                "priority": 0,
+                "meta": None,
+            }
+        )
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.flush_interval):
+            self.flush()
+
+    def flush(self) -> bool:
+        """Write the buffered entries in one transaction; False (kept for later) on error."""
+        with self._lock:
+            batch, self._buffer = self._buffer, []
+        if not batch:
+            return True
+        # One row per URL: its last entry, but ``done`` wins (re-listed after it was done).
+        rows: dict[str, dict[str, Any]] = {}
+        for entry in batch:
+            previous = rows.get(entry["url"])
+            if previous is not None and previous["state"] == "done":
+                continue
+            if previous is not None and entry["callback"] is None:
+                entry = {**previous, "state": entry["state"]}
+            rows[entry["url"]] = entry
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(_UPSERT, list(rows.values()))
+        except Exception as exc:
+            with self._lock:
+                self._buffer[:0] = batch  # keep the order: retried at the next tick
+            if not self.flush_errors:
+                logger.warning(
+                    "cannot write the resume frontier of %s (will retry): %s",
+                    self.source,
+                    str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+                    extra={"source": self.source, "akhbar_event": "frontier_write_failed"},
+                )
+            self.flush_errors += 1
+            return False
+        return True
 
     def reset(self) -> None:
-        if self._fh is not None:
-            self._fh.truncate(0)
+        with self.engine.begin() as conn:
+            conn.execute(text("DELETE FROM crawl_frontier WHERE source = :s"), {"s": self.source})
 
     def close(self, *, remove: bool) -> None:
-        if self._fh is None:
+        if self._conn is None:
             return
-        if remove:
-            with contextlib.suppress(FileNotFoundError):
-                self.path.unlink()
-        self._fh.close()  # releases the lock
-        self._fh = None
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(5)
+        try:
+            if remove:
+                with self._lock:
+                    self._buffer.clear()
+                self.reset()
+            else:
+                self.flush()
+        except Exception as exc:  # the database is away: the rows stay as they were
+            logger.warning(
+                "cannot update the resume frontier of %s: %s", self.source, exc,
+                extra={"source": self.source},
+            )  # fmt: skip
+        with contextlib.suppress(Exception):
+            self._conn.close()  # releases the advisory lock
+        self._conn = None
+
+    @property
+    def where(self) -> str:
+        return f"crawl_frontier (source {self.source})"
 
 
 class ResumeJournalMiddleware:
@@ -162,13 +266,21 @@ class ResumeJournalMiddleware:
         return mw
 
     def _open(self, spider: Any) -> None:
-        journal = Journal(journal_path(spider.name))
-        state = journal.open()
+        journal = Journal(spider.name)
+        try:
+            state = journal.open()
+        except Exception as exc:  # the database is away: crawl, but not resumably
+            spider.logger.warning(
+                "cannot read the resume journal of %s: %s; this run will not be resumable",
+                spider.name,
+                str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+            )
+            return
         if state is None:
             spider.logger.warning(
                 "another crawl of %s holds %s: this run will not be resumable",
                 spider.name,
-                journal.path,
+                journal.where,
             )
             return
         self.journal, self.state = journal, state
@@ -189,7 +301,13 @@ class ResumeJournalMiddleware:
             return None
         meta = _decode_meta(entry.get("meta") or {})
         meta[URL_META] = entry["url"]
-        return Request(entry["url"], callback=callback, priority=entry.get("prio", 0), meta=meta)
+        return Request(
+            entry["url"],
+            callback=callback,
+            errback=getattr(spider, "on_error", None),
+            priority=entry.get("prio", 0),
+            meta=meta,
+        )
 
     def _track(self, request: Request) -> bool:
         """Journal a newly scheduled request; False if it was done in the interrupted run."""
@@ -236,13 +354,19 @@ class ResumeJournalMiddleware:
     def spider_closed(self, spider: Any, reason: str) -> None:
         if self.journal is None:
             return
-        clean = reason.startswith(CLEAN_REASONS)
+        outcome = getattr(self.crawler, "akhbar_outcome", None) or decide_outcome(
+            self.crawler.stats.get_stats(), reason, Thresholds.from_env()
+        )
+        # A failed run (pages fetched while the database was away, say) keeps its journal:
+        # the pages it could not store are still pending there.
+        clean = reason.startswith(CLEAN_REASONS) and outcome.status in DONE_OUTCOMES
         self.journal.close(remove=clean)
         if not clean:
             spider.logger.info(
-                "crawl ended (%s): %s kept, the next run of %s resumes from it",
+                "crawl ended %s (%s): %s kept, the next run of %s resumes from it",
+                outcome.status,
                 reason,
-                self.journal.path,
+                self.journal.where,
                 spider.name,
             )
 
@@ -251,4 +375,4 @@ def _is_article(response: Any) -> bool:
     return bool(response.meta.get(ARTICLE_META))
 
 
-__all__: Iterable[str] = ["Journal", "ResumeJournalMiddleware", "journal_path"]
+__all__: Iterable[str] = ["Journal", "ResumeJournalMiddleware"]

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from crawlers.runlog import install_run_log
 from crawlers.runs import var_dir
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -54,6 +55,8 @@ def run_crawls(
         settings.set("AKHBAR_SKIP_KNOWN", False, priority="cmdline")
     for key, value in (request.settings or {}).items():
         settings.set(key, value, priority="cmdline")
+    # JSON lines from the first line: before Scrapy logs its start-up block.
+    install_run_log(settings, label)
 
     process = CrawlerProcess(settings)
     crawlers = []

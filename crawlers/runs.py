@@ -11,12 +11,14 @@ from __future__ import annotations
 import os
 import socket
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from db.engine import get_engine, session_scope
@@ -28,7 +30,7 @@ _lock = threading.Lock()
 
 
 def var_dir() -> Path:
-    """Where run logs (var/logs) and resume journals (var/jobs) live: AKHBAR_VAR_DIR or ./var."""
+    """Where run logs (var/logs) live: AKHBAR_VAR_DIR or ./var."""
     return Path(os.environ.get("AKHBAR_VAR_DIR") or REPO_ROOT / "var")
 
 
@@ -55,26 +57,48 @@ def pid_alive(pid: int) -> bool:
         return True
 
 
-def reap_stale_runs(session: Session, spider: str) -> list[int]:
-    """Mark ``running`` rows of ``spider`` whose process on this host is gone as interrupted.
+# A running crawl renews crawl_runs.heartbeat_at every AKHBAR_RUN_FLUSH_INTERVAL seconds.
+# A heartbeat older than this means the process is gone (killed, machine lost), wherever it ran.
+DEFAULT_LEASE_SECONDS = 300.0
 
-    A crawl killed with SIGKILL (or a machine that lost power) cannot close its own row;
-    the next start of the same source does it. Rows of other hosts are left alone: their
-    processes cannot be checked from here.
+
+def lease_seconds() -> float:
+    return float(os.environ.get("AKHBAR_RUN_LEASE_SECONDS") or DEFAULT_LEASE_SECONDS)
+
+
+def _expired(run: CrawlRun, now: datetime, lease: float) -> bool:
+    last = run.heartbeat_at or run.started_at
+    return last is not None and (now - last).total_seconds() > lease
+
+
+def reap_stale_runs(session: Session, spider: str | None = None) -> list[int]:
+    """Close ``running`` rows whose crawl is gone as ``interrupted``; return their ids.
+
+    A crawl killed with SIGKILL (or a machine that lost power) cannot close its own row.
+    Whoever looks next (a crawl starting, the scheduler, `akhbar health`, the metrics)
+    closes it: on any host, a row whose heartbeat is older than the lease
+    (AKHBAR_RUN_LEASE_SECONDS); on this host, at once, a row whose process is gone.
+    ``spider`` None: every source.
     """
     host = socket.gethostname()
-    stale = [
-        run
-        for run in session.scalars(
-            select(CrawlRun).where(CrawlRun.spider == spider, CrawlRun.status == "running")
-        )
-        if run.hostname == host and run.pid and run.pid != os.getpid() and not pid_alive(run.pid)
-    ]
-    for run in stale:
+    now = session.scalar(select(func.now())) or datetime.now(UTC)
+    lease = lease_seconds()
+    query = select(CrawlRun).where(CrawlRun.status == "running")
+    if spider is not None:
+        query = query.where(CrawlRun.spider == spider)
+    stale = []
+    for run in session.scalars(query.with_for_update(skip_locked=True)):
+        if _expired(run, now, lease):
+            reason = f"no heartbeat for more than {lease:g}s (found by a later look)"
+        elif run.hostname == host and run.pid and run.pid != os.getpid() and not pid_alive(run.pid):
+            reason = "process gone (found by a later look)"
+        else:
+            continue
         run.status = "interrupted"
-        run.finished_at = datetime.now(UTC)
-        run.stats = {**(run.stats or {}), "finish_reason": "process gone (found by a later run)"}
-    return [run.id for run in stale]
+        run.finished_at = now
+        run.stats = {**(run.stats or {}), "finish_reason": reason, "outcome_reasons": [reason]}
+        stale.append(run.id)
+    return stale
 
 
 def close_runs_of_pid(
@@ -109,19 +133,58 @@ def close_runs_of_pid(
         return [run.id for run in runs]
 
 
+def describe_runs_of_pid(pid: int, *, since: datetime) -> list[tuple[str, str]]:
+    """(outcome, one line with the counts and reasons) of each run a crawl process (``pid``
+    on this host, started after ``since``) recorded: what the scheduler logs."""
+    with session_scope(get_engine()) as session:
+        runs = session.scalars(
+            select(CrawlRun)
+            .where(
+                CrawlRun.pid == pid,
+                CrawlRun.hostname == socket.gethostname(),
+                CrawlRun.started_at >= since,
+            )
+            .order_by(CrawlRun.id)
+        )
+        out = []
+        for run in runs:
+            reasons = (run.stats or {}).get("outcome_reasons") or []
+            out.append(
+                (
+                    run.status,
+                    f"run {run.id} {run.status}: pages {run.pages_fetched}, "
+                    f"stored {run.articles_stored}, duplicates "
+                    f"{run.exact_duplicates + run.near_duplicates}, non-articles "
+                    f"{run.non_articles}, errors {run.errors}"
+                    + (f" ({'; '.join(reasons)})" if reasons else ""),
+                )
+            )
+        return out
+
+
 def running_run(session: Session, spider: str) -> CrawlRun | None:
-    """The live ``running`` row of ``spider`` on this host, if a crawl of it is under way."""
+    """The live ``running`` row of ``spider``, if a crawl of it is under way: on this host a
+    live process, elsewhere a heartbeat within the lease."""
     host = socket.gethostname()
+    now = session.scalar(select(func.now())) or datetime.now(UTC)
+    lease = lease_seconds()
     for run in session.scalars(
         select(CrawlRun).where(CrawlRun.spider == spider, CrawlRun.status == "running")
     ):
-        if run.hostname != host or (run.pid and pid_alive(run.pid)):
+        if run.hostname == host and run.pid:
+            if pid_alive(run.pid):
+                return run
+        elif not _expired(run, now, lease):
             return run
     return None
 
 
 def last_success_start(spider: str, engine: Any = None) -> datetime | None:
-    """When the last ``finished`` run of ``spider`` started (incremental crawling)."""
+    """When the last ``finished`` run of ``spider`` started (incremental crawling).
+
+    Only ``finished`` counts: after a ``degraded``, ``empty``, ``failed`` or ``interrupted``
+    run the window stays where the last real success put it, so the next run reads again
+    what this one may have missed (articles already stored are skipped by URL)."""
     with session_scope(engine or get_engine()) as session:
         return session.scalar(
             select(CrawlRun.started_at)
@@ -145,24 +208,125 @@ def run_context(crawler: Any) -> RunContext:
         spider = crawler.spider
         source = spider.source
         settings = crawler.settings
-        with session_scope(get_engine()) as session:
-            reaped = reap_stale_runs(session, spider.name)
-            source_id = upsert_source(session, source)
-            run_id = start_run(
-                session,
-                source_id=source_id,
-                spider=spider.name,
-                trigger=settings.get("AKHBAR_RUN_TRIGGER", "manual"),
-                log_path=getattr(crawler, "akhbar_log_path", None) or settings.get("LOG_FILE"),
-                hostname=socket.gethostname(),
-                pid=os.getpid(),
-            )
+        # The database may be restarting: wait for it a while rather than fail the crawl.
+        deadline = time.monotonic() + settings.getfloat("AKHBAR_DB_WAIT_SECONDS", 30.0)
+        delay = 0.5
+        while True:
+            try:
+                with session_scope(get_engine()) as session:
+                    reaped = reap_stale_runs(session)
+                    source_id = upsert_source(session, source)
+                    run_id = start_run(
+                        session,
+                        source_id=source_id,
+                        spider=spider.name,
+                        trigger=settings.get("AKHBAR_RUN_TRIGGER", "manual"),
+                        log_path=getattr(crawler, "akhbar_log_path", None)
+                        or settings.get("LOG_FILE"),
+                        hostname=socket.gethostname(),
+                        pid=os.getpid(),
+                        heartbeat_at=func.now(),
+                    )
+                break
+            except OperationalError as exc:
+                if time.monotonic() + delay > deadline:
+                    raise
+                spider.logger.warning(
+                    "cannot record the run yet (retrying in %.1fs): %s",
+                    delay,
+                    str(exc.orig or exc).strip().splitlines()[0],
+                )
+                time.sleep(delay)
+                delay = min(delay * 2, 5.0)
         if reaped:
             spider.logger.warning(
-                "runs %s of %s were left running by a process that is gone; marked interrupted",
+                "runs %s were left running by a process that is gone; marked interrupted",
                 ", ".join(map(str, reaped)),
-                spider.name,
             )
         context = RunContext(source_id=source_id, run_id=run_id)
         crawler.akhbar_run = context
         return context
+
+
+# -- outcomes --------------------------------------------------------------------------------
+OUTCOMES = ("finished", "degraded", "empty", "failed", "interrupted")
+SUCCESS = "finished"  # the only outcome that moves the incremental window
+
+
+FAILED_SHARE = 0.5
+DEGRADED_SHARE = 0.05
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """Share of failed requests from which a run is ``failed`` / ``degraded``."""
+
+    failed_share: float = FAILED_SHARE
+    degraded_share: float = DEGRADED_SHARE
+
+    @classmethod
+    def from_env(cls) -> Thresholds:
+        return cls(
+            failed_share=float(os.environ.get("AKHBAR_OUTCOME_FAILED_SHARE") or FAILED_SHARE),
+            degraded_share=float(os.environ.get("AKHBAR_OUTCOME_DEGRADED_SHARE") or DEGRADED_SHARE),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    status: str
+    reasons: tuple[str, ...]
+
+
+def decide_outcome(
+    stats: dict[str, Any], reason: str, thresholds: Thresholds | None = None
+) -> Outcome:
+    """The outcome of a run from its close reason and counters (docs/operations.md)."""
+    t = thresholds or Thresholds()
+    if reason in {"shutdown", "cancelled"}:
+        return Outcome("interrupted", (f"stopped before the end ({reason})",))
+    if not reason.startswith(("finished", "closespider")):
+        return Outcome("failed", (f"the crawl ended with {reason!r}",))
+
+    def n(key: str) -> int:
+        return int(stats.get(key, 0) or 0)
+
+    store_failed = n("akhbar/store_failed") + n("akhbar/database_errors")
+    discovery_ok, discovery_failed = n("akhbar/discovery_ok"), n("akhbar/discovery_failed")
+    ok, failed = n("akhbar/requests_ok"), n("akhbar/requests_failed")
+    matched, seen = n("akhbar/article_urls_matched"), n("akhbar/links_seen")
+    resumed = n("akhbar/resumed_pending")
+    errors = n("akhbar/errors")
+    attempted = ok + failed
+    share = failed / attempted if attempted else 0.0
+
+    failures = []
+    if store_failed:
+        failures.append(
+            f"{store_failed} page(s) could not be stored or checked (database unavailable?)"
+        )
+    if discovery_failed and not discovery_ok:
+        failures.append(f"no discovery document reachable ({discovery_failed} failed)")
+    if attempted and share >= t.failed_share:
+        failures.append(f"{failed} of {attempted} requests failed ({share:.0%})")
+    if failures:
+        return Outcome("failed", tuple(failures))
+    # Entries skipped as older than the incremental window: a quiet night, not an empty one.
+    quiet = n("akhbar/skipped_older_than_since") + n("akhbar/sitemaps_skipped_older_than_since")
+    if not matched and not resumed and not quiet:
+        if not attempted:
+            return Outcome("empty", ("nothing to crawl: no discovery request was made",))
+        return Outcome(
+            "empty",
+            (f"no URL matched the article patterns ({seen} candidate link(s) seen)",),
+        )
+    warnings = []
+    if discovery_failed:
+        warnings.append(f"{discovery_failed} discovery document(s) unreachable")
+    if failed and share >= t.degraded_share:
+        warnings.append(f"{failed} of {attempted} requests failed ({share:.0%})")
+    if errors:
+        warnings.append(f"{errors} error(s) logged")
+    if warnings:
+        return Outcome("degraded", tuple(warnings))
+    return Outcome("finished", ())

@@ -14,6 +14,9 @@ globals().update(_akhbar)
 BOT_NAME = "akhbar"
 SPIDER_MODULES = ["crawlers.spiders"]
 NEWSPIDER_MODULE = "crawlers.spiders"
+# `scrapy crawl` exits non-zero on a failed run and logs JSON lines from the first line;
+# `scrapy parse` records no run (crawlers/commands/).
+COMMANDS_MODULE = "crawlers.commands"
 
 # --- politeness --------------------------------------------------------------------------
 USER_AGENT = _akhbar["AKHBAR_USER_AGENT"]
@@ -29,7 +32,7 @@ DOWNLOAD_MAXSIZE = _akhbar["AKHBAR_MAX_RESPONSE_BYTES"]
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 DOWNLOAD_TIMEOUT = _akhbar["AKHBAR_DOWNLOAD_TIMEOUT"]
 RETRY_ENABLED = True
-RETRY_TIMES = 3
+RETRY_TIMES = _akhbar["AKHBAR_RETRY_TIMES"]
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False

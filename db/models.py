@@ -81,7 +81,8 @@ class CrawlRun(Base):
     __tablename__ = "crawl_runs"
     __table_args__ = (
         CheckConstraint(
-            "status IN ('running', 'finished', 'failed', 'interrupted')", name="status"
+            "status IN ('running', 'finished', 'degraded', 'empty', 'failed', 'interrupted')",
+            name="status",
         ),
         Index("ix_crawl_runs_source_id_started_at", "source_id", "started_at"),
     )
@@ -103,6 +104,8 @@ class CrawlRun(Base):
     hostname: Mapped[str | None] = mapped_column(Text)
     pid: Mapped[int | None] = mapped_column(Integer)
     stats: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    # Renewed by a running crawl at each flush; an old one means the process is gone.
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     source: Mapped[Source] = relationship()
 
@@ -217,3 +220,20 @@ class RecurringText(Base):
     recurring_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     text: Mapped[str | None] = mapped_column(Text)
     first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class CrawlFrontier(Base):
+    """The resume journal of interrupted crawls (crawlers/resume.py): each URL a crawl of
+    ``source`` scheduled, and whether it was done. Rows exist only while a crawl of the source
+    is running or was interrupted; any machine can resume from them. Internal."""
+
+    __tablename__ = "crawl_frontier"
+    __table_args__ = (CheckConstraint("state IN ('pending', 'done')", name="state"),)
+
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    url: Mapped[str] = mapped_column(Text, primary_key=True)
+    state: Mapped[str] = mapped_column(String(8))
+    callback: Mapped[str | None] = mapped_column(Text)
+    priority: Mapped[int] = mapped_column(Integer, server_default="0")
+    meta: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

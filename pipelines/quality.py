@@ -23,6 +23,11 @@ class QualityFilterPipeline:
     def process_item(self, item: Any) -> Any:
         if isinstance(item, ProcessedPage) and item.rejected:
             self.stats.inc_value("akhbar/non_articles")
-            logger.info("non-article %s: %s", item.page.url, item.rejected)
+            logger.info(
+                "non-article %s: %s",
+                item.page.url,
+                item.rejected,
+                extra={"source": item.page.source, "akhbar_event": "non_article"},
+            )
             raise DropItem(f"{item.page.url}: {item.rejected}", log_level="DEBUG")
         return item

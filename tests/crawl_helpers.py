@@ -203,3 +203,8 @@ def wait_for(predicate: Callable[[], Any], timeout: float, what: str, step: floa
 
 def article_fetches(sites: Any) -> list[str]:
     return [path for _, path in list(sites.request_log or []) if path.startswith("/news/")]
+
+
+def frontier(url: str, source: str = "tiny") -> dict[str, str]:
+    """The resume journal of ``source`` (table crawl_frontier): url -> state."""
+    return dict(query(url, "SELECT url, state FROM crawl_frontier WHERE source = %s", source))

@@ -16,6 +16,7 @@ from tests.crawl_helpers import (
     REPO_ROOT,
     article_fetches,
     crawl_env,
+    frontier,
     make_site,
     query,
     wait_for,
@@ -57,8 +58,7 @@ def test_killed_crawl_resumes_without_refetching(
         first.stdout.close()
         fetched_first = Counter(article_fetches(sites))
         stored_first = {u for (u,) in query(database_url, "SELECT url FROM articles")}
-        journal = root / "var" / "jobs" / "tiny" / "frontier.jsonl"
-        assert journal.exists(), "the killed crawl left no resume journal"
+        assert frontier(database_url), "the killed crawl left no resume journal"
         [(run1, status1)] = query(database_url, "SELECT id, status FROM crawl_runs")
         assert status1 == "running"  # nobody could close it yet
         assert len(stored_first) < 30, "the crawl finished before it was killed: slow it down"
@@ -87,7 +87,7 @@ def test_killed_crawl_resumes_without_refetching(
     assert len(twice) <= 3
     assert all(n <= 2 for n in fetched_all.values())
     assert "resuming an interrupted crawl" in out
-    assert not journal.exists(), "a finished crawl should remove its journal"
+    assert frontier(database_url) == {}, "a finished crawl should remove its journal"
 
 
 def test_incremental_skips_old_entries_unless_full(

@@ -140,7 +140,7 @@ def test_sigterm_interrupts_running_crawl_cleanly(
         " OR NOT EXISTS (SELECT 1 FROM minhash_bands b WHERE b.article_id = a.id)",
     ) == [(0,)]
     # The crawl kept its journal: the next run resumes it.
-    assert (root / "var" / "jobs" / "tiny" / "frontier.jsonl").exists()
+    assert query(database_url, "SELECT count(*) FROM crawl_frontier")[0][0] > 0
     assert "stopping: no new crawls; 1 running crawl(s) asked to stop" in output
 
 

@@ -94,7 +94,8 @@ class CrawlProgress:
                 str(
                     stats.get("akhbar/exact_duplicates", 0) + stats.get("akhbar/near_duplicates", 0)
                 ),
-                str(stats.get("log_count/ERROR", 0)),
+                # this source's own errors (log_count/ERROR counts the whole process)
+                str(stats.get("akhbar/errors", 0) + stats.get("akhbar/requests_failed", 0)),
                 f"{pages / elapsed:.1f}" if elapsed > 0 else "-",
             )
         return table
@@ -146,11 +147,37 @@ def run_and_report(
     if dry_run:
         console.print(display.__rich__())
         console.print("Dry run: nothing was stored.")
+        _exit_on_failure(display.crawlers)
         return {}
-    table, totals = summary_table(run_ids, url)
-    console.print(table)
-    _print_log_paths(run_ids, url)
+    try:
+        table, totals = summary_table(run_ids, url)
+        console.print(table)
+        _print_log_paths(run_ids, url)
+    except Exception as exc:  # the database went away at the end: the outcome still counts
+        err_console.print(f"Cannot read the run summary from the database: {exc}".splitlines()[0])
+        totals = {}
+    _exit_on_failure(display.crawlers)
     return totals
+
+
+def _exit_on_failure(crawlers: list[Any]) -> None:
+    """Say what went wrong on stderr; exit 1 when a run failed or was interrupted."""
+    from crawlers.commands.crawl import FAILING_OUTCOMES
+
+    failing = False
+    for crawler in crawlers:
+        name = crawler.spidercls.name
+        outcome = getattr(crawler, "akhbar_outcome", None)
+        if outcome is None:
+            err_console.print(f"{name}: the crawl did not run.", markup=False)
+            failing = True
+        elif outcome.status != "finished":
+            err_console.print(
+                f"{name}: {outcome.status}: {'; '.join(outcome.reasons)}", markup=False
+            )
+            failing = failing or outcome.status in FAILING_OUTCOMES
+    if failing:
+        raise typer.Exit(1)
 
 
 def _print_log_paths(run_ids: list[int], url: str) -> None:

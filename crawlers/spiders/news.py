@@ -43,11 +43,46 @@ class NewsSpider(scrapy.Spider):
     async def start(self) -> AsyncIterator[Any]:
         await self._incremental_since()
         for url in self.source.sitemaps:
-            yield scrapy.Request(url, callback=self.parse_sitemap, priority=20)
+            yield self._discovery_request(url, self.parse_sitemap, 20)
         for url in self.source.feeds:
-            yield scrapy.Request(url, callback=self.parse_feed, priority=20)
+            yield self._discovery_request(url, self.parse_feed, 20)
         for url in self.source.listings:
-            yield scrapy.Request(url, callback=self.parse_listing, priority=10)
+            yield self._discovery_request(url, self.parse_listing, 10)
+
+    # -- what happened, for the run's outcome (crawlers/runs.py decide_outcome) ------------
+    def _discovery_request(self, url: str, callback: Any, priority: int) -> scrapy.Request:
+        return scrapy.Request(url, callback=callback, errback=self.on_error, priority=priority)
+
+    def _reached(self, response: Response) -> None:
+        stats = self.crawler.stats
+        stats.inc_value("akhbar/requests_ok")
+        if not response.meta.get(ARTICLE_META):
+            stats.inc_value("akhbar/discovery_ok")
+
+    def on_error(self, failure: Any) -> None:
+        """A request that failed for good (after retries): DNS, connection, HTTP >= 400."""
+        from scrapy.exceptions import IgnoreRequest
+        from scrapy.spidermiddlewares.httperror import HttpError
+
+        request = failure.request
+        exc = failure.value
+        stats = self.crawler.stats
+        if isinstance(exc, IgnoreRequest) and not isinstance(exc, HttpError):
+            return  # skipped on purpose (known URL, offsite, robots.txt): not an error
+        if type(exc).__module__.split(".")[0] in {"sqlalchemy", "psycopg"}:
+            stats.inc_value("akhbar/database_errors")
+        stats.inc_value("akhbar/requests_failed")
+        article = bool(request.meta.get(ARTICLE_META))
+        if not article:
+            stats.inc_value("akhbar/discovery_failed")
+        detail = f"HTTP {exc.response.status}" if isinstance(exc, HttpError) else _describe(exc)
+        self.logger.warning(
+            "fetch failed: %s %s: %s",
+            "article" if article else "discovery document",
+            request.url,
+            detail,
+            extra={"akhbar_event": "fetch_failed", "url": request.url, "reason": detail},
+        )
 
     async def _incremental_since(self) -> None:
         """Without --since or full=1, skip feed/sitemap entries dated before the last
@@ -63,7 +98,11 @@ class NewsSpider(scrapy.Spider):
             return
         from crawlers.runs import last_success_start
 
-        last = await asyncio.to_thread(last_success_start, self.name)
+        try:
+            last = await asyncio.to_thread(last_success_start, self.name)
+        except Exception as exc:  # the database is away: reading everything is safe
+            self.logger.warning("incremental: cannot read the last success (%s); reading all", exc)
+            return
         if last is not None:
             overlap = settings.getfloat("AKHBAR_INCREMENTAL_OVERLAP_HOURS", 24.0)
             self.since = last - timedelta(hours=overlap)
@@ -75,8 +114,12 @@ class NewsSpider(scrapy.Spider):
 
     # -- discovery -----------------------------------------------------------------------
     def _article_request(self, url: str, listed: datetime | None = None) -> scrapy.Request | None:
-        if not self.source.allows(url) or not self.source.is_article_url(url):
+        if not self.source.allows(url):
             return None
+        self.crawler.stats.inc_value("akhbar/links_seen")
+        if not self.source.is_article_url(url):
+            return None
+        self.crawler.stats.inc_value("akhbar/article_urls_matched")
         if self.since and listed and listed < self.since:
             self.crawler.stats.inc_value("akhbar/skipped_older_than_since")
             return None
@@ -86,27 +129,33 @@ class NewsSpider(scrapy.Spider):
         return scrapy.Request(
             url,
             callback=self.parse_article,
+            errback=self.on_error,
             meta={ARTICLE_META: True, "listed_published": listed},
         )
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+        self._reached(response)
         sitemap = parse_sitemap(response.body)
         for entry in sitemap.entries:
             url = urljoin(response.url, entry.url)
             if sitemap.is_index:
                 if self.since and entry.date and entry.date < self.since:
-                    continue  # a whole child sitemap last changed before `since`
+                    # a whole child sitemap last changed before `since`
+                    self.crawler.stats.inc_value("akhbar/sitemaps_skipped_older_than_since")
+                    continue
                 if self.source.allows(url):
-                    yield scrapy.Request(url, callback=self.parse_sitemap, priority=20)
+                    yield self._discovery_request(url, self.parse_sitemap, 20)
             elif request := self._article_request(url, entry.date):
                 yield request
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
+        self._reached(response)
         for entry in parse_feed(response.body):
             if request := self._article_request(urljoin(response.url, entry.url), entry.date):
                 yield request
 
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
+        self._reached(response)
         if not hasattr(response, "css"):
             return
         next_links = set(
@@ -121,10 +170,11 @@ class NewsSpider(scrapy.Spider):
             elif self.source.allows(url) and (
                 href in next_links or self.source.is_listing_url(url)
             ):
-                yield scrapy.Request(url, callback=self.parse_listing, priority=10)
+                yield self._discovery_request(url, self.parse_listing, 10)
 
     # -- articles --------------------------------------------------------------------------
     def parse_article(self, response: Response) -> Iterator[FetchedPage]:
+        self._reached(response)
         headers = {
             key.decode("latin-1"): values[-1].decode("latin-1")
             for key, values in response.headers.items()
@@ -141,3 +191,8 @@ class NewsSpider(scrapy.Spider):
             listed_published=response.meta.get("listed_published"),
             parser=self.source.parser,
         )
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

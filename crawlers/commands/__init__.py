@@ -1,0 +1,1 @@
+"""Scrapy commands overridden for akhbar (COMMANDS_MODULE in crawlers/settings.py)."""
