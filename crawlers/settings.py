@@ -28,6 +28,9 @@ AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = float(_env("AKHBAR_AUTOTHROTTLE_TARGET", "2.0"))
 DOWNLOAD_MAXSIZE = int(_env("AKHBAR_MAX_RESPONSE_BYTES", str(8 * 1024 * 1024)))
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+# Sitemaps and feeds (gzipped or not) are read up to this many bytes after decompression: the
+# sitemap protocol's own 50 MB ceiling (akhbar/discovery.py); a gzip bomb stops here.
+AKHBAR_MAX_DECOMPRESSED_BYTES = int(_env("AKHBAR_MAX_DECOMPRESSED_BYTES", str(50 * 1024 * 1024)))
 DOWNLOAD_TIMEOUT = int(_env("AKHBAR_DOWNLOAD_TIMEOUT", "30"))
 RETRY_ENABLED = True
 RETRY_TIMES = 3
