@@ -153,7 +153,7 @@ def _bad_values() -> dict[str, dict]:
     # 190,000 distinct four-letter words: under the body cap, over PostgreSQL's tsvector limit.
     words = itertools.islice(itertools.product(letters, repeat=4), 190_000)
     many_words = " ".join("".join(word) for word in words)
-    from db.bulk_import import MAX_BODY_CHARS
+    from db.bulk_import import MAX_BODY_CHARS, MAX_LINE_CHARS
 
     return {
         "nul": {"body": "نص فيه \u0000 محرف"},
@@ -164,6 +164,8 @@ def _bad_values() -> dict[str, dict]:
         # Random, so that the index cannot compress it under its 2,704-byte entry limit.
         "url": {"url": "https://x.test/" + "".join(rng.choices(string.ascii_letters, k=3000))},
         "huge_body": {"body": "كلمة " * (MAX_BODY_CHARS // 5 + 10)},
+        # Rejected on its length alone, before the JSON is parsed.
+        "huge_line": {"body": "a " * (MAX_LINE_CHARS // 2 + 10)},
     }
 
 
@@ -174,6 +176,7 @@ EXPECTED_SENTENCE = {
     "source": "'source' is 100 characters long; the database holds at most 64",
     "tsvector": "too many for one full-text index entry",
     "url": "'url' is 3,015 bytes long",
+    "huge_line": "the line is 7,053,261 characters long, more than any acceptable article",
     "huge_body": "'body (or text)' is 1,000,050 characters long; at most 1,000,000",
 }
 
