@@ -137,7 +137,8 @@ def _check_storable(values: dict[str, Any], where: str) -> None:
         label = "body (or text)" if name == "body" else name
         if "\x00" in value:
             raise ValueError(
-                f"{where}: '{label}' contains a NUL character (\\u0000), which PostgreSQL text cannot hold"
+                f"{where}: '{label}' contains a NUL character (\\u0000), which PostgreSQL "
+                "text cannot hold"
             )
         try:
             encoded = value.encode("utf-8")
@@ -148,11 +149,13 @@ def _check_storable(values: dict[str, Any], where: str) -> None:
             ) from None
         if (limit := COLUMN_CHARS.get(name)) and len(value) > limit:
             raise ValueError(
-                f"{where}: '{label}' is {len(value)} characters long; the database holds at most {limit}"
+                f"{where}: '{label}' is {len(value)} characters long; the database holds "
+                f"at most {limit}"
             )
         if name in ("url", "canonical_url") and len(encoded) > MAX_URL_BYTES:
             raise ValueError(
-                f"{where}: '{label}' is {len(encoded):,} bytes long; at most {MAX_URL_BYTES:,} are accepted"
+                f"{where}: '{label}' is {len(encoded):,} bytes long; at most "
+                f"{MAX_URL_BYTES:,} are accepted"
             )
     body = values["body"]
     if len(body) > MAX_BODY_CHARS:
@@ -163,7 +166,7 @@ def _check_storable(values: dict[str, Any], where: str) -> None:
     words = set(_WORD.findall(body))
     if values.get("title"):
         words.update(_WORD.findall(values["title"]))
-    # Per distinct lexeme: its bytes, an 4-byte entry, a position and alignment.
+    # Per distinct lexeme: its bytes, a 4-byte entry, a position and alignment.
     estimate = sum(len(word.encode("utf-8")) + 8 for word in words)
     if estimate > MAX_TSVECTOR_BYTES:
         raise ValueError(

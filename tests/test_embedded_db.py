@@ -9,14 +9,24 @@ import stat
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 from psycopg import errors
 
-from db.embedded import ADMIN_ROLE, APP_ROLE, OWNER_ROLE, EmbeddedPostgres, find_server_binaries
+from db.embedded import (
+    ADMIN_ROLE,
+    APP_ROLE,
+    OWNER_ROLE,
+    READER_ROLE,
+    EmbeddedPostgres,
+    find_server_binaries,
+    free_port,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="connects as other OS accounts")
@@ -143,6 +153,8 @@ def test_other_local_accounts_cannot_get_in(embedded_env: dict[str, str]) -> Non
         ):
             with pytest.raises(errors.InsufficientPrivilege):
                 conn.execute(statement)
+        # Its own tables (the scheduler's job store makes one) are allowed.
+        conn.execute("CREATE TABLE job_store_probe (id int)")
     owner = psycopg.connect(**server.conninfo(OWNER_ROLE, "akhbar"), autocommit=True)
     with owner, pytest.raises(errors.InsufficientPrivilege):
         owner.execute("COPY (SELECT 1) TO PROGRAM 'id'")
@@ -216,3 +228,29 @@ def test_unreachable_database_url_is_named_with_password_masked() -> None:
     assert result.returncode == 1
     assert "127.0.0.1:9/akhbar" in output and "s3cret" not in output
     assert "Cannot connect" in output
+
+
+def test_serve_reads_as_the_read_only_role_by_default(embedded_env: dict[str, str]) -> None:
+    port = free_port()
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "akhbar.cli", "serve", "--port", str(port)],
+        cwd=REPO,
+        env=embedded_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).json()
+                break
+            except httpx.TransportError:
+                assert serve.poll() is None, serve.stderr.read() if serve.stderr else ""
+                assert time.monotonic() < deadline, "akhbar serve did not answer"
+                time.sleep(0.3)
+        assert health["role"] == READER_ROLE and health["status"] == "ok"
+    finally:
+        serve.terminate()
+        serve.wait(timeout=30)
