@@ -4,6 +4,7 @@ it stopped reading, counts it, and still stores the site's articles."""
 from __future__ import annotations
 
 import contextlib
+import struct
 import subprocess
 import sys
 import time
@@ -20,13 +21,22 @@ PEAK_LIMIT = 500 * 1024 * 1024
 
 
 def gzip_bomb(prefix: bytes, filler: bytes, size: int, suffix: bytes) -> bytes:
-    """gzip of prefix + ``size`` bytes of filler + suffix, made in 1 MiB steps."""
-    deflate = zlib.compressobj(9, zlib.DEFLATED, 31)
+    """A gzip file of prefix + ``size`` bytes of filler + suffix, built in about a second: one
+    1 MiB block is deflated once after a full flush (so its bytes stand alone) and repeated."""
     block = filler * (1024 * 1024 // len(filler))
-    parts = [deflate.compress(prefix)]
-    parts += [deflate.compress(block) for _ in range(size // len(block))]
-    parts += [deflate.compress(suffix), deflate.flush()]
-    return b"".join(parts)
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -15)  # raw deflate; gzip framing below
+    head = deflate.compress(prefix) + deflate.flush(zlib.Z_FULL_FLUSH)
+    one_block = deflate.compress(block) + deflate.flush(zlib.Z_FULL_FLUSH)
+    count = size // len(block)
+    tail = deflate.compress(suffix) + deflate.flush()
+    crc = zlib.crc32(prefix)
+    for _ in range(count):
+        crc = zlib.crc32(block, crc)
+    crc = zlib.crc32(suffix, crc)
+    length = len(prefix) + count * len(block) + len(suffix)
+    header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
+    trailer = struct.pack("<II", crc, length & 0xFFFFFFFF)
+    return header + head + one_block * count + tail + trailer
 
 
 def tree_rss(process: psutil.Process) -> int:
