@@ -367,7 +367,22 @@ class EmbeddedPostgres:
                 )
             if self.trusts_anyone():
                 self._close_trusting_cluster()
-            self._ensure_roles_and_database()
+            elif not self._passwords().get(ADMIN_ROLE):
+                raise EmbeddedDatabaseError(
+                    f"The embedded database's passwords file {self.passwords_file} is missing: "
+                    "restore it from a backup, or remove the cluster's directory to start afresh "
+                    "(that deletes its data)."
+                )
+            import psycopg
+
+            try:
+                self._ensure_roles_and_database()
+            except psycopg.OperationalError as exc:
+                reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc)
+                raise EmbeddedDatabaseError(
+                    f"Cannot log in to the embedded database as {ADMIN_ROLE} ({reason}); its "
+                    f"passwords are in {self.passwords_file}."
+                ) from None
         return self.url
 
     def _close_trusting_cluster(self) -> None:

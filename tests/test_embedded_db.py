@@ -101,6 +101,15 @@ def test_start_status_stop_without_database_url(embedded_env: dict[str, str]) ->
     assert "trust" not in out
     assert password not in status.stdout
 
+    # A lost passwords file is one sentence, not a traceback, and nothing is regenerated.
+    passwords = Path(env["AKHBAR_PG_HOME"]) / "passwords.json"
+    passwords.rename(passwords.with_suffix(".away"))
+    lost = akhbar("db", "start", env=env)
+    assert lost.returncode == 1 and "passwords file" in lost.stdout, lost.stdout + lost.stderr
+    assert "Traceback" not in lost.stdout + lost.stderr and not passwords.exists()
+    passwords.with_suffix(".away").rename(passwords)
+    assert akhbar("db", "start", env=env).returncode == 0
+
     stopped = akhbar("db", "stop", env=env)
     assert "Stopped" in stopped.stdout
     assert "not running" in akhbar("db", "stop", env=env).stdout
