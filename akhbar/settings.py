@@ -99,7 +99,7 @@ _declare(
     "AKHBAR_VAR_DIR",
     str,
     None,
-    "Where run logs and resume journals go.",
+    "Where run logs go (resume journals are in the database, table `crawl_frontier`).",
     "storage",
     shown_default="`var/`",
 )
@@ -109,7 +109,7 @@ _declare(
     None,
     "The read-only URL that `akhbar serve` connects with.",
     "storage",
-    shown_default="unset",
+    shown_default="unset: the embedded `akhbar_reader`",
 )
 
 # --- the crawl -----------------------------------------------------------------------------
@@ -147,6 +147,24 @@ _declare(
     shown_default="8 MiB",
 )
 _declare("AKHBAR_DOWNLOAD_TIMEOUT", int, 30, "Seconds before a request is given up.", "crawl")
+_declare(
+    "AKHBAR_MAX_DECOMPRESSED_BYTES",
+    int,
+    50 * 1024 * 1024,
+    "Sitemaps and feeds, gzipped or not, are read up to this many bytes after decompression "
+    "(the sitemap protocol's own limit). Reading stops there with a warning, and "
+    "`akhbar/discovery_too_large` counts it; the entries read before the cut are used. "
+    "Documents with more than 100,000 entries stop the same way.",
+    "crawl",
+    shown_default="50 MiB",
+)
+_declare(
+    "AKHBAR_RETRY_TIMES",
+    int,
+    3,
+    "Retries of a failed request (connection errors, 5xx, 408, 429) before it counts as failed.",
+    "crawl",
+)
 _declare(
     "AKHBAR_RETRY_BACKOFF_BASE",
     float,
@@ -207,6 +225,34 @@ _declare(
     "crawl",
 )
 _declare(
+    "AKHBAR_DB_WAIT_SECONDS",
+    float,
+    30.0,
+    "How long opening or closing a run waits for an unreachable database.",
+    "crawl",
+)
+_declare(
+    "AKHBAR_RUN_LEASE_SECONDS",
+    float,
+    300.0,
+    "A `running` run whose heartbeat is older is closed as `interrupted` by whoever looks next.",
+    "crawl",
+)
+_declare(
+    "AKHBAR_OUTCOME_FAILED_SHARE",
+    float,
+    0.5,
+    "Share of failed requests from which a run is `failed` (docs/operations.md).",
+    "crawl",
+)
+_declare(
+    "AKHBAR_OUTCOME_DEGRADED_SHARE",
+    float,
+    0.05,
+    "Share of failed requests from which a run is `degraded` (docs/operations.md).",
+    "crawl",
+)
+_declare(
     "AKHBAR_RUN_TRIGGER",
     str,
     "manual",
@@ -228,6 +274,22 @@ _declare(
     0,
     "Serves Prometheus metrics on 127.0.0.1 at this port (0: off).",
     "observability",
+)
+
+_declare(
+    "AKHBAR_HEALTH_DUE_HOURS",
+    float,
+    26.0,
+    "`akhbar health` flags a source not crawled for longer.",
+    "observability",
+)
+_declare(
+    "AKHBAR_IMPORT_MAX_BODY_CHARS",
+    int,
+    1_000_000,
+    "`akhbar import` rejects a line whose body is longer (in characters).",
+    "storage",
+    shown_default="1,000,000",
 )
 
 # --- the nightly schedule (scheduler.py) -----------------------------------------------------

@@ -213,12 +213,13 @@ def postmaster_pid(server: object | None) -> int | None:
 def database(args: argparse.Namespace) -> tuple[str, object | None]:
     if url := os.environ.get("DATABASE_URL"):
         return url, None
-    from db.embedded import EmbeddedPostgres, free_port
+    from db.embedded import ADMIN_ROLE, EmbeddedPostgres, free_port
 
     home = Path(tempfile.mkdtemp(prefix="akhbar-bench-pg-", dir="/tmp"))
     home.chmod(0o755)
     server = EmbeddedPostgres(home=home, port=free_port())
-    return server.start(), server
+    server.start()
+    return server.url_for(ADMIN_ROLE, "akhbar"), server  # it creates databases
 
 
 def fresh_database(base_url: str) -> str:

@@ -3,7 +3,7 @@
     .venv/bin/python bench/dedup_scale.py [--articles 1000000] [--batch 10000] [--lookups 2000]
                                           [--database-url URL] [--keep]
 
-Without --database-url a throwaway PostgreSQL cluster (db.embedded, defaults plus fsync=off)
+Without --database-url a throwaway PostgreSQL cluster (db.embedded, its durable defaults)
 is created under /tmp, migrated to head, and destroyed at the end (--keep to keep it).
 The load goes through ``db.dedup_index.store_batch`` (the production bulk path: index lock,
 URL, exact and LSH lookups, decisions, COPY of articles and bands), one transaction per
@@ -163,20 +163,21 @@ def main(argv: list[str] | None = None) -> None:
     server = None
     url = args.database_url
     if url is None:
-        from db.embedded import EmbeddedPostgres, free_port
+        from db.embedded import ADMIN_ROLE, EmbeddedPostgres, free_port
 
         home = Path(tempfile.mkdtemp(prefix="akhbar-dedup-scale-", dir="/tmp"))
         home.chmod(0o755)
         server = EmbeddedPostgres(home=home, port=free_port())
-        url = server.start()
+        server.start()
+        url = server.url_for(ADMIN_ROLE, "akhbar")  # ALTER SYSTEM needs the superuser
         libpq0 = url.replace("postgresql+psycopg://", "postgresql://")
         with psycopg.connect(libpq0, autocommit=True) as conn:
             conn.execute(f"ALTER SYSTEM SET shared_buffers = '{args.shared_buffers}'")
             conn.execute(f"ALTER SYSTEM SET max_wal_size = '{args.max_wal_size}'")
         server.stop()
-        url = server.start()
+        server.start()
         print(f"throwaway cluster in {home}, shared_buffers={args.shared_buffers}, "
-              f"max_wal_size={args.max_wal_size}, fsync=off")  # fmt: skip
+              f"max_wal_size={args.max_wal_size}, fsync on")  # fmt: skip
     from db.migrate import upgrade
 
     upgrade(url)

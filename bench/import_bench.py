@@ -5,7 +5,7 @@
 Writes a JSONL file of articles whose bodies are ``--words`` words drawn at random from the
 labelled Arabic set (tests/data/dedup), 5 % of them near copies of earlier lines (a
 dropped paragraph and a new dateline), then imports it into fresh databases on a throwaway
-cluster (PostgreSQL 15, fsync=off): with signatures, content hashes and search vectors
+cluster (PostgreSQL 15, durable defaults: fsync on): with signatures, content hashes and search vectors
 computed in 2 worker processes, and in the importing process alone. Prints articles/s from
 reading the file to the last commit, and how many copies were found.
 
@@ -32,7 +32,7 @@ from sqlalchemy import create_engine, text  # noqa: E402
 
 from db import migrate  # noqa: E402
 from db.bulk_import import import_file  # noqa: E402
-from db.embedded import SUPERUSER, EmbeddedPostgres, free_port  # noqa: E402
+from db.embedded import ADMIN_ROLE, EmbeddedPostgres, free_port  # noqa: E402
 
 LABELLED = ROOT / "tests" / "data" / "dedup" / "articles.jsonl"
 COPY_SHARE = 0.05
@@ -91,10 +91,9 @@ def main() -> None:
         print(f"{'mode':<42} {'articles/s':>10} {'stored':>8} {'near':>6} {'exact':>6} {'s':>7}")
         for workers in (2, 0):
             name = f"import_w{workers}"
-            admin = f"host=127.0.0.1 port={server.port} user={SUPERUSER} dbname=postgres"
-            with psycopg.connect(admin, autocommit=True) as conn:
+            with psycopg.connect(**server.conninfo(ADMIN_ROLE), autocommit=True) as conn:
                 conn.execute(f'CREATE DATABASE "{name}"')
-            url = f"postgresql+psycopg://{SUPERUSER}@127.0.0.1:{server.port}/{name}"
+            url = server.url_for(ADMIN_ROLE, name)
             migrate.upgrade(url)
             engine = create_engine(url)
             t = time.perf_counter()

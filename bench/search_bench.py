@@ -37,7 +37,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from db import migrate  # noqa: E402
-from db.embedded import SUPERUSER, EmbeddedPostgres, free_port  # noqa: E402
+from db.embedded import ADMIN_ROLE, EmbeddedPostgres, free_port  # noqa: E402
 
 DATA = REPO / "tests" / "data" / "search"
 
@@ -52,12 +52,10 @@ def start_cluster(keep: Path | None) -> EmbeddedPostgres:
 
 
 def fresh_database(server: EmbeddedPostgres, name: str) -> str:
-    with psycopg.connect(
-        host="127.0.0.1", port=server.port, user=SUPERUSER, dbname="postgres", autocommit=True
-    ) as conn:
+    with psycopg.connect(**server.conninfo(ADMIN_ROLE), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
-    url = f"postgresql+psycopg://{SUPERUSER}@127.0.0.1:{server.port}/{name}"
+    url = server.url_for(ADMIN_ROLE, name)
     migrate.upgrade(url)
     return url
 
@@ -365,7 +363,7 @@ def main() -> None:
     try:
         if args.articles:
             name = "bench_speed"
-            url = f"postgresql+psycopg://{SUPERUSER}@127.0.0.1:{server.port}/{name}"
+            url = server.url_for(ADMIN_ROLE, name)
             if not args.reuse:
                 url = fresh_database(server, name)
                 t0 = time.perf_counter()

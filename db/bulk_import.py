@@ -10,11 +10,17 @@ database's export loads into another) or as ``akhbar dedup`` reads them:
 * other fields (an exported ``id``, ``word_count``, ...) are ignored: ids are this
   database's own.
 
-The whole file is checked before anything is stored, so a bad line stops the import with
-its line number and nothing half done. Then articles go through ``store_batch`` batch by
-batch (one transaction each, so an interrupted import keeps every finished batch and a
-re-run skips what is stored as kind ``url``). Signatures, content hashes and search vectors
-are computed in worker processes.
+Validated, then batched. The whole file is checked before anything is stored, against
+every limit the database would enforce (column lengths from db/models.py, no NUL characters,
+no lone surrogates, URLs short enough for their unique indexes, text small enough for a
+tsvector) and against our own cap on body size (``MAX_BODY_CHARS``): a bad line stops the
+import with its line number and one sentence, and nothing is stored. Over-long values are
+rejected, never truncated. Then articles go through ``store_batch`` batch by batch (one
+transaction each, so an interrupted import keeps every finished batch and a re-run skips
+what is stored as kind ``url``); a database error in a batch the checks did not foresee
+(the server going away, say) stops the import with ``ImportFailed``, naming the lines of
+the batch and how many earlier articles stayed stored. Signatures, content hashes and
+search vectors are computed in worker processes.
 An article published before the stored copy it matches takes that row over in place, as
 in a crawl.
 """
@@ -22,6 +28,8 @@ in a crawl.
 from __future__ import annotations
 
 import multiprocessing
+import os
+import re
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -30,17 +38,43 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import psycopg
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from akhbar import dedup
 from akhbar.jsonl import iso_date_field, object_line
 from akhbar.search import search_vector
 from db import dedup_index
+from db.models import Article, Source
 
 TEXT_FIELDS = ("title", "author", "section", "language")
 MAX_ERRORS = 20
+# Longest body accepted, in characters (about 160,000 Arabic words, some 250 typical articles;
+# the crawler stores nothing near it). Beyond that text costs the database minutes to index.
+MAX_BODY_CHARS = int(os.environ.get("AKHBAR_IMPORT_MAX_BODY_CHARS", "1000000"))
+# Unique btree indexes (url, canonical_url) hold at most 2,704 bytes per entry.
+MAX_URL_BYTES = 2000
+# PostgreSQL refuses a tsvector over 1 MiB ("string is too long for tsvector"); we estimate
+# from the distinct words, generously (lexemes are never longer than the words they come
+# from), and leave room.
+MAX_TSVECTOR_BYTES = 1_000_000
+# Column lengths of the varchar columns an import fills (db/models.py).
+COLUMN_CHARS = {
+    "source": Source.__table__.c.name.type.length,
+    "language": Article.__table__.c.language.type.length,
+}
+_WORD = re.compile(r"\w+")
+# A line longer than this cannot hold an acceptable body even fully \u-escaped: rejected
+# before JSON parsing.
+MAX_LINE_CHARS = 6 * MAX_BODY_CHARS + 1024 * 1024
+
+
+class ImportFailed(RuntimeError):
+    """The database refused a batch the checks let through; the message says which lines and
+    what stays stored."""
 
 
 class ImportError_(ValueError):
@@ -62,6 +96,11 @@ class ImportReport:
 def parse_line(line: str, where: str, default_source: str | None) -> dict[str, Any]:
     """One input line as ``articles`` values plus ``source`` (a name); ValueError with
     ``where`` in the message when the line is not usable."""
+    if len(line) > MAX_LINE_CHARS:
+        raise ValueError(
+            f"{where}: the line is {len(line):,} characters long, more than any acceptable "
+            f"article (bodies up to {MAX_BODY_CHARS:,} characters, AKHBAR_IMPORT_MAX_BODY_CHARS)"
+        )
     row = object_line(line, where)
     body = row.get("body", row.get("text"))
     url = row.get("url")
@@ -79,6 +118,7 @@ def parse_line(line: str, where: str, default_source: str | None) -> dict[str, A
             raise ValueError(f"{where}: '{name}' must be a string or null")
         values[name] = value
     values["body"] = body
+    _check_storable(values, where)
     published_name = "published_at" if "published_at" in row else "published"
     values["published_at"] = iso_date_field(row.get(published_name), published_name, where)
     values["fetched_at"] = iso_date_field(
@@ -86,6 +126,53 @@ def parse_line(line: str, where: str, default_source: str | None) -> dict[str, A
     ) or datetime.now(UTC)
     values["word_count"] = len(body.split())
     return values
+
+
+def _check_storable(values: dict[str, Any], where: str) -> None:
+    """ValueError (one sentence naming ``where``) for a value PostgreSQL would refuse, or a
+    body over our cap."""
+    for name, value in values.items():
+        if not isinstance(value, str):
+            continue
+        label = "body (or text)" if name == "body" else name
+        if "\x00" in value:
+            raise ValueError(
+                f"{where}: '{label}' contains a NUL character (\\u0000), which PostgreSQL "
+                "text cannot hold"
+            )
+        try:
+            encoded = value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ValueError(
+                f"{where}: '{label}' contains a lone surrogate "
+                f"(\\u{ord(value[exc.start]):04x}), which is not valid Unicode text"
+            ) from None
+        if (limit := COLUMN_CHARS.get(name)) and len(value) > limit:
+            raise ValueError(
+                f"{where}: '{label}' is {len(value)} characters long; the database holds "
+                f"at most {limit}"
+            )
+        if name in ("url", "canonical_url") and len(encoded) > MAX_URL_BYTES:
+            raise ValueError(
+                f"{where}: '{label}' is {len(encoded):,} bytes long; at most "
+                f"{MAX_URL_BYTES:,} are accepted"
+            )
+    body = values["body"]
+    if len(body) > MAX_BODY_CHARS:
+        raise ValueError(
+            f"{where}: 'body (or text)' is {len(body):,} characters long; at most "
+            f"{MAX_BODY_CHARS:,} are accepted (AKHBAR_IMPORT_MAX_BODY_CHARS)"
+        )
+    words = set(_WORD.findall(body))
+    if values.get("title"):
+        words.update(_WORD.findall(values["title"]))
+    # Per distinct lexeme: its bytes, a 4-byte entry, a position and alignment.
+    estimate = sum(len(word.encode("utf-8")) + 8 for word in words)
+    if estimate > MAX_TSVECTOR_BYTES:
+        raise ValueError(
+            f"{where}: 'body (or text)' has {len(words):,} distinct words, too many for one "
+            f"full-text index entry (PostgreSQL's tsvector holds at most 1 MiB)"
+        )
 
 
 def _lines(path: Path) -> Iterator[tuple[int, str]]:
@@ -188,20 +275,23 @@ def import_file(
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
     try:
         batch: list[dict[str, Any]] = []
-        waiting: tuple[list[dict[str, Any]], Callable[[], Any]] | None = None
+        first_line = last_line = 0
+        waiting: tuple[list[dict[str, Any]], Callable[[], Any], str] | None = None
         for lineno, line in _lines(path):
             values = parse_line(line, f"{path}:{lineno}", default_source)
             values["source_id"] = source_ids[values.pop("source")]
             # Not from a crawl run or from our extractor (and cleared if the row is taken over).
             values["crawl_run_id"] = values["extractor_version"] = None
+            first_line = first_line if batch else lineno
+            last_line = lineno
             batch.append(values)
             if len(batch) >= batch_size:
-                started = (batch, _fingerprints(batch, pool))
+                started = (batch, _fingerprints(batch, pool), f"{path}:{first_line}-{last_line}")
                 if waiting:
                     _store(engine, *waiting, report, progress)
                 waiting, batch = started, []
         if batch:
-            started = (batch, _fingerprints(batch, pool))
+            started = (batch, _fingerprints(batch, pool), f"{path}:{first_line}-{last_line}")
             if waiting:
                 _store(engine, *waiting, report, progress)
             waiting = started
@@ -217,19 +307,42 @@ def _store(
     engine: Engine,
     batch: list[dict[str, Any]],
     fingerprinted: Callable[[], tuple[np.ndarray, list[dedup.Paragraphs]]],
+    lines: str,
     report: ImportReport,
     progress: Callable[[ImportReport], None] | None,
+) -> None:
+    """Store one batch in one transaction; ImportFailed when the database refuses it."""
+    try:
+        _store_batch(engine, batch, fingerprinted, report)
+    except (SQLAlchemyError, psycopg.Error) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise ImportFailed(
+            f"{lines}: the database refused this batch ({reason}); nothing of it was stored, "
+            f"the {report.lines:,} articles of earlier lines stay stored, and a re-run skips them"
+        ) from None
+    report.lines += len(batch)
+    if progress:
+        progress(report)
+
+
+def _store_batch(
+    engine: Engine,
+    batch: list[dict[str, Any]],
+    fingerprinted: Callable[[], tuple[np.ndarray, list[dedup.Paragraphs]]],
+    report: ImportReport,
 ) -> None:
     sigs, paragraphs = fingerprinted()
     with Session(engine) as session:
         results = dedup_index.store_batch(session, batch, sigs=sigs, paragraphs=paragraphs)
         # Earlier originals of stored articles: the earliest of each takes the row over.
         takeover: dict[int, int] = {}
+        stored = 0
+        kinds = dict.fromkeys(report.kinds, 0)
         for i, result in enumerate(results):
             if result.article_id is not None:
-                report.stored += 1
+                stored += 1
                 continue
-            report.kinds[result.decision.kind or "near"] += 1
+            kinds[result.decision.kind or "near"] += 1
             if result.replace_stored:
                 stored_id = int(result.decision.duplicate_of)
                 j = takeover.get(stored_id)
@@ -242,8 +355,9 @@ def _store(
             session.execute(
                 text("DELETE FROM article_html WHERE article_id = :a"), {"a": stored_id}
             )
-        report.replaced += len(takeover)
         session.commit()
-    report.lines += len(batch)
-    if progress:
-        progress(report)
+    # Counted once committed: a refused batch adds nothing.
+    report.stored += stored
+    report.replaced += len(takeover)
+    for kind, count in kinds.items():
+        report.kinds[kind] += count

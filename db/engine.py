@@ -37,6 +37,51 @@ def database_url(*, start_embedded: bool = True) -> str:
     return embedded.start() if start_embedded else embedded.url
 
 
+def migration_url() -> str:
+    """Who runs migrations: ``DATABASE_URL`` if set, else the embedded database's owner role."""
+    if os.environ.get("DATABASE_URL"):
+        return database_url()
+    from db.embedded import OWNER_ROLE, EmbeddedPostgres
+
+    embedded = EmbeddedPostgres()
+    embedded.start()
+    return embedded.url_for(OWNER_ROLE)
+
+
+def admin_url() -> str:
+    """Who creates roles: ``DATABASE_URL`` if set, else the embedded cluster's superuser
+    (on the akhbar database)."""
+    if os.environ.get("DATABASE_URL"):
+        return database_url()
+    from db.embedded import ADMIN_ROLE, EmbeddedPostgres
+
+    embedded = EmbeddedPostgres()
+    embedded.start()
+    return embedded.url_for(ADMIN_ROLE)
+
+
+def owner_url_for(url: str) -> str:
+    """The embedded owner's URL when ``url`` is the embedded application role's (which may not
+    create tables), else ``url`` itself."""
+    from db.embedded import APP_ROLE, OWNER_ROLE
+
+    try:
+        parsed = make_url(url)
+    except Exception:
+        return url
+    if parsed.username != APP_ROLE or parsed.host != "127.0.0.1":
+        return url
+    from db.embedded import EmbeddedDatabaseError, EmbeddedPostgres
+
+    try:
+        embedded = EmbeddedPostgres()
+        if embedded.initialised() and parsed.port == embedded._port():
+            return embedded.url_for(OWNER_ROLE, parsed.database or "akhbar")
+    except EmbeddedDatabaseError:
+        pass
+    return url
+
+
 @lru_cache(maxsize=8)
 def get_engine(url: str | None = None) -> Engine:
     url = url or database_url()

@@ -22,7 +22,10 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(url), revision)
+    """Migrate as the owner of the tables (the embedded application role may not create them)."""
+    from db.engine import owner_url_for
+
+    command.upgrade(alembic_config(owner_url_for(url)), revision)
 
 
 def downgrade(url: str, revision: str = "base") -> None:

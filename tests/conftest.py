@@ -12,10 +12,13 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from db.embedded import SUPERUSER, EmbeddedPostgres, free_port
+from db.embedded import ADMIN_ROLE, EmbeddedPostgres, free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE_DB = "akhbar_template"
+# Throwaway test clusters trade durability for speed; production never sets these
+# (db/embedded.py runs with PostgreSQL's durable defaults).
+TEST_SPEED_SETTINGS = {"fsync": "off", "full_page_writes": "off", "synchronous_commit": "off"}
 
 
 @pytest.fixture(scope="session")
@@ -23,7 +26,9 @@ def pg_server() -> Iterator[EmbeddedPostgres]:
     """A PostgreSQL cluster of the test session's own, on a free port, removed afterwards."""
     home = Path(tempfile.mkdtemp(prefix="akhbar-test-pg-", dir="/tmp"))
     home.chmod(0o755)  # the server may run as the unprivileged postgres account
-    server = EmbeddedPostgres(home=home, port=free_port())
+    server = EmbeddedPostgres(
+        home=home, port=free_port(), settings=TEST_SPEED_SETTINGS, sync_initdb=False
+    )
     server.start()
     from db.migrate import upgrade
 
@@ -36,13 +41,12 @@ def pg_server() -> Iterator[EmbeddedPostgres]:
 
 
 def _url(server: EmbeddedPostgres, name: str) -> str:
-    return f"postgresql+psycopg://{SUPERUSER}@127.0.0.1:{server.port}/{name}"
+    """The cluster superuser's URL (password included) for database ``name``."""
+    return server.url_for(ADMIN_ROLE, name)
 
 
 def _admin(server: EmbeddedPostgres, *statements: str) -> None:
-    with psycopg.connect(
-        host="127.0.0.1", port=server.port, user=SUPERUSER, dbname="postgres", autocommit=True
-    ) as conn:
+    with psycopg.connect(**server.conninfo(ADMIN_ROLE), autocommit=True) as conn:
         for statement in statements:
             conn.execute(statement)
 

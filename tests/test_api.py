@@ -13,6 +13,7 @@ import httpx
 import pytest
 import search_corpus
 from fastapi.testclient import TestClient
+from sqlalchemy.engine import make_url
 
 from akhbar.commands.roles import DEFAULT_ROLE, create_reader
 from api.app import create_app
@@ -115,8 +116,12 @@ def test_search_pages_sources_runs_and_docs(client: TestClient, corpus) -> None:
 
 
 def test_serve_under_uvicorn_as_the_reader_role(database_url: str, corpus) -> None:
-    create_reader(database_url)
-    reader = database_url.replace("://akhbar@", f"://{DEFAULT_ROLE}@")
+    create_reader(database_url, password="reader-pw")
+    reader = (
+        make_url(database_url)
+        .set(username=DEFAULT_ROLE, password="reader-pw")
+        .render_as_string(hide_password=False)
+    )
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "AKHBAR_READER_URL": reader}
     server = subprocess.Popen(

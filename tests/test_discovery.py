@@ -95,3 +95,50 @@ def test_broken_documents_give_nothing_rather_than_raise() -> None:
         "https://example.com/news/b",
     ]
     assert parse_iso_date("yesterday") is None
+
+
+def _gzip_of(prefix: bytes, filler: bytes, size: int, suffix: bytes) -> bytes:
+    import zlib
+
+    deflate = zlib.compressobj(9, zlib.DEFLATED, 31)
+    block = filler * (1024 * 1024 // len(filler))
+    parts = [deflate.compress(prefix)]
+    parts += [deflate.compress(block) for _ in range(size // len(block))]
+    return b"".join([*parts, deflate.compress(suffix), deflate.flush()])
+
+
+def test_decompression_stops_at_the_limit_and_keeps_what_came_before() -> None:
+    import pytest
+
+    from akhbar.discovery import DocumentTooLarge
+
+    head = NEWS_SITEMAP[: NEWS_SITEMAP.index(b"</urlset>")]
+    bomb = _gzip_of(head, b" ", 64 * 1024 * 1024, b"</urlset>")
+    with pytest.raises(DocumentTooLarge, match="AKHBAR_MAX_DECOMPRESSED_BYTES") as caught:
+        parse_sitemap(bomb, max_bytes=4 * 1024 * 1024)
+    assert len(caught.value.partial.entries) == 3
+    # Under the limit the same document reads in full.
+    assert len(parse_sitemap(bomb, max_bytes=65 * 1024 * 1024).entries) == 3
+    rss_bomb = _gzip_of(RSS[: RSS.index(b"</channel>")], b"<x/>", 8 * 1024 * 1024, b"</rss>")
+    with pytest.raises(DocumentTooLarge) as caught:
+        parse_feed(rss_bomb, max_bytes=1024 * 1024)
+    assert [e.url for e in caught.value.partial] == [
+        "https://example.com/a",
+        "https://example.com/b",
+    ]
+    # Plain (not gzipped) bodies obey the limit too; gzip members are read one after another.
+    with pytest.raises(DocumentTooLarge):
+        parse_sitemap(NEWS_SITEMAP, max_bytes=100)
+    two_members = gzip.compress(INDEX[:100]) + gzip.compress(INDEX[100:])
+    assert len(parse_sitemap(two_members).entries) == 2
+
+
+def test_a_flood_of_entries_stops_at_the_entry_cap() -> None:
+    import pytest
+
+    from akhbar.discovery import MAX_ENTRIES, DocumentTooLarge
+
+    many = b"<urlset>" + b"<url><loc>https://example.com/x</loc></url>" * (MAX_ENTRIES + 5)
+    with pytest.raises(DocumentTooLarge, match="entries") as caught:
+        parse_sitemap(gzip.compress(many), max_bytes=len(many) + 1)
+    assert len(caught.value.partial.entries) == MAX_ENTRIES

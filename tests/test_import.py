@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import random
+import string
 from pathlib import Path
 
 import pytest
@@ -138,3 +140,121 @@ def test_export_output_imports_and_a_rerun_stores_nothing(
     assert f"{stored} articles read: 0 stored" in again.output
     assert f"{stored} already stored (same URL)" in again.output
     assert _query(database_url, "SELECT count(*) FROM articles")[0][0] == stored
+
+
+def _valid_lines(count: int) -> list[str]:
+    return [json.dumps(r, ensure_ascii=False) for r in ROWS[:count]]
+
+
+def _bad_values() -> dict[str, dict]:
+    """Lines that pass the JSON check but that PostgreSQL (or our body cap) would refuse."""
+    rng = random.Random(7)
+    letters = "ابتثجحخدذرزسشصضطظعغفقكلمنهوي"
+    # 190,000 distinct four-letter words: under the body cap, over PostgreSQL's tsvector limit.
+    words = itertools.islice(itertools.product(letters, repeat=4), 190_000)
+    many_words = " ".join("".join(word) for word in words)
+    from db.bulk_import import MAX_BODY_CHARS, MAX_LINE_CHARS
+
+    return {
+        "nul": {"body": "نص فيه \u0000 محرف"},
+        "surrogate": {"title": "عنوان \ud800"},
+        "language": {"language": "a" * 40},
+        "source": {"source": "s" * 100},
+        "tsvector": {"body": many_words},
+        # Random, so that the index cannot compress it under its 2,704-byte entry limit.
+        "url": {"url": "https://x.test/" + "".join(rng.choices(string.ascii_letters, k=3000))},
+        "huge_body": {"body": "كلمة " * (MAX_BODY_CHARS // 5 + 10)},
+        # Rejected on its length alone, before the JSON is parsed.
+        "huge_line": {"body": "a " * (MAX_LINE_CHARS // 2 + 10)},
+    }
+
+
+EXPECTED_SENTENCE = {
+    "nul": "'body (or text)' contains a NUL character",
+    "surrogate": "'title' contains a lone surrogate (\\ud800)",
+    "language": "'language' is 40 characters long; the database holds at most 16",
+    "source": "'source' is 100 characters long; the database holds at most 64",
+    "tsvector": "too many for one full-text index entry",
+    "url": "'url' is 3,015 bytes long",
+    "huge_line": "the line is 7,053,261 characters long, more than any acceptable article",
+    "huge_body": "'body (or text)' is 1,000,050 characters long; at most 1,000,000",
+}
+
+
+@pytest.mark.parametrize("case", sorted(EXPECTED_SENTENCE))
+def test_a_line_the_database_would_refuse_stores_nothing(
+    database_url: str, tmp_path: Path, case: str
+) -> None:
+    """Valid lines first, small batches: the bad fifth line is found before anything is
+    stored, named with its line, in one sentence, without a traceback."""
+    bad = {**ROWS[9], "url": "https://x.test/bad", "canonical_url": None, **_bad_values()[case]}
+    lines = _valid_lines(4) + [json.dumps(bad), *_valid_lines(6)[4:]]
+    path = tmp_path / "bad.jsonl"
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    result = _import(str(path), "--batch", "2", "--workers", "0")
+    assert result.exit_code == 2, result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and errors[0].startswith(f"error: {path}:5: "), result.output
+    assert EXPECTED_SENTENCE[case] in errors[0]
+    assert "Traceback" not in result.output and "Nothing was imported." in result.output
+    assert _query(database_url, "SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM sources)")[0] == (0, 0)  # fmt: skip
+
+
+@pytest.mark.parametrize("case", ["nul", "language", "source", "tsvector", "url"])
+def test_the_database_really_refuses_what_the_checks_reject(database_url: str, case: str) -> None:
+    """The checks mirror the server's limits: written directly, each value fails there."""
+    import psycopg
+
+    value = _bad_values()[case]
+    statement = {
+        "nul": ("SELECT %s::text", value.get("body")),
+        "language": ("SELECT %s::varchar(16)::text = %s", value.get("language")),
+        "source": ("INSERT INTO sources (name) VALUES (%s)", value.get("source")),
+        "tsvector": ("SELECT to_tsvector('simple', %s)", value.get("body")),
+        "url": ("INSERT INTO sources (name, title) VALUES ('u', %s)", value.get("url")),
+    }[case]
+    dsn = database_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(dsn) as conn:
+        if case == "url":  # the unique btree index on articles.url has the same limit
+            conn.execute("CREATE UNIQUE INDEX probe_title ON sources (title)")
+        if case == "language":  # varchar(16) truncates on a cast: the column is what refuses
+            with pytest.raises(psycopg.errors.StringDataRightTruncation):
+                conn.execute("CREATE TEMP TABLE probe (language varchar(16))")
+                conn.execute("INSERT INTO probe VALUES (%s)", (value["language"],))
+            return
+        with pytest.raises(psycopg.Error):
+            conn.execute(statement[0], (statement[1],))
+
+
+def test_a_batch_the_database_refuses_mid_import_is_one_sentence(
+    database_url: str, tmp_path: Path
+) -> None:
+    """A refusal the checks cannot foresee (here a constraint added by the operator): the
+    earlier batches stay, the command says which lines and what stays, exits 1; a re-run
+    after the fix stores the rest and skips what is stored."""
+    rows = [dict(r) for r in ROWS[:6]]
+    rows[4]["url"] = rows[4]["canonical_url"] = "https://x.test/forbidden"
+    path = tmp_path / "later.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    dsn = database_url.replace("postgresql+psycopg://", "postgresql://")
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for table in ("articles", "duplicates"):
+            conn.execute(
+                f"ALTER TABLE {table} ADD CONSTRAINT no_forbidden CHECK (url !~ 'forbidden')"
+            )
+    result = _import(str(path), "--batch", "2", "--workers", "0")
+    assert result.exit_code == 1, result.output
+    assert f"{path}:5-6: the database refused this batch" in result.output
+    assert "no_forbidden" in result.output and "Traceback" not in result.output
+    assert "articles of earlier lines stay stored" in result.output
+    stored = _query(database_url, "SELECT count(*) FROM articles")[0][0]
+    assert 0 < stored <= 4
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for table in ("articles", "duplicates"):
+            conn.execute(f"ALTER TABLE {table} DROP CONSTRAINT no_forbidden")
+    again = _import(str(path), "--batch", "2", "--workers", "0")
+    assert again.exit_code == 0, again.output
+    total = _query(database_url, "SELECT (SELECT count(*) FROM articles) + (SELECT count(*) FROM duplicates)")[0][0]  # fmt: skip
+    assert total == 6

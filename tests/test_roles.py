@@ -90,11 +90,11 @@ def test_create_reader_command_then_reader_reads_and_cannot_write(database_url: 
 
 
 def test_new_tables_give_the_reader_nothing(database_url: str) -> None:
-    create_reader(database_url)
+    create_reader(database_url, password="reader-pw")
     with psycopg.connect(database_url.replace("postgresql+psycopg://", "postgresql://")) as conn:
         conn.execute("CREATE TABLE later_table (id int)")
         conn.commit()
-    with _connect_as(database_url, DEFAULT_ROLE) as conn:
+    with _connect_as(database_url, DEFAULT_ROLE, "reader-pw") as conn:
         conn.execute("SET default_transaction_read_only = off")
         with pytest.raises(errors.InsufficientPrivilege):
             conn.execute("INSERT INTO later_table VALUES (1)")

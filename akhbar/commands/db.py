@@ -46,16 +46,18 @@ def register(app: typer.Typer) -> None:
     def upgrade(revision: str = typer.Argument("head")) -> None:
         """Apply alembic migrations (to head by default)."""
         from db import migrate
-        from db.engine import database_url, mask_url
+        from db.engine import mask_url, migration_url
 
-        url = _url_or_exit(database_url)
+        url = _url_or_exit(migration_url)
         _check_or_exit(url)
         migrate.upgrade(url, revision)
         console.print(f"{mask_url(url)} is at revision {migrate.current_revision(url)}.")
 
     @db_app.command("url")
     def url() -> None:
-        """Print the database URL in the form psql accepts (password included: for your shell)."""
+        """Print the database URL in the form psql accepts (password included: for your shell).
+        For the embedded database: the application role's; only the account that created the
+        database can read its passwords."""
         from db.engine import database_url
 
         print(_url_or_exit(database_url).replace("postgresql+psycopg://", "postgresql://"))
@@ -80,6 +82,51 @@ def register(app: typer.Typer) -> None:
             with session_scope(get_engine(url)) as session:
                 for name, count in corpus_counts(session).items():
                     console.print(f"  {name}: {count}")
+        _print_safety(url, embedded)
+
+
+def _print_safety(url: str, embedded: bool) -> None:
+    """The durability and authentication settings the server runs with."""
+    import psycopg
+
+    from db.embedded import ADMIN_ROLE, EmbeddedPostgres
+
+    conninfo = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        settings = {
+            name: conn.execute(f"SHOW {name}").fetchone()[0]
+            for name in (
+                "fsync",
+                "full_page_writes",
+                "synchronous_commit",
+                "data_checksums",
+                "password_encryption",
+            )
+        }
+        superuser = conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+        settings["this role is superuser"] = "yes" if superuser.fetchone()[0] else "no"
+    console.print("Durability and access: " + ", ".join(f"{k} {v}" for k, v in settings.items()))
+    # pg_hba_file_rules is for superusers: the embedded cluster's, or whoever DATABASE_URL is.
+    hba_conn = (
+        psycopg.connect(**EmbeddedPostgres().conninfo(ADMIN_ROLE), autocommit=True)
+        if embedded
+        else psycopg.connect(conninfo, autocommit=True)
+    )
+    try:
+        with hba_conn as conn:
+            rules = conn.execute(
+                "SELECT type, coalesce(address, ''), auth_method FROM pg_hba_file_rules "
+                "ORDER BY line_number"
+            ).fetchall()
+    except psycopg.errors.InsufficientPrivilege:
+        console.print("Authentication rules: not visible to this role (pg_hba_file_rules).")
+        return
+    console.print(
+        "Authentication: "
+        + "; ".join(
+            f"{kind} {address} {method}".replace("  ", " ") for kind, address, method in rules
+        )
+    )
 
 
 def _url_or_exit(factory) -> str:  # noqa: ANN001

@@ -26,8 +26,9 @@ def register(app: typer.Typer) -> None:
         ] = min(2, os.cpu_count() or 1),
     ) -> None:
         """Store articles from JSON lines (e.g. another database's `akhbar export`), deduplicated
-        against what is stored. The file is checked first: a bad line stores nothing."""
-        from db.bulk_import import ImportError_, import_file
+        against what is stored. The file is checked first, against every limit the database
+        enforces: a bad line stores nothing. Then batches are committed one by one."""
+        from db.bulk_import import ImportError_, ImportFailed, import_file
         from db.engine import get_engine
 
         if not path.is_file():
@@ -49,6 +50,9 @@ def register(app: typer.Typer) -> None:
                 typer.echo(f"error: {line}", err=True)
             typer.echo("Nothing was imported.", err=True)
             raise typer.Exit(2) from None
+        except ImportFailed as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from None
         kinds = report.kinds
         console.print(
             f"{report.lines:,} articles read: {report.stored:,} stored, {kinds['exact']:,} exact "

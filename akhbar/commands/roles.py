@@ -100,7 +100,7 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Create or refresh the read-only role for downstream teams (idempotent)."""
-        from db.engine import database_url, mask_url
+        from db.engine import admin_url, mask_url
 
         password = None
         if password_env:
@@ -108,12 +108,16 @@ def register(app: typer.Typer) -> None:
             if not password:
                 console.print(f"[red]{password_env} is not set or empty.[/red]")
                 raise typer.Exit(2)
-        url = database_url()
+        url = admin_url()  # creating roles: the embedded cluster's superuser
         try:
             create_reader(url, role, password)
         except Exception as exc:  # a message a person can act on, not a traceback
             console.print(f"[red]create-reader failed: {exc}[/red]")
             raise typer.Exit(1) from None
+        if password and not os.environ.get("DATABASE_URL"):
+            from db.embedded import EmbeddedPostgres
+
+            EmbeddedPostgres().remember_password(role, password)
         from sqlalchemy.engine import make_url
 
         reader = make_url(url).set(username=role, password=password)

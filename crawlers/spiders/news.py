@@ -15,7 +15,7 @@ from urllib.parse import urljoin
 import scrapy
 from scrapy.http import Response
 
-from akhbar.discovery import parse_feed, parse_sitemap
+from akhbar.discovery import DocumentTooLarge, parse_feed, parse_sitemap
 from akhbar.page import FetchedPage
 from akhbar.sources import Source
 from akhbar.timebounds import parse_bound as parse_since
@@ -133,9 +133,22 @@ class NewsSpider(scrapy.Spider):
             meta={ARTICLE_META: True, "listed_published": listed},
         )
 
+    def _too_large(self, response: Response, exc: DocumentTooLarge) -> None:
+        self.crawler.stats.inc_value("akhbar/discovery_too_large")
+        self.logger.warning(
+            "discovery document %s cut short: %s (entries before the cut are used)",
+            response.url,
+            exc,
+        )
+
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         self._reached(response)
-        sitemap = parse_sitemap(response.body)
+        limit = self.crawler.settings.getint("AKHBAR_MAX_DECOMPRESSED_BYTES")
+        try:
+            sitemap = parse_sitemap(response.body, limit)
+        except DocumentTooLarge as exc:
+            self._too_large(response, exc)
+            sitemap = exc.partial
         for entry in sitemap.entries:
             url = urljoin(response.url, entry.url)
             if sitemap.is_index:
@@ -150,7 +163,13 @@ class NewsSpider(scrapy.Spider):
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
         self._reached(response)
-        for entry in parse_feed(response.body):
+        limit = self.crawler.settings.getint("AKHBAR_MAX_DECOMPRESSED_BYTES")
+        try:
+            entries = parse_feed(response.body, limit)
+        except DocumentTooLarge as exc:
+            self._too_large(response, exc)
+            entries = exc.partial
+        for entry in entries:
             if request := self._article_request(urljoin(response.url, entry.url), entry.date):
                 yield request
 
