@@ -260,6 +260,14 @@ _declare(
     "crawl",
     internal=True,
 )
+_declare(
+    "AKHBAR_POOL_PARENT",
+    int,
+    None,
+    "The crawl process id, passed to its extraction workers so they die with it.",
+    "internal",
+    internal=True,
+)
 _declare("AKHBAR_LOG_LEVEL", str, "INFO", "Log level of crawls and the scheduler.", "observability")
 _declare(
     "AKHBAR_LOG_FORMAT",
