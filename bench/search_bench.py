@@ -1,15 +1,21 @@
 """Search quality and query speed, on a PostgreSQL cluster of the benchmark's own.
 
 Quality (the default): the Arabic corpus and judged queries in tests/data/search/ are loaded
-into a fresh database at the head revision, and each query is run three ways:
+into a fresh database at the head revision (articles.jsonl and judged_articles.jsonl: 100
+articles; queries.jsonl: each query with its kind, a common word or a name of a place, person
+or organisation, and its relevant articles, judged before the run), and each query is run four
+ways:
 
+* ``simple (plain)``: PostgreSQL's ``simple`` configuration on the raw text (words as written);
 * ``arabic (plain)``: PostgreSQL's ``arabic`` Snowball configuration on the raw text;
 * ``arabic + normalised``: the same after our normalisation (no clitic stripping);
 * ``akhbar``: the ``search_vector`` column (normalisation + light stemming, ``simple``
   configuration), through ``db.search.search`` as the API and the CLI use it.
 
 It prints precision@10 (relevant hits / results shown, at most 10; a query with no result
-counts 0), recall@10 (relevant hits / relevant articles) and MRR.
+counts 0), recall@10 (relevant hits / relevant articles) and MRR, for all queries, the word
+queries and the name queries, and how many name queries show an article that is not about
+the name (``--details`` lists every query that shows a non-relevant article or misses one).
 
 Speed (``--articles N``): N synthetic articles (words drawn with a Zipf law from the
 corpus's vocabulary, with clitics attached) are COPYed in, then a search and a filtered
@@ -63,8 +69,12 @@ def fresh_database(server: EmbeddedPostgres, name: str) -> str:
 
 
 def load_corpus(url: str) -> dict[int, str]:
-    """Insert tests/data/search/articles.jsonl; return {article id: key}."""
-    articles = [json.loads(line) for line in (DATA / "articles.jsonl").open(encoding="utf-8")]
+    """Insert tests/data/search/articles.jsonl and judged_articles.jsonl; return {id: key}."""
+    articles = [
+        json.loads(line)
+        for name in ("articles.jsonl", "judged_articles.jsonl")
+        for line in (DATA / name).open(encoding="utf-8")
+    ]
     engine = create_engine(url, poolclass=pool.NullPool)
     ids: dict[int, str] = {}
     with engine.begin() as conn:
@@ -92,6 +102,11 @@ def load_corpus(url: str) -> dict[int, str]:
 
 
 BASELINES = {
+    "simple (plain)": (
+        "setweight(to_tsvector('simple', coalesce(title, '')), 'A') || "
+        "setweight(to_tsvector('simple', body), 'B')",
+        "websearch_to_tsquery('simple', :q)",
+    ),
     "arabic (plain)": (
         "setweight(to_tsvector('arabic', coalesce(title, '')), 'A') || "
         "setweight(to_tsvector('arabic', body), 'B')",
@@ -105,7 +120,12 @@ BASELINES = {
 }
 
 
-def quality(url: str) -> list[tuple[str, float, float, float, int]]:
+Row = tuple[str, str, float, float, float, int, int]
+
+
+def quality(url: str, details: bool = False) -> list[Row]:
+    """(configuration, query kind, P@10, R@10, MRR, queries missing a relevant article,
+    queries showing a non-relevant one) for kinds all, word and name."""
     from db.search import search
 
     keys = load_corpus(url)
@@ -119,31 +139,60 @@ def quality(url: str) -> list[tuple[str, float, float, float, int]]:
         )
         runners[name] = lambda conn, q, sql=sql: [r[0] for r in conn.execute(sql, {"q": q})]
     runners["akhbar"] = lambda conn, q: [h.id for h in search(conn, q, limit=10)]
-    table = []
+    table: list[Row] = []
     with engine.connect() as conn:
         for name, run in runners.items():
-            precision = recall = rr = 0.0
-            missed = 0
+            per_query = []
             for item in queries:
                 got = [keys[i] for i in run(conn, item["query"])]
                 relevant = set(item["relevant"])
                 hits = len(relevant.intersection(got))
-                precision += hits / len(got) if got else 0.0
-                recall += hits / len(relevant)
-                rr += next((1 / (n + 1) for n, k in enumerate(got) if k in relevant), 0.0)
-                missed += hits < len(relevant)
-            n = len(queries)
-            table.append((name, precision / n, recall / n, rr / n, missed))
+                wrong = [k for k in got if k not in relevant]
+                per_query.append(
+                    (
+                        "word" if item["kind"] == "word" else "name",
+                        hits / len(got) if got else 0.0,
+                        hits / len(relevant),
+                        next((1 / (n + 1) for n, k in enumerate(got) if k in relevant), 0.0),
+                        hits < len(relevant),
+                        bool(wrong),
+                    )
+                )
+                if details and name == "akhbar" and (wrong or hits < len(relevant)):
+                    missing = sorted(relevant.difference(got))
+                    print(f"  {item['query']} ({item['kind']}): shown {got}, not relevant "
+                          f"{wrong}, missing {missing}")  # fmt: skip
+            for kind in ("all", "word", "name"):
+                rows = [q for q in per_query if kind in ("all", q[0])]
+                n = len(rows)
+                table.append(
+                    (
+                        name,
+                        f"{kind} ({n})",
+                        sum(q[1] for q in rows) / n,
+                        sum(q[2] for q in rows) / n,
+                        sum(q[3] for q in rows) / n,
+                        sum(q[4] for q in rows),
+                        sum(q[5] for q in rows),
+                    )
+                )
     engine.dispose()
     return table
 
 
-def print_quality(table: list[tuple[str, float, float, float, int]], queries: int) -> None:
-    print(f"Search quality on tests/data/search ({queries} queries)")
-    print(f"| {'configuration':<22} | P@10  | R@10  | MRR   | queries missing a relevant article |")
-    print(f"|{'-' * 24}|-------|-------|-------|------------------------------------|")
-    for name, p, r, mrr, missed in table:
-        print(f"| {name:<22} | {p:.3f} | {r:.3f} | {mrr:.3f} | {missed:>34} |")
+def print_quality(table: list[Row], queries: int) -> None:
+    print(f"Search quality on tests/data/search ({queries} queries, 100 articles)")
+    print(
+        f"| {'configuration':<20} | {'queries':<11} | P@10  | R@10  | MRR   "
+        "| missing a relevant | showing a non-relevant |"
+    )
+    print(
+        f"|{'-' * 22}|{'-' * 13}|-------|-------|-------|--------------------|------------------------|"
+    )
+    for name, kind, p, r, mrr, missed, wrong in table:
+        print(
+            f"| {name:<20} | {kind:<11} | {p:.3f} | {r:.3f} | {mrr:.3f} | {missed:>18} | {wrong:>22} |"
+        )
 
 
 # --- speed ----------------------------------------------------------------------------------
@@ -359,6 +408,9 @@ def main() -> None:
     parser.add_argument(
         "--explain", action="store_true", help="print EXPLAIN (ANALYZE, BUFFERS) of the mid word"
     )
+    parser.add_argument(
+        "--details", action="store_true", help="list queries showing or missing articles"
+    )
     args = parser.parse_args()
 
     server = start_cluster(args.keep)
@@ -375,7 +427,7 @@ def main() -> None:
         else:
             url = fresh_database(server, "bench_quality")
             queries = sum(1 for _ in (DATA / "queries.jsonl").open(encoding="utf-8"))
-            print_quality(quality(url), queries)
+            print_quality(quality(url, args.details), queries)
     finally:
         if args.keep:
             server.stop()

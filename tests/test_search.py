@@ -44,9 +44,14 @@ def corpus(database_url: str) -> dict[str, int]:
     return search_corpus.load(database_url)
 
 
+@pytest.fixture
+def judged_corpus(database_url: str) -> dict[str, int]:
+    return search_corpus.load(database_url, judged=True)
+
+
 def test_python_twin_equals_sql_functions(engine) -> None:
     samples = list(TRICKY)
-    for a in search_corpus.articles():
+    for a in search_corpus.judged_articles():
         samples += [a["title"], a["body"]]
     samples += [q["query"] for q in search_corpus.queries()]
     with engine.connect() as conn:
@@ -118,8 +123,8 @@ def test_vector_follows_updates(engine, corpus) -> None:
         assert [h.id for h in search(conn, "شمسية")] == [corpus["s13"]]
 
 
-def test_judged_queries_beat_the_plain_arabic_configuration(engine, corpus) -> None:
-    keys = {v: k for k, v in corpus.items()}
+def test_judged_queries_beat_the_plain_arabic_configuration(engine, judged_corpus) -> None:
+    keys = {v: k for k, v in judged_corpus.items()}
     plain_sql = text(
         "SELECT id FROM articles, websearch_to_tsquery('arabic', :q) q "
         "WHERE (to_tsvector('arabic', coalesce(title, '')) || to_tsvector('arabic', body)) @@ q "
@@ -186,7 +191,7 @@ DEDUP_ROWS = REPO / "tests" / "data" / "dedup" / "articles.jsonl"
 
 def _vector_samples() -> list[tuple[str | None, str]]:
     pairs: list[tuple[str | None, str]] = [(t, b) for t in (None, "", "عنوان") for b in TRICKY]
-    pairs += [(a["title"], a["body"]) for a in search_corpus.articles()]
+    pairs += [(a["title"], a["body"]) for a in search_corpus.judged_articles()]
     for line in DEDUP_ROWS.read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
         pairs.append((row["title"], row["text"]))
