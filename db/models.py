@@ -197,3 +197,14 @@ class MinhashBand(Base):
 
     key: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     article_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, index=True)
+
+
+class SearchName(Base):
+    """A name the search stemmer keeps whole (revision 0007): a word that is ``form`` after
+    its proclitics is indexed as ``name``. Loaded from akhbar/data/names.txt as
+    ``akhbar.search.parse_names`` expands it; read by the SQL search functions."""
+
+    __tablename__ = "akhbar_search_names"
+
+    form: Mapped[str] = mapped_column(Text, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
