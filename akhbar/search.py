@@ -189,35 +189,42 @@ def search_document(title: str | None, body: str) -> tuple[list[str], list[str]]
 
 
 # Words the database's text-search parser might split or fold otherwise than str.split and
-# str.lower (Latin-1 and Latin Extended letters, and the × ÷ among them); and its limit: a
-# lexeme keeps at most 255 positions.
+# str.lower (Latin-1 and Latin Extended letters, and the × ÷ among them).
 _PARSER_UNSURE = re.compile("[\u00c0-\u024f]")
+# PostgreSQL keeps a lexeme's first 255 positions in to_tsvector, and at most 256 when ||
+# joins the title's and the body's (title's first).
 MAX_POSITIONS = 255
+MAX_JOINED_POSITIONS = 256
+
+
+def _positions(words: list[str], first: int, weight: str) -> dict[str, list[str]]:
+    positions: dict[str, list[str]] = {}
+    for n, word in enumerate(words, first):
+        where = positions.setdefault(word, [])
+        if len(where) < MAX_POSITIONS:
+            where.append(f"{n}{weight}")
+    return positions
 
 
 def search_vector(title: str | None, body: str) -> str | None:
     """The ``articles.search_vector`` value as tsvector text: the twin of SQL
     ``akhbar_search_vector(title, body)``, i.e. the capped title stems with weight A followed
     by the body stems with weight B (positions 1, 2, ... across both), computed here so
-    that crawler workers, not the database, pay for it. None when the text reaches a case
-    where the database's parser or limits could disagree with this twin: the database then
-    computes it (a NULL search_vector always means "compute it"). ``tests/test_search.py``
-    compares the two.
+    that crawler workers, not the database, pay for it. None when the text holds letters
+    the database's parser could split or fold otherwise: the database then computes it (a
+    NULL search_vector always means "compute it"). ``tests/test_search.py`` compares the two.
     """
     title_words, body_words = search_document(title, body)
     if _PARSER_UNSURE.search(" ".join(title_words)) or _PARSER_UNSURE.search(" ".join(body_words)):
         return None
-    positions: dict[str, list[str]] = {}
-    for n, word in enumerate(title_words, 1):
-        positions.setdefault(word, []).append(f"{n}A")
-    for n, word in enumerate(body_words, len(title_words) + 1):
-        positions.setdefault(word, []).append(f"{n}B")
-    parts = []
-    for word, where in positions.items():
-        if len(where) > MAX_POSITIONS:
-            return None
-        parts.append(f"{word}:{','.join(where)}")
-    return " ".join(parts)
+    positions = _positions(title_words, 1, "A")
+    for word, where in _positions(body_words, len(title_words) + 1, "B").items():
+        if word in positions:
+            joined = positions[word]
+            joined += where[: MAX_JOINED_POSITIONS - len(joined)]
+        else:
+            positions[word] = where
+    return " ".join(f"{word}:{','.join(where)}" for word, where in positions.items())
 
 
 _QUERY_PART = re.compile(r'(-?)"([^"]*)"?|(\S+)')

@@ -21,8 +21,14 @@ Speed (``--articles N``): N synthetic articles (words drawn with a Zipf law from
 corpus's vocabulary, with clitics attached) are COPYed in, then a search and a filtered
 listing first page are timed; median and p95 in ms are printed (warm cache).
 
+Vector cost (``--vector-words 15000,30000,60000,120000``): for bodies of those many words
+(drawn like the speed corpus), the seconds SQL ``akhbar_search_vector`` takes, the Python
+twin ``akhbar.search.search_vector`` takes (and whether it gave a vector or left it to the
+database), and an INSERT of the article whose vector the trigger computes.
+
     python bench/search_bench.py                  # quality table
     python bench/search_bench.py --articles 1000000 --words 120
+    python bench/search_bench.py --vector-words 600,15000,30000,60000,120000
 """
 
 from __future__ import annotations
@@ -397,6 +403,50 @@ def speed(url: str, repeat: int, explain: bool = False) -> None:
     engine.dispose()
 
 
+def synthetic_body(n_words: int, seed: int = 5) -> str:
+    """A body of ``n_words`` words drawn like the speed corpus (Zipf, clitics attached)."""
+    import numpy as np
+
+    vocab = vocabulary()
+    weights = 1.0 / np.arange(1, len(vocab) + 1) ** 1.05
+    rng = np.random.default_rng(seed)
+    picks = rng.choice(len(vocab), size=n_words, p=weights / weights.sum())
+    prefixes = rng.integers(0, len(CLITICS), size=n_words)
+    return " ".join(CLITICS[p] + vocab[w] for w, p in zip(picks, prefixes, strict=True))
+
+
+def vector_cost(url: str, sizes: list[int]) -> None:
+    from akhbar.search import search_vector
+
+    conninfo = url.replace("postgresql+psycopg://", "postgresql://")
+    print("Search-vector cost by body length (seconds; one run each)")
+    print(
+        f"| {'words':>7} | SQL akhbar_search_vector | Python search_vector | INSERT, trigger computes |"
+    )
+    print(
+        "|--------:|-------------------------:|---------------------:|-------------------------:|"
+    )
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        source = conn.execute("INSERT INTO sources (name) VALUES ('long') RETURNING id").fetchone()
+        for n in sizes:
+            body = synthetic_body(n)
+            t0 = time.perf_counter()
+            conn.execute("SELECT akhbar_search_vector('عنوان', %s)::text", (body,))
+            sql_s = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            vector = search_vector("عنوان", body)
+            py_s = time.perf_counter() - t0
+            py = f"{py_s:.3f}" + ("" if vector is not None else " (None: DB)")
+            t0 = time.perf_counter()
+            conn.execute(
+                "INSERT INTO articles (source_id, url, canonical_url, title, body, content_hash, "
+                "fetched_at) VALUES (%s, %s, %s, 'عنوان', %s, sha256(%s), now())",
+                (source[0], f"u{n}", f"u{n}", body, str(n).encode()),
+            )
+            insert_s = time.perf_counter() - t0
+            print(f"| {n:>7,} | {sql_s:>24.3f} | {py:>20} | {insert_s:>24.3f} |", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--articles", type=int, default=0, help="synthetic articles for speed")
@@ -411,11 +461,17 @@ def main() -> None:
     parser.add_argument(
         "--details", action="store_true", help="list queries showing or missing articles"
     )
+    parser.add_argument(
+        "--vector-words", help="comma-separated body lengths in words: time the search vector"
+    )
     args = parser.parse_args()
 
     server = start_cluster(args.keep)
     try:
-        if args.articles:
+        if args.vector_words:
+            url = fresh_database(server, "bench_vector")
+            vector_cost(url, [int(n) for n in args.vector_words.split(",")])
+        elif args.articles:
             name = "bench_speed"
             url = f"postgresql+psycopg://{SUPERUSER}@127.0.0.1:{server.port}/{name}"
             if not args.reuse:
