@@ -51,7 +51,9 @@ CREATE TABLE akhbar_search_names (
 #    kept when stripping it would leave a name's form.
 STEM_WORDS = r"""
 CREATE FUNCTION akhbar_search_stem_words(words text[]) RETURNS text[]
-LANGUAGE sql STABLE PARALLEL SAFE RETURNS NULL ON NULL INPUT AS $fn$
+LANGUAGE plpgsql STABLE PARALLEL SAFE RETURNS NULL ON NULL INPUT AS $fn$
+BEGIN
+RETURN (
 WITH distinct_words AS MATERIALIZED (
     SELECT DISTINCT w FROM unnest(words) AS w
 ), named AS MATERIALIZED (
@@ -105,44 +107,55 @@ SELECT coalesce(array_agg(coalesce(n.name, st.s) ORDER BY t.i), '{}')
 FROM unnest(words) WITH ORDINALITY AS t(w, i)
 LEFT JOIN named n ON n.w = t.w
 LEFT JOIN stemmed st ON st.w = t.w
+);
+END
 $fn$
 """
 
 STEM = r"""
 CREATE OR REPLACE FUNCTION akhbar_search_stem(doc text) RETURNS text
-LANGUAGE sql STABLE PARALLEL SAFE RETURNS NULL ON NULL INPUT AS $fn$
-SELECT array_to_string(akhbar_search_stem_words(string_to_array(doc, ' ')), ' ')
+LANGUAGE plpgsql STABLE PARALLEL SAFE RETURNS NULL ON NULL INPUT AS $fn$
+BEGIN
+RETURN array_to_string(akhbar_search_stem_words(string_to_array(doc, ' ')), ' ');
+END
 $fn$
 """
 
 SEARCH_TEXT = """
 CREATE OR REPLACE FUNCTION akhbar_search_text(doc text) RETURNS text
-LANGUAGE sql STABLE PARALLEL SAFE RETURNS NULL ON NULL INPUT AS $fn$
-SELECT akhbar_search_stem(akhbar_search_normalize(doc))
+LANGUAGE plpgsql STABLE PARALLEL SAFE RETURNS NULL ON NULL INPUT AS $fn$
+BEGIN
+RETURN akhbar_search_stem(akhbar_search_normalize(doc));
+END
 $fn$
 """
 
 # The caps are akhbar.search.MAX_INDEXED_CHARS, MAX_WORD_CHARS and MAX_INDEXED_WORDS.
 SEARCH_WORDS = """
 CREATE FUNCTION akhbar_search_words(doc text, max_words integer) RETURNS text[]
-LANGUAGE sql STABLE PARALLEL SAFE AS $fn$
-SELECT akhbar_search_stem_words(ARRAY(
+LANGUAGE plpgsql STABLE PARALLEL SAFE AS $fn$
+BEGIN
+RETURN akhbar_search_stem_words(ARRAY(
     SELECT w
     FROM unnest(string_to_array(akhbar_search_normalize(left(coalesce(doc, ''), 200000)), ' '))
          WITH ORDINALITY AS t(w, i)
     WHERE length(w) <= 40
     ORDER BY i
-    LIMIT greatest(max_words, 0)))
+    LIMIT greatest(max_words, 0)));
+END
 $fn$
 """
 
 SEARCH_VECTOR = """
 CREATE OR REPLACE FUNCTION akhbar_search_vector(title text, body text) RETURNS tsvector
-LANGUAGE sql STABLE PARALLEL SAFE AS $fn$
-SELECT setweight(to_tsvector('simple'::regconfig, array_to_string(t.words, ' ')), 'A')
-    || setweight(to_tsvector('simple'::regconfig, array_to_string(
-           akhbar_search_words(body, 10000 - cardinality(t.words)), ' ')), 'B')
-FROM (SELECT akhbar_search_words(title, 10000) AS words) t
+LANGUAGE plpgsql STABLE PARALLEL SAFE AS $fn$
+DECLARE
+    title_words text[] := akhbar_search_words(title, 10000);
+BEGIN
+    RETURN setweight(to_tsvector('simple'::regconfig, array_to_string(title_words, ' ')), 'A')
+        || setweight(to_tsvector('simple'::regconfig, array_to_string(
+               akhbar_search_words(body, 10000 - cardinality(title_words)), ' ')), 'B');
+END
 $fn$
 """
 
