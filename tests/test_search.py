@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psycopg
 import pytest
 import search_corpus
 from sqlalchemy import create_engine, pool, text
@@ -504,3 +505,60 @@ def test_search_puts_back_the_settings_it_changes(engine, corpus) -> None:
             assert search(conn, word, max_candidates=5)
         assert conn.execute(show).one() == before
         assert before[0] == "5MB"
+
+
+SCHEMA_DOC = REPO / "docs" / "schema.md"
+EXAMPLES_MARK = "<!-- examples: tests/test_search.py runs each statement of the next block -->"
+
+
+def documented_examples() -> list[str]:
+    """The statements of the SQL block after EXAMPLES_MARK in docs/schema.md."""
+    doc = SCHEMA_DOC.read_text(encoding="utf-8")
+    block = doc[doc.index(EXAMPLES_MARK) :].split("```sql\n", 1)[1].split("```", 1)[0]
+    lines = [line for line in block.splitlines() if not line.startswith("--")]
+    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+
+
+def test_documented_sql_entry_point(database_url: str, engine, judged_corpus) -> None:
+    """docs/schema.md's search examples run and find what they say, for the read-only role
+    too; PostgreSQL's own parsing of a query finds nothing in the stemmed vectors."""
+    from akhbar.commands.roles import create_reader
+
+    keys = {v: k for k, v in judged_corpus.items()}
+    judged = {q["query"]: set(q["relevant"]) for q in search_corpus.queries()}
+    statements = documented_examples()
+    assert len(statements) == 5
+    with engine.connect() as conn:
+        for statement in statements:
+            assert conn.exec_driver_sql(statement).all(), statement
+
+        def found(q: str) -> list[str]:
+            rows = conn.execute(text("SELECT id FROM akhbar_search(:q)"), {"q": q}).scalars()
+            return [keys[i] for i in rows]
+
+        assert set(found("النفط")) == judged["النفط"]
+        assert set(found("لبنان")) == judged["لبنان"]  # no dairy story
+        assert set(found("لبن")) == judged["لبن"]  # no Lebanon story
+        assert found("السودان")[0] in judged["السودان"]
+        assert found("؟!") == []
+        ranked = conn.execute(
+            text(
+                "SELECT ts_rank_cd(a.search_vector, akhbar_search_query('النفط'), 32) "
+                "FROM akhbar_search('النفط') s JOIN articles a ON a.id = s.id"
+            )
+        ).scalars()
+        ranks = list(ranked)
+        assert ranks == sorted(ranks, reverse=True)
+        natural = text(
+            "SELECT count(*) FROM articles "
+            "WHERE search_vector @@ websearch_to_tsquery('simple', 'النفط')"
+        )
+        assert conn.execute(natural).scalar() == 0  # why the doc says: use akhbar_search_query
+    create_reader(database_url, password="reader-pw")
+    params = psycopg.conninfo.conninfo_to_dict(
+        database_url.replace("postgresql+psycopg://", "postgresql://")
+    )
+    params.update(user="akhbar_reader", password="reader-pw")
+    with psycopg.connect(**params) as conn:
+        rows = conn.execute("SELECT id FROM akhbar_search('النفط')").fetchall()
+        assert {keys[r[0]] for r in rows} == judged["النفط"]
