@@ -33,11 +33,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-_DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
-_CHAR_MAP = str.maketrans(
-    "أإآٱىئؤةکی٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹",
-    "ااااييوهكي01234567890123456789",
-)
+from akhbar.normalize import TRANSLATION
+
 _NON_WORD = re.compile(
     "[^0-9a-zA-Z\u00c0-\u024f\u0621-\u063a\u0641-\u064a\u066e-\u06d3\u06fa-\u06ff]+"
 )
@@ -69,9 +66,10 @@ MAX_INDEXED_WORDS = 10_000  # title words first, then body words
 
 
 def search_normalize(text: str) -> str:
-    """Mirror of SQL ``akhbar_search_normalize``."""
-    text = unicodedata.normalize("NFKC", text)
-    text = _DIACRITICS.sub("", text).translate(_CHAR_MAP)
+    """Mirror of SQL ``akhbar_search_normalize``: NFKC, then akhbar.normalize's table
+    (diacritics and tatweel deleted, letter variants and digits unified), then anything but
+    a word character is a space."""
+    text = unicodedata.normalize("NFKC", text).translate(TRANSLATION)
     return _NON_WORD.sub(" ", text).lower().strip()
 
 

@@ -1,7 +1,9 @@
 """Search: names kept whole, search vectors in linear time with a cap, akhbar_search().
 
 * ``akhbar_search_names`` (form, name): the protected names of akhbar/data/names.txt as
-  ``akhbar.search.parse_names`` expands them (a frozen copy, in the .tsv next to this file).
+  ``akhbar.search.parse_names`` expands them (a frozen copy, in the .tsv next to this file,
+  written from ``sorted(akhbar.search.NAME_FORMS.items())``; a later revision that changes
+  the names writes its own copy).
   A word that is one of these forms after its proclitics is indexed as the name, and no
   suffix is stripped when a name would be left: «لبنان» no longer meets «لبن» (milk).
 * ``akhbar_search_stem`` works word by word on the set of distinct words (0002's regexes
