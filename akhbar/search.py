@@ -14,9 +14,10 @@ are built and hits highlighted in the original text, with the same rules:
   (و ف, ب ك ل, ال and their combinations) is indexed as the name, so «ولبنان», «للبنان»,
   «اللبنانية» all give «لبنان» and never meet «لبن» (milk);
 * otherwise a light stemmer: proclitics و ف, the article forms (ال وال فال بال كال لل ...),
-  then ال once more (normalised «الألعاب» is «العاب»), ب ك ل (only before 5 letters), و ف again, then the longest of a few suffixes, twice,
-  except that no suffix is stripped when a name would be left («قطرة» stays off «قطر»);
-  minimum stem lengths keep short words whole.
+  then ال once more (normalised «الألعاب» is «العاب»), ب ك ل (only before 5 letters), و ف
+  again, then the longest of a few suffixes, twice, except that no suffix is stripped when
+  a name would be left («قطرة» stays off «قطر»); minimum stem lengths keep short words
+  whole.
 
 «والمفاوضات» and «مفاوضات» both become «مفاوض», so either finds the other.
 
