@@ -1,19 +1,29 @@
 """Arabic search text: the Python twin of the SQL functions behind ``articles.search_vector``.
 
-The database computes the search document itself (revision 0002: ``akhbar_search_normalize``,
-``akhbar_search_stem``, ``akhbar_search_text``), so the crawler needs nothing from here. This
-module mirrors those functions exactly (tests/test_search.py compares them on a corpus) so
-that queries are built, and hits highlighted in the original text, with the same rules:
+The database can compute the search document itself (revision 0007: ``akhbar_search_normalize``,
+``akhbar_search_stem``, ``akhbar_search_text``, ``akhbar_search_vector``); writers send it
+computed here instead. This module mirrors those functions exactly (tests/test_search.py
+compares them on every test text) so that vectors are computed by the writers, and queries
+are built and hits highlighted in the original text, with the same rules:
 
 * normalisation as in :func:`akhbar.normalize.normalize_arabic` (diacritics, tatweel,
   alef/hamza, ى/ي, ة/ه, digits), with word characters spelled out: Latin letters, digits,
   Arabic letters; everything else separates words;
-* a light stemmer: proclitics و ف, the article forms (ال وال فال بال كال لل ...), ب ك ل
-  (only before 5 letters, so لبنان stays),
-  و ف again, then the longest of a few suffixes, twice; minimum stem lengths keep short
-  words whole.
+* names (akhbar/data/names.txt: countries, cities, people, organisations) are kept whole:
+  a word that is a name's spelling (or a place's nisba adjective) after proclitics
+  (و ف, ب ك ل, ال and their combinations) is indexed as the name, so «ولبنان», «للبنان»,
+  «اللبنانية» all give «لبنان» and never meet «لبن» (milk);
+* otherwise a light stemmer: proclitics و ف, the article forms (ال وال فال بال كال لل ...),
+  then ال once more (normalised «الألعاب» is «العاب»), ب ك ل (only before 5 letters), و ف
+  again, then the longest of a few suffixes, twice, except that no suffix is stripped when
+  a name would be left («قطرة» stays off «قطر»); minimum stem lengths keep short words
+  whole.
 
 «والمفاوضات» and «مفاوضات» both become «مفاوض», so either finds the other.
+
+Cost is linear in the text's length, and what is indexed is capped (see ``search_vector``):
+the first MAX_INDEXED_CHARS characters of the title and of the body, words of at most
+MAX_WORD_CHARS characters, the first MAX_INDEXED_WORDS of those words (title first).
 """
 
 from __future__ import annotations
@@ -22,19 +32,17 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import resources
 
-_DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
-_CHAR_MAP = str.maketrans(
-    "أإآٱىئؤةکی٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹",
-    "ااااييوهكي01234567890123456789",
-)
+from akhbar.normalize import TRANSLATION
+
 _NON_WORD = re.compile(
     "[^0-9a-zA-Z\u00c0-\u024f\u0621-\u063a\u0641-\u064a\u066e-\u06d3\u06fa-\u06ff]+"
 )
 
 _CONJUNCTIONS = "وف"
 _PREPOSITIONS = "بكل"
-# Longest first: the SQL regex takes the longest alternative that leaves a 2-letter stem.
+# Longest first: the SQL takes the longest article form that leaves a 2-letter stem.
 _ARTICLES = sorted(
     {c + p + "ال" for c in ("", "و", "ف") for p in ("", "ب", "ك", "ل")}
     | {c + "لل" for c in ("", "و", "ف")},
@@ -42,24 +50,99 @@ _ARTICLES = sorted(
     reverse=True,
 )
 _SUFFIXES = sorted(["ها", "ان", "ات", "ون", "ين", "يه", "ه", "ي"], key=len, reverse=True)
+# What may stand before a name: a conjunction, then a preposition and/or the article.
+NAME_PROCLITICS = frozenset(
+    c + m for c in ("", "و", "ف") for m in ("", "ب", "ك", "ل", "ال", "بال", "كال", "لل")
+)
+_MAX_PROCLITIC = max(map(len, NAME_PROCLITICS))
+# Endings of a place's nisba adjective, after its base (لبناني: لبناني لبنانيه لبنانيون ...).
+_NISBA_ENDINGS = ("", "ه", "ون", "ين", "ات")
+_MIN_NAME = 3
+
+# Caps on what is indexed (documented in docs/schema.md): they bound the work and keep the
+# vector under PostgreSQL's limits (1 MB, positions up to 16383).
+MAX_INDEXED_CHARS = 200_000  # of the title, and of the body, before normalisation
+MAX_WORD_CHARS = 40  # longer normalised words are not indexed
+MAX_INDEXED_WORDS = 10_000  # title words first, then body words
 
 
 def search_normalize(text: str) -> str:
-    """Mirror of SQL ``akhbar_search_normalize``."""
-    text = unicodedata.normalize("NFKC", text)
-    text = _DIACRITICS.sub("", text).translate(_CHAR_MAP)
+    """Mirror of SQL ``akhbar_search_normalize``: NFKC, then akhbar.normalize's table
+    (diacritics and tatweel deleted, letter variants and digits unified), then anything but
+    a word character is a space."""
+    text = unicodedata.normalize("NFKC", text).translate(TRANSLATION)
     return _NON_WORD.sub(" ", text).lower().strip()
+
+
+def _nisba_base(base: str) -> str:
+    """The stem of a place's nisba adjective: سوريا -> سوري, فرنسا -> فرنسي, سعوديه ->
+    سعودي, لبنان -> لبناني."""
+    if base.endswith("يا") or base.endswith("يه"):
+        return base[:-1]
+    if base.endswith("ا"):
+        return base[:-1] + "ي"
+    if base.endswith("ي"):
+        return base
+    return base + "ي"
+
+
+def parse_names(text: str) -> dict[str, str]:
+    """{normalised form: indexed name} from names.txt's text (format: see that file)."""
+    forms: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        fields = line.split("#", 1)[0].split()
+        if not fields:
+            continue
+        kind, spellings = fields[0], fields[1:]
+        if kind not in ("place", "name") or not spellings:
+            raise ValueError(f"names line {number}: expected 'place|name SPELLING...'")
+        bases = []
+        for spelling in spellings:
+            norm = search_normalize(spelling)
+            if spelling.startswith("ال") and len(norm) - 2 >= _MIN_NAME:
+                norm = norm[2:]
+            if " " in norm or len(norm) < _MIN_NAME:
+                raise ValueError(f"names line {number}: {spelling!r} is not one word of 3+ letters")
+            bases.append(norm)
+        key = bases[0]
+        line_forms = set(bases)
+        if kind == "place":
+            line_forms |= {_nisba_base(b) + end for b in bases for end in _NISBA_ENDINGS}
+        for form in line_forms:
+            if forms.get(form, key) != key:
+                raise ValueError(f"names line {number}: {form!r} is already {forms[form]!r}")
+            forms[form] = key
+    return forms
+
+
+NAME_FORMS: dict[str, str] = parse_names(
+    resources.files("akhbar").joinpath("data/names.txt").read_text(encoding="utf-8")
+)
+
+
+def _name(word: str) -> str | None:
+    """The name ``word`` spells after its proclitics (the shortest that leave one), if any."""
+    for n in range(min(_MAX_PROCLITIC, len(word) - _MIN_NAME) + 1):
+        if word[:n] in NAME_PROCLITICS and (name := NAME_FORMS.get(word[n:])) is not None:
+            return name
+    return None
 
 
 @lru_cache(maxsize=262144)
 def stem_word(word: str) -> str:
     """One normalised word through the light stemmer (mirror of SQL ``akhbar_search_stem``)."""
+    if (name := _name(word)) is not None:
+        return name
     if word[:1] in _CONJUNCTIONS and len(word) - 1 >= 3:
         word = word[1:]
     for prefix in _ARTICLES:
         if word.startswith(prefix) and len(word) - len(prefix) >= 2:
             word = word[len(prefix) :]
             break
+    # Once more: normalisation made أل (ألعاب, التزام) look like the article, so «الألعاب»
+    # must lose both to meet «ألعاب».
+    if word.startswith("ال") and len(word) - 2 >= 2:
+        word = word[2:]
     if word[:1] in _PREPOSITIONS and len(word) - 1 >= 5:
         word = word[1:]
     if word[:1] in _CONJUNCTIONS and len(word) - 1 >= 3:
@@ -67,7 +150,8 @@ def stem_word(word: str) -> str:
     for _ in range(2):
         for suffix in _SUFFIXES:
             if word.endswith(suffix) and len(word) - len(suffix) >= 2:
-                word = word[: -len(suffix)]
+                if word[: -len(suffix)] not in NAME_FORMS:
+                    word = word[: -len(suffix)]
                 break
     return word
 
@@ -84,46 +168,62 @@ def word_stems(word: str) -> tuple[str, ...]:
     return tuple(search_text(word).split())
 
 
-def search_document(title: str | None, body: str) -> tuple[str, str]:
-    """The (title, body) texts the database indexes with weights A and B."""
-    return search_text(title or ""), search_text(body)
+def indexed_words(text: str | None, max_words: int) -> list[str]:
+    """The stems of ``text`` that go into the vector, capped (mirror of SQL
+    ``akhbar_search_words``)."""
+    words = search_normalize((text or "")[:MAX_INDEXED_CHARS]).split()
+    kept = []
+    for word in words:
+        if len(kept) >= max_words:
+            break
+        if len(word) <= MAX_WORD_CHARS:
+            kept.append(stem_word(word))
+    return kept
+
+
+def search_document(title: str | None, body: str) -> tuple[list[str], list[str]]:
+    """The title and body stems the database indexes with weights A and B (capped)."""
+    title_words = indexed_words(title, MAX_INDEXED_WORDS)
+    return title_words, indexed_words(body, MAX_INDEXED_WORDS - len(title_words))
 
 
 # Words the database's text-search parser might split or fold otherwise than str.split and
-# str.lower (Latin-1 and Latin Extended letters, and the × ÷ among them); and its limits: a
-# lexeme keeps at most 255 positions, positions stop at 16383, lexemes stop at 2046 bytes.
+# str.lower (Latin-1 and Latin Extended letters, and the × ÷ among them).
 _PARSER_UNSURE = re.compile("[\u00c0-\u024f]")
+# PostgreSQL keeps a lexeme's first 255 positions in to_tsvector, and at most 256 when ||
+# joins the title's and the body's (title's first).
 MAX_POSITIONS = 255
-MAX_POSITION = 16383
-MAX_LEXEME_BYTES = 2046
+MAX_JOINED_POSITIONS = 256
+
+
+def _positions(words: list[str], first: int, weight: str) -> dict[str, list[str]]:
+    positions: dict[str, list[str]] = {}
+    for n, word in enumerate(words, first):
+        where = positions.setdefault(word, [])
+        if len(where) < MAX_POSITIONS:
+            where.append(f"{n}{weight}")
+    return positions
 
 
 def search_vector(title: str | None, body: str) -> str | None:
     """The ``articles.search_vector`` value as tsvector text: the twin of SQL
-    ``akhbar_search_vector(title, body)``, i.e. ``setweight(to_tsvector('simple',
-    akhbar_search_text(title)), 'A') || setweight(to_tsvector('simple',
-    akhbar_search_text(body)), 'B')``, computed here so that crawler workers, not the
-    database, pay for it. None when the text reaches a case where the database's parser or
-    limits could disagree with this twin: the database then computes it (a NULL
-    search_vector always means "compute it"). ``tests/test_search.py`` compares the two.
+    ``akhbar_search_vector(title, body)``, i.e. the capped title stems with weight A followed
+    by the body stems with weight B (positions 1, 2, ... across both), computed here so
+    that crawler workers, not the database, pay for it. None when the text holds letters
+    the database's parser could split or fold otherwise: the database then computes it (a
+    NULL search_vector always means "compute it"). ``tests/test_search.py`` compares the two.
     """
-    title_doc, body_doc = search_document(title, body)
-    if _PARSER_UNSURE.search(title_doc) or _PARSER_UNSURE.search(body_doc):
+    title_words, body_words = search_document(title, body)
+    if _PARSER_UNSURE.search(" ".join(title_words)) or _PARSER_UNSURE.search(" ".join(body_words)):
         return None
-    title_words, body_words = title_doc.split(), body_doc.split()
-    if len(title_words) + len(body_words) >= MAX_POSITION:
-        return None
-    positions: dict[str, list[str]] = {}
-    for n, word in enumerate(title_words, 1):
-        positions.setdefault(word, []).append(f"{n}A")
-    for n, word in enumerate(body_words, len(title_words) + 1):
-        positions.setdefault(word, []).append(f"{n}B")
-    parts = []
-    for word, where in positions.items():
-        if len(where) > MAX_POSITIONS or len(word.encode()) > MAX_LEXEME_BYTES:
-            return None
-        parts.append(f"{word}:{','.join(where)}")
-    return " ".join(parts)
+    positions = _positions(title_words, 1, "A")
+    for word, where in _positions(body_words, len(title_words) + 1, "B").items():
+        if word in positions:
+            joined = positions[word]
+            joined += where[: MAX_JOINED_POSITIONS - len(joined)]
+        else:
+            positions[word] = where
+    return " ".join(f"{word}:{','.join(where)}" for word, where in positions.items())
 
 
 _QUERY_PART = re.compile(r'(-?)"([^"]*)"?|(\S+)')

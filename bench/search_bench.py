@@ -1,22 +1,34 @@
 """Search quality and query speed, on a PostgreSQL cluster of the benchmark's own.
 
 Quality (the default): the Arabic corpus and judged queries in tests/data/search/ are loaded
-into a fresh database at the head revision, and each query is run three ways:
+into a fresh database at the head revision (articles.jsonl and judged_articles.jsonl: 100
+articles; queries.jsonl: each query with its kind, a common word or a name of a place, person
+or organisation, and its relevant articles, judged before the run), and each query is run four
+ways:
 
+* ``simple (plain)``: PostgreSQL's ``simple`` configuration on the raw text (words as written);
 * ``arabic (plain)``: PostgreSQL's ``arabic`` Snowball configuration on the raw text;
 * ``arabic + normalised``: the same after our normalisation (no clitic stripping);
 * ``akhbar``: the ``search_vector`` column (normalisation + light stemming, ``simple``
   configuration), through ``db.search.search`` as the API and the CLI use it.
 
 It prints precision@10 (relevant hits / results shown, at most 10; a query with no result
-counts 0), recall@10 (relevant hits / relevant articles) and MRR.
+counts 0), recall@10 (relevant hits / relevant articles) and MRR, for all queries, the word
+queries and the name queries, and how many name queries show an article that is not about
+the name (``--details`` lists every query that shows a non-relevant article or misses one).
 
 Speed (``--articles N``): N synthetic articles (words drawn with a Zipf law from the
 corpus's vocabulary, with clitics attached) are COPYed in, then a search and a filtered
 listing first page are timed; median and p95 in ms are printed (warm cache).
 
+Vector cost (``--vector-words 15000,30000,60000,120000``): for bodies of those many words
+(drawn like the speed corpus), the seconds SQL ``akhbar_search_vector`` takes, the Python
+twin ``akhbar.search.search_vector`` takes (and whether it gave a vector or left it to the
+database), and an INSERT of the article whose vector the trigger computes.
+
     python bench/search_bench.py                  # quality table
     python bench/search_bench.py --articles 1000000 --words 120
+    python bench/search_bench.py --vector-words 600,15000,30000,60000,120000
 """
 
 from __future__ import annotations
@@ -61,8 +73,12 @@ def fresh_database(server: EmbeddedPostgres, name: str) -> str:
 
 
 def load_corpus(url: str) -> dict[int, str]:
-    """Insert tests/data/search/articles.jsonl; return {article id: key}."""
-    articles = [json.loads(line) for line in (DATA / "articles.jsonl").open(encoding="utf-8")]
+    """Insert tests/data/search/articles.jsonl and judged_articles.jsonl; return {id: key}."""
+    articles = [
+        json.loads(line)
+        for name in ("articles.jsonl", "judged_articles.jsonl")
+        for line in (DATA / name).open(encoding="utf-8")
+    ]
     engine = create_engine(url, poolclass=pool.NullPool)
     ids: dict[int, str] = {}
     with engine.begin() as conn:
@@ -90,6 +106,11 @@ def load_corpus(url: str) -> dict[int, str]:
 
 
 BASELINES = {
+    "simple (plain)": (
+        "setweight(to_tsvector('simple', coalesce(title, '')), 'A') || "
+        "setweight(to_tsvector('simple', body), 'B')",
+        "websearch_to_tsquery('simple', :q)",
+    ),
     "arabic (plain)": (
         "setweight(to_tsvector('arabic', coalesce(title, '')), 'A') || "
         "setweight(to_tsvector('arabic', body), 'B')",
@@ -103,7 +124,12 @@ BASELINES = {
 }
 
 
-def quality(url: str) -> list[tuple[str, float, float, float, int]]:
+Row = tuple[str, str, float, float, float, int, int]
+
+
+def quality(url: str, details: bool = False) -> list[Row]:
+    """(configuration, query kind, P@10, R@10, MRR, queries missing a relevant article,
+    queries showing a non-relevant one) for kinds all, word and name."""
     from db.search import search
 
     keys = load_corpus(url)
@@ -117,31 +143,60 @@ def quality(url: str) -> list[tuple[str, float, float, float, int]]:
         )
         runners[name] = lambda conn, q, sql=sql: [r[0] for r in conn.execute(sql, {"q": q})]
     runners["akhbar"] = lambda conn, q: [h.id for h in search(conn, q, limit=10)]
-    table = []
+    table: list[Row] = []
     with engine.connect() as conn:
         for name, run in runners.items():
-            precision = recall = rr = 0.0
-            missed = 0
+            per_query = []
             for item in queries:
                 got = [keys[i] for i in run(conn, item["query"])]
                 relevant = set(item["relevant"])
                 hits = len(relevant.intersection(got))
-                precision += hits / len(got) if got else 0.0
-                recall += hits / len(relevant)
-                rr += next((1 / (n + 1) for n, k in enumerate(got) if k in relevant), 0.0)
-                missed += hits < len(relevant)
-            n = len(queries)
-            table.append((name, precision / n, recall / n, rr / n, missed))
+                wrong = [k for k in got if k not in relevant]
+                per_query.append(
+                    (
+                        "word" if item["kind"] == "word" else "name",
+                        hits / len(got) if got else 0.0,
+                        hits / len(relevant),
+                        next((1 / (n + 1) for n, k in enumerate(got) if k in relevant), 0.0),
+                        hits < len(relevant),
+                        bool(wrong),
+                    )
+                )
+                if details and name == "akhbar" and (wrong or hits < len(relevant)):
+                    missing = sorted(relevant.difference(got))
+                    print(f"  {item['query']} ({item['kind']}): shown {got}, not relevant "
+                          f"{wrong}, missing {missing}")  # fmt: skip
+            for kind in ("all", "word", "name"):
+                rows = [q for q in per_query if kind in ("all", q[0])]
+                n = len(rows)
+                table.append(
+                    (
+                        name,
+                        f"{kind} ({n})",
+                        sum(q[1] for q in rows) / n,
+                        sum(q[2] for q in rows) / n,
+                        sum(q[3] for q in rows) / n,
+                        sum(q[4] for q in rows),
+                        sum(q[5] for q in rows),
+                    )
+                )
     engine.dispose()
     return table
 
 
-def print_quality(table: list[tuple[str, float, float, float, int]], queries: int) -> None:
-    print(f"Search quality on tests/data/search ({queries} queries)")
-    print(f"| {'configuration':<22} | P@10  | R@10  | MRR   | queries missing a relevant article |")
-    print(f"|{'-' * 24}|-------|-------|-------|------------------------------------|")
-    for name, p, r, mrr, missed in table:
-        print(f"| {name:<22} | {p:.3f} | {r:.3f} | {mrr:.3f} | {missed:>34} |")
+def print_quality(table: list[Row], queries: int) -> None:
+    print(f"Search quality on tests/data/search ({queries} queries, 100 articles)")
+    print(
+        f"| {'configuration':<20} | {'queries':<11} | P@10  | R@10  | MRR   "
+        "| missing a relevant | showing a non-relevant |"
+    )
+    print(
+        f"|{'-' * 22}|{'-' * 13}|-------|-------|-------|--------------------|------------------------|"
+    )
+    for name, kind, p, r, mrr, missed, wrong in table:
+        print(
+            f"| {name:<20} | {kind:<11} | {p:.3f} | {r:.3f} | {mrr:.3f} | {missed:>18} | {wrong:>22} |"
+        )
 
 
 # --- speed ----------------------------------------------------------------------------------
@@ -346,6 +401,50 @@ def speed(url: str, repeat: int, explain: bool = False) -> None:
     engine.dispose()
 
 
+def synthetic_body(n_words: int, seed: int = 5) -> str:
+    """A body of ``n_words`` words drawn like the speed corpus (Zipf, clitics attached)."""
+    import numpy as np
+
+    vocab = vocabulary()
+    weights = 1.0 / np.arange(1, len(vocab) + 1) ** 1.05
+    rng = np.random.default_rng(seed)
+    picks = rng.choice(len(vocab), size=n_words, p=weights / weights.sum())
+    prefixes = rng.integers(0, len(CLITICS), size=n_words)
+    return " ".join(CLITICS[p] + vocab[w] for w, p in zip(picks, prefixes, strict=True))
+
+
+def vector_cost(url: str, sizes: list[int]) -> None:
+    from akhbar.search import search_vector
+
+    conninfo = url.replace("postgresql+psycopg://", "postgresql://")
+    print("Search-vector cost by body length (seconds; one run each)")
+    print(
+        f"| {'words':>7} | SQL akhbar_search_vector | Python search_vector | INSERT, trigger computes |"
+    )
+    print(
+        "|--------:|-------------------------:|---------------------:|-------------------------:|"
+    )
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        source = conn.execute("INSERT INTO sources (name) VALUES ('long') RETURNING id").fetchone()
+        for n in sizes:
+            body = synthetic_body(n)
+            t0 = time.perf_counter()
+            conn.execute("SELECT akhbar_search_vector('عنوان', %s)::text", (body,))
+            sql_s = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            vector = search_vector("عنوان", body)
+            py_s = time.perf_counter() - t0
+            py = f"{py_s:.3f}" + ("" if vector is not None else " (None: DB)")
+            t0 = time.perf_counter()
+            conn.execute(
+                "INSERT INTO articles (source_id, url, canonical_url, title, body, content_hash, "
+                "fetched_at) VALUES (%s, %s, %s, 'عنوان', %s, sha256(%s), now())",
+                (source[0], f"u{n}", f"u{n}", body, str(n).encode()),
+            )
+            insert_s = time.perf_counter() - t0
+            print(f"| {n:>7,} | {sql_s:>24.3f} | {py:>20} | {insert_s:>24.3f} |", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--articles", type=int, default=0, help="synthetic articles for speed")
@@ -357,11 +456,20 @@ def main() -> None:
     parser.add_argument(
         "--explain", action="store_true", help="print EXPLAIN (ANALYZE, BUFFERS) of the mid word"
     )
+    parser.add_argument(
+        "--details", action="store_true", help="list queries showing or missing articles"
+    )
+    parser.add_argument(
+        "--vector-words", help="comma-separated body lengths in words: time the search vector"
+    )
     args = parser.parse_args()
 
     server = start_cluster(args.keep)
     try:
-        if args.articles:
+        if args.vector_words:
+            url = fresh_database(server, "bench_vector")
+            vector_cost(url, [int(n) for n in args.vector_words.split(",")])
+        elif args.articles:
             name = "bench_speed"
             url = server.url_for(ADMIN_ROLE, name)
             if not args.reuse:
@@ -373,7 +481,7 @@ def main() -> None:
         else:
             url = fresh_database(server, "bench_quality")
             queries = sum(1 for _ in (DATA / "queries.jsonl").open(encoding="utf-8"))
-            print_quality(quality(url), queries)
+            print_quality(quality(url, args.details), queries)
     finally:
         if args.keep:
             server.stop()

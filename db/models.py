@@ -237,3 +237,14 @@ class CrawlFrontier(Base):
     priority: Mapped[int] = mapped_column(Integer, server_default="0")
     meta: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class SearchName(Base):
+    """A name the search stemmer keeps whole (revision 0007): a word that is ``form`` after
+    its proclitics is indexed as ``name``. Loaded from akhbar/data/names.txt as
+    ``akhbar.search.parse_names`` expands it; read by the SQL search functions."""
+
+    __tablename__ = "akhbar_search_names"
+
+    form: Mapped[str] = mapped_column(Text, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)

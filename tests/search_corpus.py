@@ -1,5 +1,9 @@
 """Loads tests/data/search/articles.jsonl into a test database (shared by the search, API
-and export tests): three sources, 42 articles, a crawl run per source and a few copies."""
+and export tests): three sources, 42 articles, a crawl run per source and a few copies.
+
+The judged query set (queries.jsonl) is judged against those 42 and the 58 articles of
+judged_articles.jsonl (names next to the common words the stemmer could confuse them with:
+لبنان and لبن, عمان and عمه, السودان and السود ...); ``load(url, judged=True)`` loads all 100."""
 
 from __future__ import annotations
 
@@ -15,15 +19,22 @@ def articles() -> list[dict]:
     return [json.loads(line) for line in (DATA / "articles.jsonl").open(encoding="utf-8")]
 
 
+def judged_articles() -> list[dict]:
+    """The 42 articles and the 58 added for the judged query set."""
+    extra = (DATA / "judged_articles.jsonl").open(encoding="utf-8")
+    return articles() + [json.loads(line) for line in extra]
+
+
 def queries() -> list[dict]:
     return [json.loads(line) for line in (DATA / "queries.jsonl").open(encoding="utf-8")]
 
 
-def load(url: str) -> dict[str, int]:
-    """Insert the corpus; return {article key: id}. s01 has two copies, s05 one."""
+def load(url: str, *, judged: bool = False) -> dict[str, int]:
+    """Insert the corpus (``judged``: with judged_articles.jsonl); return {article key: id}.
+    s01 has two copies, s05 one."""
     ids: dict[str, int] = {}
     with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
-        items = articles()
+        items = judged_articles() if judged else articles()
         for name in sorted({a["source"] for a in items}):
             conn.execute("INSERT INTO sources (name, title) VALUES (%s, %s)", (name, name.title()))
             conn.execute(

@@ -21,6 +21,7 @@ READER_RELATIONS = (
     "v_articles",
     "v_syndication",
     "v_daily_counts",
+    "akhbar_search_names",  # read by the search functions (akhbar_search, akhbar_search_text)
 )
 INTERNAL_RELATIONS = ("article_html", "minhash_bands", "recurring_text")
 
