@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "crawl",
     "runs",
     "schedule",
+    "worker",
     "extract",
     "reprocess",
     "dedup",

@@ -19,6 +19,11 @@ def register(app: typer.Typer) -> None:
         every: float = typer.Option(None, help="Every N seconds instead of nightly."),
         max_parallel: int = typer.Option(None, help="Crawls running together."),
         list_jobs: bool = typer.Option(False, "--list", help="Show the stored jobs and exit."),
+        enqueue: bool = typer.Option(
+            None,
+            "--enqueue",
+            help="Queue the crawls for `akhbar worker`s instead of running them here.",
+        ),
     ) -> None:
         """Run crawls on a schedule until stopped (Ctrl-C / SIGTERM stop it cleanly)."""
         import scheduler
@@ -32,6 +37,7 @@ def register(app: typer.Typer) -> None:
                 sources=source or None,
                 every_seconds=every,
                 max_parallel=max_parallel,
+                enqueue=enqueue,
             )
             if list_jobs:
                 jobs = scheduler.list_jobs(cfg)
