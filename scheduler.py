@@ -270,7 +270,7 @@ def run_source_crawl(source: str) -> None:
         logger.warning(
             "%s: the run due at %s was taken by another scheduler; skipped",
             source,
-            fire_time.isoformat(),
+            fire_time.astimezone(UTC).isoformat(),
         )
         return
     if config.enqueue:
@@ -304,7 +304,7 @@ def _enqueue(source: str, config: ScheduleConfig, fire_time: datetime | None) ->
     from db.engine import database_url
 
     [item] = enqueue(database_url(), [source], full=config.full, trigger="scheduled")
-    due = fire_time.isoformat() if fire_time else "now"
+    due = fire_time.astimezone(UTC).isoformat() if fire_time else "now"
     if item.already_waiting:
         logger.warning(
             "%s: the run due at %s: a job of it is still waiting; not queued", source, due
