@@ -227,11 +227,11 @@ def test_crawl_past_time_limit_is_terminated_and_failed(
     assert "crawl ran past 8s: terminating it" in output
 
 
-def two_sources(root: Path) -> Path:
+def two_sources(root: Path, one: int = 8, two: int = 8) -> Path:
     """Two one-host sites, ``one`` and ``two``, in one registry."""
-    make_site(root, name="one", host="127.0.0.62", articles=8)
+    make_site(root, name="one", host="127.0.0.62", articles=one)
     first = (root / "sources.toml").read_text(encoding="utf-8")
-    make_site(root, name="two", host="127.0.0.63", articles=8)
+    make_site(root, name="two", host="127.0.0.63", articles=two)
     (root / "sources.toml").write_text(
         first + "\n" + (root / "sources.toml").read_text(encoding="utf-8"), encoding="utf-8"
     )
@@ -249,6 +249,7 @@ def store_jobs_due(database_url: str, names: list[str], every: float, due_in: fl
     store = SQLAlchemyJobStore(engine=engine, tablename="apscheduler_jobs")
     owner = scheduler.build_scheduler(engine, config)
     store.start(owner, "default")
+    due = datetime.now(UTC) + timedelta(seconds=due_in)  # the same instant for every job
     for name in names:
         store.add_job(
             Job(
@@ -263,7 +264,7 @@ def store_jobs_due(database_url: str, names: list[str], every: float, due_in: fl
                 misfire_grace_time=config.misfire_grace_seconds,
                 coalesce=True,
                 max_instances=1,
-                next_run_time=datetime.now(UTC) + timedelta(seconds=due_in),
+                next_run_time=due,
             )
         )
     store.shutdown()
@@ -302,26 +303,39 @@ def test_two_schedulers_with_full_slots_crawl_each_source_once_per_trigger(
 ) -> None:
     """Issue 10 item 7: with one crawl slot each, the job that waited for a slot used to crawl
     the source again after the other scheduler had crawled it for the same trigger."""
-    root = two_sources(tmp_path)
+    # Both schedulers take `one` first (one slot each): one crawls it, the other finds it
+    # locked and crawls `two`, which ends long before `one`; then the first one's `two`
+    # job, which waited for the slot, runs.
+    root = two_sources(tmp_path, one=24, two=3)
     store_jobs_due(database_url, ["one", "two"], every=3600, due_in=8)
+    logs = [tmp_path / "scheduler0.log", tmp_path / "scheduler1.log"]
+    handled = re.compile(
+        r"crawl started|was taken by another scheduler|another scheduler is crawling it"
+    )
+
+    def every_job_handled() -> bool:
+        return sum(len(handled.findall(log.read_text())) for log in logs) >= 4
+
     with SampleSites(samples_dir=root, latency=0.1) as sites:
         env = crawl_env(subprocess_env, sites, root, AKHBAR_CONCURRENT_PER_DOMAIN="1")
         procs = start_schedulers(env, tmp_path, "--every", "3600", "--max-parallel", "1")
         try:
+            wait_for(every_job_handled, 120, "both schedulers to run or skip both jobs")
             wait_for(
                 lambda: [r[2] for r in runs(database_url)].count("finished") >= 2,
                 90,
                 "both sources crawled",
             )
-            time.sleep(4)  # a crawl that waited for a slot would start now
         finally:
             outputs = [stop_scheduler(proc, log) for proc, log in procs]
+    text = "".join(outputs)
+    assert text.count("crawl started") == 2, text
     rows = query(database_url, "SELECT spider, status FROM crawl_runs ORDER BY id")
     assert sorted(rows) == [("one", "finished"), ("two", "finished")], (rows, outputs)
     claims = query(database_url, "SELECT source, action FROM schedule_claims ORDER BY source")
     assert claims == [("one", "crawl"), ("two", "crawl")]
     # Both schedulers fired the trigger: the claim is what kept the second crawl away.
-    assert "was taken by another scheduler; skipped" in "".join(outputs), outputs
+    assert "was taken by another scheduler; skipped" in text, outputs
 
 
 def test_two_enqueueing_schedulers_queue_each_source_once_per_trigger(
