@@ -95,6 +95,9 @@ def serve_metrics(port: int, engine: Any) -> bool:
             return True
         registry = CollectorRegistry()
         registry.register(CrawlRunsCollector(engine))
+        from crawlers.queue import QueueCollector  # queue depth, stalled jobs (docs/scaling.md)
+
+        registry.register(QueueCollector(engine))
         try:
             _started[port] = start_http_server(port, addr="127.0.0.1", registry=registry)
         except OSError as exc:

@@ -260,3 +260,15 @@ def test_failing_crawl_stops_after_bounded_attempts_and_shows_failed(
     assert (status, attempts) == ("failed", 2)
     assert [j["source"] for j in listed["failed"]] == ["tiny"]
     assert listed["counts"] == {"failed": 1}
+    # The Prometheus gauges read the same tables.
+    from crawlers.queue import QueueCollector
+    from db.engine import get_engine
+
+    gauges = {
+        (m.name, tuple(s.labels.items())): s.value
+        for m in QueueCollector(get_engine(database_url)).collect()
+        for s in m.samples
+    }
+    assert gauges[("akhbar_queue_jobs", (("status", "failed"),))] == 1
+    assert gauges[("akhbar_queue_jobs", (("status", "todo"),))] == 0
+    assert gauges[("akhbar_queue_stalled_jobs", ())] == 0
