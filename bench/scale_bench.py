@@ -187,7 +187,8 @@ def run_round(args: argparse.Namespace, base_url: str, root: Path, sites: Sample
             runs = conn.execute(
                 text(
                     "SELECT count(*), count(*) FILTER (WHERE status = 'finished'),"
-                    " avg(extract(epoch FROM finished_at - started_at)), sum(articles_stored)"
+                    " avg(extract(epoch FROM finished_at - started_at)), sum(articles_stored),"
+                    " (SELECT count(*) FROM duplicates)"
                     " FROM crawl_runs"
                 )
             ).one()
@@ -213,6 +214,7 @@ def run_round(args: argparse.Namespace, base_url: str, root: Path, sites: Sample
         "runs": runs[0],
         "finished": runs[1],
         "articles": int(runs[3] or 0),
+        "copies": int(runs[4] or 0),
         "mean_crawl_s": round(float(runs[2] or 0), 1),
         "cpu_s_per_source": round(sum(cpu.cpu.values()) / args.sources, 2),
         "machine_cpu_use": round(busy / (wall * psutil.cpu_count()), 2),
@@ -257,16 +259,17 @@ def main() -> None:
           f" = {floor:.1f} s")  # fmt: skip
     header = (
         "| workers | wall s | sources/min | speed-up | mean crawl s | CPU s/source"
-        " | machine CPU use | runs finished | articles |"
+        " | machine CPU use | runs finished | articles stored | copies found |"
     )
     print(header)
-    print("|---:" * 9 + "|")
+    print("|---:" * 10 + "|")
     one = results[0]["sources_per_min"] if results else 1
     for r in results:
         print(
             f"| {r['workers']} | {r['wall_s']} | {r['sources_per_min']} |"
             f" {r['sources_per_min'] / one:.2f}x | {r['mean_crawl_s']} | {r['cpu_s_per_source']}"
-            f" | {r['machine_cpu_use']:.0%} | {r['finished']}/{r['runs']} | {r['articles']} |"
+            f" | {r['machine_cpu_use']:.0%} | {r['finished']}/{r['runs']} | {r['articles']}"
+            f" | {r['copies']} |"
         )
 
 

@@ -196,11 +196,8 @@ def enqueue(
 ) -> list[Enqueued]:
     """Put one crawl job per source on the queue (a source already waiting is not added)."""
     app = make_app(url, pool_size=1)
-    with app.open():
-        try:
-            return enqueue_with_app(app, sources, full=full, trigger=trigger)
-        finally:
-            app.close()
+    with app.open():  # closed on leaving the block
+        return enqueue_with_app(app, sources, full=full, trigger=trigger)
 
 
 # -- the job ---------------------------------------------------------------------------------
