@@ -254,8 +254,12 @@ def test_failing_crawl_stops_after_bounded_attempts_and_shows_failed(
             assert akhbar("crawl", "--enqueue", "tiny", env=env).returncode == 0
             wait_for(lambda: all_jobs_ended(database_url, 1), 90, "the job to give up")
             listed = json.loads(akhbar("workers", "--json", env=env).stdout)
+            shown = akhbar("workers", env=env)
         finally:
             stop_worker(worker)
+    assert shown.returncode == 0, shown.stderr
+    assert "Failed (latest 20)" in shown.stdout and "Jobs: failed 1." in shown.stdout
+    assert "alive" in shown.stdout  # the worker, with its heartbeat
     [(_, _, status, attempts, _)] = jobs(database_url)
     assert (status, attempts) == ("failed", 2)
     assert [j["source"] for j in listed["failed"]] == ["tiny"]
@@ -272,3 +276,47 @@ def test_failing_crawl_stops_after_bounded_attempts_and_shows_failed(
     assert gauges[("akhbar_queue_jobs", (("status", "failed"),))] == 1
     assert gauges[("akhbar_queue_jobs", (("status", "todo"),))] == 0
     assert gauges[("akhbar_queue_stalled_jobs", ())] == 0
+
+
+def test_stopped_worker_puts_its_crawl_back_and_the_restarted_one_resumes_it(
+    tmp_path: Path, database_url: str, subprocess_env: dict[str, str]
+) -> None:
+    root = make_site(tmp_path, articles=30)
+    with SampleSites(samples_dir=root, latency=0.1) as sites:
+        env = crawl_env(
+            subprocess_env,
+            sites,
+            root,
+            AKHBAR_CONCURRENT_PER_DOMAIN="1",
+            AKHBAR_CONCURRENT_REQUESTS="2",
+            AKHBAR_DOWNLOAD_DELAY="0.1",
+        )
+        machine = tmp_path / "machine"
+        worker = start_worker(env, machine, "--concurrency", "1")
+        try:
+            assert akhbar("crawl", "--enqueue", "tiny", env=env).returncode == 0
+            wait_for(
+                lambda: query(database_url, "SELECT count(*) FROM articles")[0][0] >= 5,
+                90,
+                "5 articles stored",
+            )
+            stop_worker(worker)  # SIGTERM, as systemctl stop sends
+            assert worker.returncode == 0
+            [(_, _, status, attempts, _)] = jobs(database_url)
+            assert (status, attempts) == ("todo", 1), "back in the queue"
+            [(run_status,)] = query(database_url, "SELECT status FROM crawl_runs")
+            assert run_status == "interrupted"
+            assert (machine / "var" / "jobs" / "tiny" / "frontier.jsonl").exists()
+            worker = start_worker(env, machine, "--concurrency", "1")  # the same machine again
+            wait_for(lambda: all_jobs_ended(database_url, 1), 90, "the job to be finished")
+        finally:
+            stop_worker(worker)
+        fetches = Counter(path for _, path in sites.request_log or [] if "/news/" in path)
+    [(_, _, status, _, _)] = jobs(database_url)
+    assert status == "succeeded"
+    assert query(database_url, "SELECT count(*), count(DISTINCT url) FROM articles")[0] == (30, 30)
+    assert [r[0] for r in query(database_url, "SELECT status FROM crawl_runs ORDER BY id")] == [
+        "interrupted",
+        "finished",
+    ]
+    assert len(fetches) == 30 and sum(fetches.values()) <= 30 + 2, fetches
