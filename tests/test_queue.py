@@ -117,7 +117,7 @@ def test_three_workers_crawl_each_source_once_with_single_process_decisions(
     pg_server: object, tmp_path: Path, database_url: str, subprocess_env: dict[str, str]
 ) -> None:
     sources = sorted({key.split("/", 1)[0] for key in TRUTH})
-    with SampleSites(latency=0.03) as sites:
+    with SampleSites(latency=0.02) as sites:
         env = {
             **subprocess_env,
             **sites.env(),
@@ -182,8 +182,8 @@ def test_three_workers_crawl_each_source_once_with_single_process_decisions(
 def test_worker_killed_mid_crawl_another_worker_finishes_the_source(
     tmp_path: Path, database_url: str, subprocess_env: dict[str, str]
 ) -> None:
-    root = make_site(tmp_path, articles=30)
-    with SampleSites(samples_dir=root, latency=0.1) as sites:
+    root = make_site(tmp_path, articles=20)
+    with SampleSites(samples_dir=root, latency=0.05) as sites:
         env = crawl_env(
             subprocess_env,
             sites,
@@ -229,13 +229,13 @@ def test_worker_killed_mid_crawl_another_worker_finishes_the_source(
     assert runs[0][0] in {"interrupted", "failed"} and runs[0][2].startswith(str(machines[0]))
     assert runs[1][2].startswith(str(machines[1])), "the other machine finished it"
     # Nothing lost, nothing stored twice.
-    assert query(database_url, "SELECT count(*), count(DISTINCT url) FROM articles")[0] == (30, 30)
+    assert query(database_url, "SELECT count(*), count(DISTINCT url) FROM articles")[0] == (20, 20)
     by_run = query(
         database_url, "SELECT crawl_run_id, count(*) FROM articles GROUP BY 1 ORDER BY 1"
     )
     assert len(by_run) == 2 and by_run[0][1] >= 5 and by_run[1][1] == runs[1][1], (by_run, runs)
     # The second run skipped what the first stored: few pages fetched twice (those in flight).
-    assert len(fetches) == 30 and sum(fetches.values()) <= 30 + 4, fetches
+    assert len(fetches) == 20 and sum(fetches.values()) <= 20 + 4, fetches
     assert 3 <= retried_after < 60
     log = (machines[1] / "worker.log").read_text()
     assert f"job {job_id} (tiny): its worker stopped sending heartbeats; back in the queue" in log
@@ -281,8 +281,8 @@ def test_failing_crawl_stops_after_bounded_attempts_and_shows_failed(
 def test_stopped_worker_puts_its_crawl_back_and_the_restarted_one_resumes_it(
     tmp_path: Path, database_url: str, subprocess_env: dict[str, str]
 ) -> None:
-    root = make_site(tmp_path, articles=30)
-    with SampleSites(samples_dir=root, latency=0.1) as sites:
+    root = make_site(tmp_path, articles=20)
+    with SampleSites(samples_dir=root, latency=0.05) as sites:
         env = crawl_env(
             subprocess_env,
             sites,
@@ -314,9 +314,9 @@ def test_stopped_worker_puts_its_crawl_back_and_the_restarted_one_resumes_it(
         fetches = Counter(path for _, path in sites.request_log or [] if "/news/" in path)
     [(_, _, status, _, _)] = jobs(database_url)
     assert status == "succeeded"
-    assert query(database_url, "SELECT count(*), count(DISTINCT url) FROM articles")[0] == (30, 30)
+    assert query(database_url, "SELECT count(*), count(DISTINCT url) FROM articles")[0] == (20, 20)
     assert [r[0] for r in query(database_url, "SELECT status FROM crawl_runs ORDER BY id")] == [
         "interrupted",
         "finished",
     ]
-    assert len(fetches) == 30 and sum(fetches.values()) <= 30 + 2, fetches
+    assert len(fetches) == 20 and sum(fetches.values()) <= 20 + 2, fetches

@@ -238,7 +238,7 @@ def two_sources(root: Path, one: int = 8, two: int = 8) -> Path:
     return root
 
 
-def store_jobs_due(database_url: str, names: list[str], every: float, due_in: float) -> None:
+def store_jobs_due(database_url: str, names: list[str], every: float, due_in: float) -> datetime:
     """Write the jobs as an earlier scheduler left them, next due in ``due_in`` seconds, so
     two schedulers started now both wake for the same trigger."""
     import scheduler
@@ -269,6 +269,7 @@ def store_jobs_due(database_url: str, names: list[str], every: float, due_in: fl
         )
     store.shutdown()
     engine.dispose()
+    return due
 
 
 def start_schedulers(env: dict[str, str], tmp_path: Path, *args: str) -> list:
@@ -306,8 +307,9 @@ def test_two_schedulers_with_full_slots_crawl_each_source_once_per_trigger(
     # Both schedulers take `one` first (one slot each): one crawls it, the other finds it
     # locked and crawls `two`, which ends long before `one`; then the first one's `two`
     # job, which waited for the slot, runs.
-    root = two_sources(tmp_path, one=24, two=3)
-    store_jobs_due(database_url, ["one", "two"], every=3600, due_in=8)
+    root = two_sources(tmp_path, one=16, two=2)
+    # Due after both schedulers are up (starting one takes seconds on a loaded machine).
+    due = store_jobs_due(database_url, ["one", "two"], every=3600, due_in=15)
     logs = [tmp_path / "scheduler0.log", tmp_path / "scheduler1.log"]
     handled = re.compile(
         r"crawl started|was taken by another scheduler|another scheduler is crawling it"
@@ -329,6 +331,9 @@ def test_two_schedulers_with_full_slots_crawl_each_source_once_per_trigger(
         finally:
             outputs = [stop_scheduler(proc, log) for proc, log in procs]
     text = "".join(outputs)
+    # Both schedulers were up before the trigger (each saw it still to come).
+    starts = re.findall(r"crawl one \(every 3600s\): next run (\S+ \S+)", text)
+    assert len(starts) == 2 and all(datetime.fromisoformat(t) == due for t in starts), starts
     assert text.count("crawl started") == 2, text
     rows = query(database_url, "SELECT spider, status FROM crawl_runs ORDER BY id")
     assert sorted(rows) == [("one", "finished"), ("two", "finished")], (rows, outputs)
