@@ -366,11 +366,15 @@ def run_worker(url: str, config: WorkerConfig) -> int:
     global _config, _conninfo
     _config, _conninfo = config, libpq_conninfo(url)
     app = make_app(url, config, pool_size=3 + config.concurrency)
-    asyncio.run(_serve(app, config))
+    asked_to_stop = asyncio.run(_serve(app, config))
+    if not asked_to_stop:  # e.g. the database went away: not a clean stop
+        logger.error("worker stopped without being asked to (see the errors above)")
+        return 1
     return 0
 
 
-async def _serve(app: Any, config: WorkerConfig) -> None:
+async def _serve(app: Any, config: WorkerConfig) -> bool:
+    """Run the worker until SIGTERM/SIGINT (True) or until it stops by itself (False)."""
     from procrastinate.worker import Worker
 
     name = f"{socket.gethostname()}:{os.getpid()}"
@@ -386,8 +390,19 @@ async def _serve(app: Any, config: WorkerConfig) -> None:
             # jobs go back to the queue and resume on the next worker.
             shutdown_graceful_timeout=0,
             fetch_job_polling_interval=min(5.0, config.heartbeat_seconds),
-            install_signal_handlers=True,
+            install_signal_handlers=False,  # ours below: they also tell a stop from a failure
         )
+        loop = asyncio.get_running_loop()
+        signalled = asyncio.Event()
+
+        def on_signal(signum: int) -> None:
+            logger.info("signal %d: stopping; running crawls go back to the queue", signum)
+            signalled.set()
+            loop.remove_signal_handler(signum)  # a second one ends the worker at once
+            worker.stop()
+
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, on_signal, signum)
         upkeep = asyncio.create_task(_upkeep(app, worker, config), name="akhbar upkeep")
         try:
             await worker.run()
@@ -395,6 +410,9 @@ async def _serve(app: Any, config: WorkerConfig) -> None:
             upkeep.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await upkeep
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(signum)
+        return signalled.is_set()
 
 
 async def _upkeep(app: Any, worker: Any, config: WorkerConfig) -> None:
