@@ -44,6 +44,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -418,6 +419,9 @@ async def _serve(app: Any, config: WorkerConfig) -> bool:
 async def _upkeep(app: Any, worker: Any, config: WorkerConfig) -> None:
     """Record where this worker runs; hand stalled jobs back to the queue, periodically."""
     registered: int | None = None
+    # After the database was unreachable nobody could send heartbeats: give every worker a
+    # full timeout to send one again before judging its jobs stalled.
+    judge_after = time.monotonic() + config.stalled_after_seconds
     while True:
         try:
             if worker.worker_id is not None and worker.worker_id != registered:
@@ -431,9 +435,13 @@ async def _upkeep(app: Any, worker: Any, config: WorkerConfig) -> None:
                     config.heartbeat_seconds,
                     config.stalled_after_seconds,
                 )
-            await retry_stalled_jobs(app, config)
+            if worker.worker_id is not None:
+                await app.job_manager.update_heartbeat(worker.worker_id)
+            if time.monotonic() >= judge_after:
+                await retry_stalled_jobs(app, config)
         except Exception as exc:  # the database may be away for a moment: try again later
-            logger.warning("queue upkeep failed: %s", exc)
+            logger.warning("queue upkeep failed: %s", exc or type(exc).__name__)
+            judge_after = time.monotonic() + config.stalled_after_seconds
         await asyncio.sleep(config.upkeep_seconds)
 
 
