@@ -16,7 +16,7 @@ from apscheduler.job import Job
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 
 from akhbar.samples import SampleSites
-from tests.crawl_helpers import REPO_ROOT, crawl_env, make_site, query, wait_for
+from tests.crawl_helpers import REPO_ROOT, akhbar, crawl_env, make_site, query, wait_for
 
 
 def start_scheduler(env: dict[str, str], log: Path, *args: str) -> subprocess.Popen[bytes]:
@@ -376,3 +376,11 @@ def test_two_enqueueing_schedulers_queue_each_source_once_per_trigger(
     )
     assert sorted(jobs) == [("one", "scheduled", "todo"), ("two", "scheduled", "todo")]
     assert sum("still waiting; not queued" in o for o in outputs) >= 1
+    # By hand too: a source already waiting is not queued twice; options that only a local
+    # crawl understands are refused.
+    again = akhbar("crawl", "--enqueue", "one", "two", env=env)
+    assert again.returncode == 0, again.stderr
+    assert "one: already waiting in the queue" in again.stdout
+    refused = akhbar("crawl", "--enqueue", "one", "--limit", "5", env=env)
+    assert refused.returncode == 2 and "--enqueue takes --full only" in refused.stderr
+    assert len(query(database_url, "SELECT id FROM procrastinate_jobs")) == 2
