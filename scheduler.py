@@ -8,6 +8,16 @@ across schedulers, and a check for a live manual crawl); the thread pool's size 
 many crawls run together. Each crawl is a `scrapy crawl` subprocess (Scrapy's reactor
 cannot restart in one process), terminated when it runs past the time limit.
 
+Several schedulers may share one database (for redundancy): before a job runs, its
+scheduler claims (source, scheduled fire time) in ``schedule_claims`` with an insert that
+does nothing on conflict; a scheduler that finds the trigger already claimed skips it. So a
+source is crawled (or enqueued) once per trigger, even when a job waited for a free crawl
+slot while another scheduler ran it.
+
+With ``enqueue`` (``--enqueue``), a trigger puts a crawl job on the queue for
+``akhbar worker`` processes (crawlers/queue.py) instead of crawling here; APScheduler stays
+the clock.
+
 SIGTERM / SIGINT: take no new jobs, send SIGTERM to the running crawls (Scrapy closes them
 cleanly, their runs end ``interrupted``), wait, exit. A crawl stopped this way resumes from
 its journal on the next run (crawlers/resume.py).
@@ -25,6 +35,7 @@ Configuration: ``schedule.toml`` (or ``--config`` / ``AKHBAR_SCHEDULE_CONFIG``),
     crawl_timeout_seconds = 14400  # terminate a crawl running longer
     stop_grace_seconds = 60        # after SIGTERM, wait this long before SIGKILL
     full = false                   # read every feed/sitemap entry, not only new ones
+    enqueue = false                # queue the crawls for `akhbar worker`s instead
 
     [settings]                     # Scrapy settings for the crawls (-s NAME=VALUE)
     DOWNLOAD_DELAY = 1.0
@@ -34,10 +45,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -48,6 +59,7 @@ from pathlib import Path
 from typing import Any
 
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobEvent
+from apscheduler.executors.base import run_job
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -73,6 +85,7 @@ class ScheduleConfig:
     crawl_timeout_seconds: float = 4 * 3600
     stop_grace_seconds: float = 60
     full: bool = False
+    enqueue: bool = False
     settings: dict[str, Any] = field(default_factory=dict)
 
     def schedule_key(self) -> str:
@@ -98,6 +111,7 @@ ENV_NAMES = {
     "crawl_timeout_seconds": "AKHBAR_CRAWL_TIMEOUT",
     "stop_grace_seconds": "AKHBAR_STOP_GRACE",
     "full": "AKHBAR_SCHEDULE_FULL",
+    "enqueue": "AKHBAR_SCHEDULE_ENQUEUE",
 }
 
 
@@ -153,11 +167,70 @@ _children_lock = threading.Lock()
 _stopping = threading.Event()
 
 
+_fire = threading.local()  # the scheduled fire time of the job this pool thread runs
+CLAIMS_KEPT_DAYS = 30
+
+
+class ClaimingThreadPoolExecutor(ThreadPoolExecutor):
+    """APScheduler's thread pool, telling each job the fire time it runs for (APScheduler 3
+    does not pass it to the job function): the key of its claim in ``schedule_claims``."""
+
+    def _do_submit_job(self, job: Any, run_times: list[datetime]) -> None:
+        def callback(future: Any) -> None:
+            exc = future.exception()
+            if exc:
+                self._run_job_error(job.id, exc, exc.__traceback__)
+            else:
+                self._run_job_success(job.id, future.result())
+
+        future = self._pool.submit(
+            _run_with_fire_time, job, job._jobstore_alias, run_times, self._logger.name
+        )
+        future.add_done_callback(callback)
+
+
+def _run_with_fire_time(job: Any, alias: str, run_times: list[datetime], logger_name: str) -> Any:
+    _fire.time = max(run_times)  # coalesced: one run, for the latest missed time
+    try:
+        return run_job(job, alias, run_times, logger_name)
+    finally:
+        _fire.time = None
+
+
 def _lock_key(source: str) -> int:
-    """A stable signed 64-bit advisory lock key per source."""
-    return int.from_bytes(
-        hashlib.sha256(f"akhbar-crawl:{source}".encode()).digest()[:8], "big", signed=True
-    )
+    """A stable signed 64-bit advisory lock key per source (the workers take it too)."""
+    from crawlers.queue import source_lock_key
+
+    return source_lock_key(source)
+
+
+def claim_trigger(engine: Any, source: str, fire_time: datetime, action: str) -> bool:
+    """Take (source, fire time) for this scheduler; False if another one already has it."""
+    with engine.begin() as conn:
+        row = conn.execute(
+            text(
+                "INSERT INTO schedule_claims (source, fire_time, action, claimed_by)"
+                " VALUES (:source, :fire_time, :action, :by)"
+                " ON CONFLICT (source, fire_time) DO NOTHING RETURNING source"
+            ),
+            {
+                "source": source,
+                "fire_time": fire_time,
+                "action": action,
+                "by": f"{socket.gethostname()}:{os.getpid()}",
+            },
+        ).first()
+    return row is not None
+
+
+def prune_claims(engine: Any, days: int = CLAIMS_KEPT_DAYS) -> int:
+    with engine.begin() as conn:
+        return conn.execute(
+            text(
+                "DELETE FROM schedule_claims WHERE claimed_at < now() - make_interval(days => :d)"
+            ),
+            {"d": days},
+        ).rowcount
 
 
 def _child_env() -> dict[str, str]:
@@ -181,7 +254,8 @@ def _terminate(proc: subprocess.Popen[bytes], grace: float) -> None:
 
 
 def run_source_crawl(source: str) -> None:
-    """The job: crawl ``source`` in a subprocess and make sure its run row ends right."""
+    """The job: claim this trigger of ``source``, then crawl it in a subprocess (making sure
+    its run row ends right), or put it on the queue for the workers."""
     from crawlers.runner import crawl_command
     from crawlers.runs import close_runs_of_pid, reap_stale_runs, run_log_path, running_run
     from db.engine import get_engine, session_scope
@@ -190,6 +264,18 @@ def run_source_crawl(source: str) -> None:
     if _stopping.is_set():
         return
     engine = get_engine()
+    fire_time = getattr(_fire, "time", None)
+    action = "enqueue" if config.enqueue else "crawl"
+    if fire_time is not None and not claim_trigger(engine, source, fire_time, action):
+        logger.warning(
+            "%s: the run due at %s was taken by another scheduler; skipped",
+            source,
+            fire_time.astimezone(UTC).isoformat(),
+        )
+        return
+    if config.enqueue:
+        _enqueue(source, config, fire_time)
+        return
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         key = _lock_key(source)
         if not conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar():
@@ -211,6 +297,20 @@ def run_source_crawl(source: str) -> None:
             _crawl(source, config, crawl_command, run_log_path, close_runs_of_pid)
         finally:
             conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+
+
+def _enqueue(source: str, config: ScheduleConfig, fire_time: datetime | None) -> None:
+    from crawlers.queue import enqueue
+    from db.engine import database_url
+
+    [item] = enqueue(database_url(), [source], full=config.full, trigger="scheduled")
+    due = fire_time.astimezone(UTC).isoformat() if fire_time else "now"
+    if item.already_waiting:
+        logger.warning(
+            "%s: the run due at %s: a job of it is still waiting; not queued", source, due
+        )
+    else:
+        logger.info("%s: the run due at %s queued as job %d", source, due, item.job_id)
 
 
 def _crawl(
@@ -302,7 +402,7 @@ def _log_outcomes(source: str, pid: int, started: datetime, returncode: int) -> 
 def build_scheduler(engine: Any, config: ScheduleConfig) -> BackgroundScheduler:
     return BackgroundScheduler(
         jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename="apscheduler_jobs")},
-        executors={"default": ThreadPoolExecutor(max_workers=config.max_parallel)},
+        executors={"default": ClaimingThreadPoolExecutor(max_workers=config.max_parallel)},
         job_defaults={
             "coalesce": True,
             "max_instances": 1,
@@ -430,6 +530,7 @@ def serve(config: ScheduleConfig) -> int:
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
     metrics_port = int(os.environ.get("AKHBAR_METRICS_PORT") or 0)
     try:
+        prune_claims(engine)
         scheduler.start(paused=True)
         sync_jobs(scheduler, config, names)
         scheduler.resume()
@@ -438,11 +539,13 @@ def serve(config: ScheduleConfig) -> int:
 
             serve_metrics(metrics_port, engine)
         logger.info(
-            "scheduler started on %s: %d source(s), %s, at most %d crawl(s) at a time",
+            "scheduler started on %s: %d source(s), %s, %s",
             mask_url(url),
             len(names),
             config.schedule_key(),
-            config.max_parallel,
+            "crawls queued for the workers"
+            if config.enqueue
+            else f"at most {config.max_parallel} crawl(s) at a time",
         )
         for job in scheduler.get_jobs():
             logger.info("  %s: next run %s", job.name, job.next_run_time)
@@ -497,6 +600,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--source", action="append", dest="sources", help="repeatable; default all")
     parser.add_argument("--every", type=float, dest="every_seconds", help="every N seconds instead")
     parser.add_argument("--max-parallel", type=int, dest="max_parallel")
+    parser.add_argument(
+        "--enqueue",
+        action="store_const",
+        const=True,
+        help="queue the crawls for `akhbar worker`s instead of running them here",
+    )
     parser.add_argument("--list", action="store_true", help="print the stored jobs and exit")
     args = parser.parse_args(argv)
     configure_logging(os.environ.get("AKHBAR_LOG_LEVEL", "INFO"))

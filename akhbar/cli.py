@@ -29,6 +29,7 @@ COMMAND_MODULES = [
     "runs",
     "health",
     "schedule",
+    "worker",
     "extract",
     "reprocess",
     "dedup",

@@ -193,6 +193,9 @@ def metrics_registry(engine: Any) -> CollectorRegistry:
     registry = CollectorRegistry()
     registry.register(CrawlRunsCollector(engine))
     registry.register(SourceHealthCollector(engine))
+    from crawlers.queue import QueueCollector  # queue depth, stalled jobs (docs/scaling.md)
+
+    registry.register(QueueCollector(engine))
     return registry
 
 

@@ -30,6 +30,7 @@ import re
 import signal
 import socket
 import threading
+import time
 import tomllib
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -139,8 +140,15 @@ class _SiteServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False  # never wait for a slow client on shutdown
 
-    def __init__(self, spec: SiteSpec, port: int, log: list[tuple[str, str]] | None) -> None:
+    def __init__(
+        self,
+        spec: SiteSpec,
+        port: int,
+        log: list[tuple[str, str]] | None,
+        latency: float = 0.0,
+    ) -> None:
         self.spec = spec
+        self.latency = latency
         self.headers_map = _load_headers(spec.root)
         self.request_log = log
         self.open_sockets: set[socket.socket] = set()
@@ -183,6 +191,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._serve(head=False)
 
     def _serve(self, head: bool) -> None:
+        if self.server.latency:
+            time.sleep(self.server.latency)  # a distant server's response time
         url_path = unquote(urlsplit(self.path).path, errors="replace") or "/"
         log = self.server.request_log
         if log is not None:
@@ -224,10 +234,12 @@ class SampleSites:
         samples_dir: Path | str | None = None,
         *,
         record_requests: bool = True,
+        latency: float = 0.0,
     ) -> None:
         self.samples_dir = Path(samples_dir) if samples_dir else DEFAULT_SAMPLES_DIR
         self.specs = {s.name: s for s in load_specs(self.samples_dir)}
         self._wanted_port = port
+        self.latency = latency  # seconds each response waits (scale tests and benches)
         self._servers: list[_SiteServer] = []
         self._threads: list[threading.Thread] = []
         self._port: int | None = None
@@ -282,7 +294,7 @@ class SampleSites:
 
     def _bind_all(self, port: int) -> None:
         for spec in self.specs.values():
-            self._servers.append(_SiteServer(spec, port, self.request_log))
+            self._servers.append(_SiteServer(spec, port, self.request_log, self.latency))
 
     def _close_all(self) -> None:
         for server in self._servers:

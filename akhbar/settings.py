@@ -356,6 +356,45 @@ _declare(
     "schedule",
 )
 
+_declare(
+    "AKHBAR_SCHEDULE_ENQUEUE",
+    bool,
+    False,
+    "The scheduler queues the crawls for `akhbar worker`s instead of running them.",
+    "schedule",
+)
+
+# --- crawl workers on the queue (crawlers/queue.py) -------------------------------------------
+_declare(
+    "AKHBAR_WORKER_CONCURRENCY",
+    int,
+    2,
+    "Crawl slots of one `akhbar worker` (`--concurrency`).",
+    "queue",
+)
+_declare("AKHBAR_WORKER_HEARTBEAT", float, 10.0, "A worker's heartbeat interval (s).", "queue")
+_declare(
+    "AKHBAR_WORKER_STALLED_AFTER",
+    float,
+    60.0,
+    "Silence (s) after which a worker's jobs go back to the queue; more than twice the heartbeat.",
+    "queue",
+)
+_declare(
+    "AKHBAR_QUEUE_MAX_ATTEMPTS",
+    int,
+    3,
+    "Runs of a crawl job at most (a lost worker's run counts); then it stays `failed`.",
+    "queue",
+)
+_declare(
+    "AKHBAR_QUEUE_RETRY_WAIT",
+    float,
+    300.0,
+    "Wait (s) before a failed crawl job is tried again.",
+    "queue",
+)
+
 # --- the embedded database (db/embedded.py) ---------------------------------------------------
 _declare(
     "AKHBAR_PG_BIN",

@@ -8,6 +8,7 @@ from alembic import context
 from sqlalchemy import create_engine, pool
 
 from db.engine import database_url
+from db.foreign_tables import include_object
 from db.models import Base
 
 config = context.config
@@ -15,19 +16,6 @@ if config.config_file_name is not None and config.attributes.get("configure_logg
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
 target_metadata = Base.metadata
-
-# Tables that other components own: APScheduler's job store creates its own table.
-FOREIGN_TABLES = {"apscheduler_jobs"}
-
-
-def include_object(obj, name, type_, reflected, compare_to):  # noqa: ANN001
-    if type_ == "table" and name in FOREIGN_TABLES:
-        return False
-    return not (
-        type_ == "index"
-        and getattr(obj, "table", None) is not None
-        and obj.table.name in FOREIGN_TABLES
-    )
 
 
 def run_migrations_offline() -> None:

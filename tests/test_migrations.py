@@ -7,6 +7,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, pool
 
 from db import migrate
+from db.foreign_tables import include_object
 from db.models import Base
 
 OUR_TABLES = {"sources", "crawl_runs", "articles", "article_html", "duplicates", "minhash_bands"}
@@ -38,7 +39,9 @@ def test_models_and_migrations_agree(database_url: str) -> None:
     engine = create_engine(database_url, poolclass=pool.NullPool)
     try:
         with engine.connect() as conn:
-            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            context = MigrationContext.configure(
+                conn, opts={"compare_type": True, "include_object": include_object}
+            )
             diff = compare_metadata(context, Base.metadata)
     finally:
         engine.dispose()

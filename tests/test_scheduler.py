@@ -3,6 +3,7 @@ subprocesses against a real site on 127.0.0.x, signals."""
 
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 import sys
@@ -15,7 +16,7 @@ from apscheduler.job import Job
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 
 from akhbar.samples import SampleSites
-from tests.crawl_helpers import REPO_ROOT, crawl_env, make_site, query, wait_for
+from tests.crawl_helpers import REPO_ROOT, akhbar, crawl_env, make_site, query, wait_for
 
 
 def start_scheduler(env: dict[str, str], log: Path, *args: str) -> subprocess.Popen[bytes]:
@@ -224,3 +225,162 @@ def test_crawl_past_time_limit_is_terminated_and_failed(
     assert first[2] == "failed" and first[6]["finish_reason"].startswith("timeout"), output
     assert first[5] < 40
     assert "crawl ran past 8s: terminating it" in output
+
+
+def two_sources(root: Path, one: int = 8, two: int = 8) -> Path:
+    """Two one-host sites, ``one`` and ``two``, in one registry."""
+    make_site(root, name="one", host="127.0.0.62", articles=one)
+    first = (root / "sources.toml").read_text(encoding="utf-8")
+    make_site(root, name="two", host="127.0.0.63", articles=two)
+    (root / "sources.toml").write_text(
+        first + "\n" + (root / "sources.toml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    return root
+
+
+def store_jobs_due(database_url: str, names: list[str], every: float, due_in: float) -> datetime:
+    """Write the jobs as an earlier scheduler left them, next due in ``due_in`` seconds, so
+    two schedulers started now both wake for the same trigger."""
+    import scheduler
+    from db.engine import get_engine
+
+    config = scheduler.load_config(sources=names, every_seconds=every)
+    engine = get_engine(database_url)
+    store = SQLAlchemyJobStore(engine=engine, tablename="apscheduler_jobs")
+    owner = scheduler.build_scheduler(engine, config)
+    store.start(owner, "default")
+    due = datetime.now(UTC) + timedelta(seconds=due_in)  # the same instant for every job
+    for name in names:
+        store.add_job(
+            Job(
+                owner,
+                id=f"crawl:{name}",
+                func=scheduler.JOB_FUNC,
+                trigger=config.trigger(),
+                executor="default",
+                args=[name],
+                kwargs={},
+                name=scheduler.job_name(name, config),
+                misfire_grace_time=config.misfire_grace_seconds,
+                coalesce=True,
+                max_instances=1,
+                next_run_time=due,
+            )
+        )
+    store.shutdown()
+    engine.dispose()
+    return due
+
+
+def start_schedulers(env: dict[str, str], tmp_path: Path, *args: str) -> list:
+    procs = []
+    for i in range(2):
+        log = tmp_path / f"scheduler{i}.log"
+        with log.open("wb") as out:
+            procs.append(
+                (
+                    subprocess.Popen(
+                        [sys.executable, "scheduler.py", "--source", "one", "--source", "two",
+                         *args],
+                        env=env,
+                        cwd=REPO_ROOT,
+                        stdout=out,
+                        stderr=subprocess.STDOUT,
+                    ),
+                    log,
+                )
+            )  # fmt: skip
+    return procs
+
+
+TRIGGER_LINE = re.compile(
+    r" (one|two): the run due at (\d{4}-\d\d-\d\dT[\d:.]+\+00:00)((?::| queued| was taken).*)$",
+    re.M,
+)
+
+
+def test_two_schedulers_with_full_slots_crawl_each_source_once_per_trigger(
+    tmp_path: Path, database_url: str, subprocess_env: dict[str, str]
+) -> None:
+    """Issue 10 item 7: with one crawl slot each, the job that waited for a slot used to crawl
+    the source again after the other scheduler had crawled it for the same trigger."""
+    # Both schedulers take `one` first (one slot each): one crawls it, the other finds it
+    # locked and crawls `two`, which ends long before `one`; then the first one's `two`
+    # job, which waited for the slot, runs.
+    root = two_sources(tmp_path, one=16, two=2)
+    # Due after both schedulers are up (starting one takes seconds on a loaded machine).
+    due = store_jobs_due(database_url, ["one", "two"], every=3600, due_in=15)
+    logs = [tmp_path / "scheduler0.log", tmp_path / "scheduler1.log"]
+    handled = re.compile(
+        r"crawl started|was taken by another scheduler|another scheduler is crawling it"
+    )
+
+    def every_job_handled() -> bool:
+        return sum(len(handled.findall(log.read_text())) for log in logs) >= 4
+
+    with SampleSites(samples_dir=root, latency=0.1) as sites:
+        env = crawl_env(subprocess_env, sites, root, AKHBAR_CONCURRENT_PER_DOMAIN="1")
+        procs = start_schedulers(env, tmp_path, "--every", "3600", "--max-parallel", "1")
+        try:
+            wait_for(every_job_handled, 120, "both schedulers to run or skip both jobs")
+            wait_for(
+                lambda: [r[2] for r in runs(database_url)].count("finished") >= 2,
+                90,
+                "both sources crawled",
+            )
+        finally:
+            outputs = [stop_scheduler(proc, log) for proc, log in procs]
+    text = "".join(outputs)
+    # Both schedulers were up before the trigger (each saw it still to come).
+    starts = re.findall(r"crawl one \(every 3600s\): next run (\S+ \S+)", text)
+    assert len(starts) == 2 and all(datetime.fromisoformat(t) == due for t in starts), starts
+    assert text.count("crawl started") == 2, text
+    rows = query(database_url, "SELECT spider, status FROM crawl_runs ORDER BY id")
+    assert sorted(rows) == [("one", "finished"), ("two", "finished")], (rows, outputs)
+    claims = query(database_url, "SELECT source, action FROM schedule_claims ORDER BY source")
+    assert claims == [("one", "crawl"), ("two", "crawl")]
+    # Both schedulers fired the trigger: the claim is what kept the second crawl away.
+    assert "was taken by another scheduler; skipped" in text, outputs
+
+
+def test_two_enqueueing_schedulers_queue_each_source_once_per_trigger(
+    tmp_path: Path, database_url: str, subprocess_env: dict[str, str]
+) -> None:
+    root = two_sources(tmp_path)
+    store_jobs_due(database_url, ["one", "two"], every=1, due_in=6)
+    with SampleSites(samples_dir=root) as sites:
+        env = crawl_env(subprocess_env, sites, root)
+        procs = start_schedulers(env, tmp_path, "--every", "1", "--enqueue")
+        try:
+            wait_for(
+                lambda: query(database_url, "SELECT count(*) FROM schedule_claims")[0][0] >= 8,
+                60,
+                "four triggers of each source",
+            )
+        finally:
+            outputs = [stop_scheduler(proc, log) for proc, log in procs]
+    # Every (source, trigger) a scheduler fired: queued (or found waiting) by one only.
+    handled: dict[tuple[str, str], list[str]] = {}
+    for output in outputs:
+        for source, due, rest in TRIGGER_LINE.findall(output):
+            handled.setdefault((source, due), []).append(rest)
+    enqueued = {key: [r for r in rests if "taken" not in r] for key, rests in handled.items()}
+    assert all(len(v) == 1 for v in enqueued.values()), handled
+    assert any(len(v) == 2 for v in handled.values()), "both schedulers fired a trigger"
+    claims = query(database_url, "SELECT source, fire_time FROM schedule_claims")
+    assert len(claims) == len(handled)
+    # Nothing crawls here: one job per source waits, later triggers found it waiting.
+    jobs = query(
+        database_url,
+        "SELECT args->>'source', args->>'trigger', status::text FROM procrastinate_jobs",
+    )
+    assert sorted(jobs) == [("one", "scheduled", "todo"), ("two", "scheduled", "todo")]
+    assert sum("still waiting; not queued" in o for o in outputs) >= 1
+    # By hand too: a source already waiting is not queued twice; options that only a local
+    # crawl understands are refused.
+    again = akhbar("crawl", "--enqueue", "one", "two", env=env)
+    assert again.returncode == 0, again.stderr
+    assert "one: already waiting in the queue" in again.stdout
+    refused = akhbar("crawl", "--enqueue", "one", "--limit", "5", env=env)
+    assert refused.returncode == 2 and "--enqueue takes --full only" in refused.stderr
+    assert len(query(database_url, "SELECT id FROM procrastinate_jobs")) == 2

@@ -26,6 +26,9 @@ def register(app: typer.Typer) -> None:
             help="Read every sitemap/feed entry, not only those newer than the last good run.",
         ),
         progress: bool = typer.Option(True, help="Show live progress while crawling."),
+        enqueue: bool = typer.Option(
+            False, "--enqueue", help="Put the crawls on the queue for `akhbar worker`s instead."
+        ),
     ) -> None:
         """Crawl sources with Scrapy and store their new articles."""
         from akhbar.timebounds import parse_bound
@@ -35,9 +38,28 @@ def register(app: typer.Typer) -> None:
         except ValueError as exc:
             raise fail(str(exc)) from None
         names = resolve_sources(sources, all_sources)
+        if enqueue:
+            enqueue_crawls(names, full=full, since=since, limit=limit, dry_run=dry_run)
+            return
         run_and_report(
             names, since=since, limit=limit, dry_run=dry_run, full=full, progress=progress
         )
+
+
+def enqueue_crawls(
+    names: list[str], *, full: bool, since: str | None, limit: int | None, dry_run: bool
+) -> None:
+    """One queued job per source; a source already waiting is not queued twice."""
+    from crawlers.queue import enqueue
+
+    if since or limit or dry_run:
+        err_console.print("--enqueue takes --full only (not --since, --limit or --dry-run).")
+        raise typer.Exit(2)
+    for item in enqueue(ready_database(), names, full=full, trigger="manual"):
+        if item.already_waiting:
+            console.print(f"{item.source}: already waiting in the queue")
+        else:
+            console.print(f"{item.source}: queued as job {item.job_id}")
 
 
 def resolve_sources(sources: list[str] | None, all_sources: bool) -> list[str]:

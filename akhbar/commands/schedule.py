@@ -21,6 +21,11 @@ def register(app: typer.Typer) -> None:
         every: float = typer.Option(None, min=1, help="Every N seconds instead of nightly."),
         max_parallel: int = typer.Option(None, min=1, help="Crawls running together."),
         list_jobs: bool = typer.Option(False, "--list", help="Show the stored jobs and exit."),
+        enqueue: bool = typer.Option(
+            None,
+            "--enqueue",
+            help="Queue the crawls for `akhbar worker`s instead of running them here.",
+        ),
     ) -> None:
         """Run crawls on a schedule until stopped (Ctrl-C / SIGTERM stop it cleanly)."""
         _check_time_and_zone(time, timezone)
@@ -35,6 +40,7 @@ def register(app: typer.Typer) -> None:
                 sources=source or None,
                 every_seconds=every,
                 max_parallel=max_parallel,
+                enqueue=enqueue,
             )
             if list_jobs:
                 jobs = scheduler.list_jobs(cfg)
