@@ -11,8 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from akhbar.samples import SampleSites
 from sqlalchemy import create_engine, pool, text
+
+from akhbar.samples import SampleSites
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "samples"
