@@ -16,6 +16,15 @@ _PROCESS_MODULES = {
     "test_cli",
     "test_template_text",
     "test_embedded_db",
+    "test_outage",
+    "test_clean_kill",
+    "test_run_log",
+    "test_outcomes",
+    "test_queue",
+    "test_discovery_bombs",
+    "test_cli_errors",
+    "test_dedup_cli",
+    "test_siteparsers",
 }
 
 
