@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import sys
@@ -226,7 +227,18 @@ def vocabulary() -> list[str]:
     return base + sorted(tail - words)
 
 
+def _vectors(rows: list[tuple[str, str]]) -> list[str | None]:
+    from akhbar.search import search_vector
+
+    return [search_vector(title, body) for title, body in rows]
+
+
 def load_synthetic(url: str, n: int, words_per_article: int, sources: int) -> None:
+    """COPY ``n`` synthetic articles in, with their search vectors computed in Python in worker
+    processes, as the crawler and ``akhbar import`` send them (the trigger computes a vector
+    only for writers that leave it out)."""
+    from concurrent.futures import ProcessPoolExecutor
+
     import numpy as np
 
     vocab = vocabulary()
@@ -235,7 +247,8 @@ def load_synthetic(url: str, n: int, words_per_article: int, sources: int) -> No
     weights /= weights.sum()
     rng = np.random.default_rng(11)
     conninfo = url.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(conninfo, autocommit=True) as conn:
+    workers = os.cpu_count() or 2
+    with psycopg.connect(conninfo, autocommit=True) as conn, ProcessPoolExecutor(workers) as pool:
         conn.execute(
             "INSERT INTO sources (name) SELECT 'site' || g FROM generate_series(1, %s) g",
             (sources,),
@@ -251,14 +264,23 @@ def load_synthetic(url: str, n: int, words_per_article: int, sources: int) -> No
             prefixes = rng.integers(0, len(CLITICS), size=picks.shape)
             stamps = rng.integers(start, start + span, size=m)
             srcs = rng.integers(0, len(ids), size=m)
+            texts = []
+            for i in range(m):
+                row_words = [
+                    CLITICS[p] + vocab[w] for w, p in zip(picks[i], prefixes[i], strict=True)
+                ]
+                texts.append((" ".join(row_words[:8]), " ".join(row_words[8:])))
+            step = -(-m // (workers * 4))
+            vectors = [
+                v
+                for part in pool.map(_vectors, [texts[j : j + step] for j in range(0, m, step)])
+                for v in part
+            ]
             with conn.cursor().copy(
                 "COPY articles (source_id, url, canonical_url, title, body, published_at, "
-                "word_count, content_hash, fetched_at) FROM STDIN"
+                "word_count, content_hash, fetched_at, search_vector) FROM STDIN"
             ) as copy:
                 for i in range(m):
-                    row_words = [
-                        CLITICS[p] + vocab[w] for w, p in zip(picks[i], prefixes[i], strict=True)
-                    ]
                     k = offset + i
                     url_ = f"http://site{srcs[i]}.test/a/{k}"
                     published = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(stamps[i])))
@@ -267,12 +289,13 @@ def load_synthetic(url: str, n: int, words_per_article: int, sources: int) -> No
                             ids[srcs[i]],
                             url_,
                             url_,
-                            " ".join(row_words[:8]),
-                            " ".join(row_words[8:]),
+                            texts[i][0],
+                            texts[i][1],
                             published,
                             words_per_article,
                             k.to_bytes(32, "big"),
                             published,
+                            vectors[i],
                         )
                     )
             done = offset + m

@@ -18,8 +18,8 @@ import psutil
 import psycopg
 
 from akhbar.samples import SampleSites
-from db.embedded import SUPERUSER
-from tests.crawl_helpers import REPO_ROOT, akhbar, crawl_env, make_site, query, wait_for
+from db.embedded import ADMIN_ROLE, EmbeddedPostgres
+from tests.crawl_helpers import REPO_ROOT, akhbar, crawl_env, frontier, make_site, query, wait_for
 
 SAMPLES = REPO_ROOT / "samples"
 TRUTH = json.loads((SAMPLES / "truth.json").read_text(encoding="utf-8"))
@@ -70,20 +70,16 @@ def all_jobs_ended(url: str, count: int) -> bool:
     return len(rows) == count and all(r[2] in {"succeeded", "failed"} for r in rows)
 
 
-def new_database(port: int) -> str:
+def new_database(server: EmbeddedPostgres) -> str:
     name = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(
-        host="127.0.0.1", port=port, user=SUPERUSER, dbname="postgres", autocommit=True
-    ) as conn:
+    with psycopg.connect(**server.conninfo(ADMIN_ROLE), autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE_DB}"')
-    return f"postgresql+psycopg://{SUPERUSER}@127.0.0.1:{port}/{name}"
+    return server.url_for(ADMIN_ROLE, name)
 
 
-def drop_database(url: str) -> None:
-    port, name = re.search(r":(\d+)/(\w+)$", url).groups()  # type: ignore[union-attr]
-    with psycopg.connect(
-        host="127.0.0.1", port=int(port), user=SUPERUSER, dbname="postgres", autocommit=True
-    ) as conn:
+def drop_database(server: EmbeddedPostgres, url: str) -> None:
+    name = re.search(r"/(\w+)$", url).group(1)  # type: ignore[union-attr]
+    with psycopg.connect(**server.conninfo(ADMIN_ROLE), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
@@ -149,7 +145,7 @@ def test_three_workers_crawl_each_source_once_with_single_process_decisions(
         ]
 
         # The same crawl in one process, into another database: the reference decisions.
-        reference = new_database(pg_server.port)  # type: ignore[attr-defined]
+        reference = new_database(pg_server)  # type: ignore[arg-type]
         try:
             single = akhbar(
                 "crawl",
@@ -160,7 +156,7 @@ def test_three_workers_crawl_each_source_once_with_single_process_decisions(
             assert single.returncode == 0, single.stderr[-2000:]
             expected = outcomes(reference)
         finally:
-            drop_database(reference)
+            drop_database(pg_server, reference)  # type: ignore[arg-type]
 
     rows = jobs(database_url)
     assert sorted(r[1] for r in rows) == sources
@@ -306,7 +302,8 @@ def test_stopped_worker_puts_its_crawl_back_and_the_restarted_one_resumes_it(
             assert (status, attempts) == ("todo", 1), "back in the queue"
             [(run_status,)] = query(database_url, "SELECT status FROM crawl_runs")
             assert run_status == "interrupted"
-            assert (machine / "var" / "jobs" / "tiny" / "frontier.jsonl").exists()
+            journal = frontier(database_url)
+            assert journal and "pending" in journal.values(), "the journal is kept for a resume"
             worker = start_worker(env, machine, "--concurrency", "1")  # the same machine again
             wait_for(lambda: all_jobs_ended(database_url, 1), 90, "the job to be finished")
         finally:
