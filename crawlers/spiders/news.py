@@ -7,9 +7,9 @@ page is handed to the pipelines as a FetchedPage. Extraction happens there.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 from urllib.parse import urljoin
 
 import scrapy
@@ -20,6 +20,8 @@ from akhbar.page import FetchedPage
 from akhbar.sources import Source
 from akhbar.timebounds import parse_bound as parse_since
 from crawlers.middlewares import ARTICLE_META
+
+T = TypeVar("T")
 
 
 class NewsSpider(scrapy.Spider):
@@ -141,14 +143,19 @@ class NewsSpider(scrapy.Spider):
             exc,
         )
 
-    def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
-        self._reached(response)
+    def _bounded(self, response: Response, parse: Callable[[bytes, int], T]) -> T:
+        """``parse`` a discovery document within AKHBAR_MAX_DECOMPRESSED_BYTES; past the limit,
+        what was read before the cut (logged and counted)."""
         limit = self.crawler.settings.getint("AKHBAR_MAX_DECOMPRESSED_BYTES")
         try:
-            sitemap = parse_sitemap(response.body, limit)
+            return parse(response.body, limit)
         except DocumentTooLarge as exc:
             self._too_large(response, exc)
-            sitemap = exc.partial
+            return exc.partial  # type: ignore[return-value]
+
+    def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+        self._reached(response)
+        sitemap = self._bounded(response, parse_sitemap)
         for entry in sitemap.entries:
             url = urljoin(response.url, entry.url)
             if sitemap.is_index:
@@ -163,13 +170,7 @@ class NewsSpider(scrapy.Spider):
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
         self._reached(response)
-        limit = self.crawler.settings.getint("AKHBAR_MAX_DECOMPRESSED_BYTES")
-        try:
-            entries = parse_feed(response.body, limit)
-        except DocumentTooLarge as exc:
-            self._too_large(response, exc)
-            entries = exc.partial
-        for entry in entries:
+        for entry in self._bounded(response, parse_feed):
             if request := self._article_request(urljoin(response.url, entry.url), entry.date):
                 yield request
 
