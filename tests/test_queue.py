@@ -317,3 +317,34 @@ def test_stopped_worker_puts_its_crawl_back_and_the_restarted_one_resumes_it(
         "finished",
     ]
     assert len(fetches) == 20 and sum(fetches.values()) <= 20 + 2, fetches
+
+
+def test_health_reports_the_queue_and_flags_a_stalled_job(
+    database_url: str, subprocess_env: dict[str, str]
+) -> None:
+    """`akhbar health` carries the queue's depth and flags a running job nobody heartbeats."""
+    env = {
+        **subprocess_env,
+        "AKHBAR_SOURCES": str(SAMPLES / "sources.toml"),
+        "AKHBAR_SAMPLES_PORT": "1",
+    }
+    before = akhbar("health", "--json", "sana", env=env)
+    assert before.stdout, before.stderr
+    assert json.loads(before.stdout)["queue"] == {
+        "queued": 0,
+        "running": 0,
+        "stalled": 0,
+        "workers": 0,
+    }
+    # A crawl job left 'doing' by a worker that is gone (no worker row: no heartbeat at all).
+    query(
+        database_url,
+        "INSERT INTO procrastinate_jobs (queue_name, task_name, args, status, attempts)"
+        " VALUES ('crawl', 'crawl_source', '{\"source\": \"sana\"}', 'doing', 1)",
+    )
+    after = akhbar("health", "--json", "sana", env=env)
+    report = json.loads(after.stdout)
+    assert report["queue"]["running"] == 1 and report["queue"]["stalled"] == 1
+    assert report["ok"] is False and after.returncode == 1
+    plain = akhbar("health", "sana", env=env)
+    assert "queue: stalled_jobs: 1 running crawl job(s)" in plain.stderr

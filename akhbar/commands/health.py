@@ -51,10 +51,15 @@ def register(app: typer.Typer) -> None:
             )
         report = source_health(engine, names, due_hours=due_hours)
         flagged = [h for h in report if h.flags]
+        queue = _queue_health(engine)
         if as_json:
             print(
                 json.dumps(
-                    {"ok": not flagged, "sources": [h.as_json() for h in report]},
+                    {
+                        "ok": not flagged and not queue["stalled"],
+                        "sources": [h.as_json() for h in report],
+                        "queue": queue,
+                    },
                     ensure_ascii=False,
                     indent=2,
                 )
@@ -92,5 +97,30 @@ def register(app: typer.Typer) -> None:
                         else ""
                     )
                     err_console.print(f"{h.source}: {flag}: {FLAGS[flag]}{reasons}", markup=False)
-        if flagged:
+            console.print(
+                f"Crawl queue: {queue['queued']} waiting, {queue['running']} running, "
+                f"{queue['stalled']} stalled, {queue['workers']} live workers.",
+                markup=False,
+            )
+            if queue["stalled"]:
+                err_console.print(
+                    f"queue: stalled_jobs: {queue['stalled']} running crawl job(s) whose worker "
+                    "stopped sending heartbeats; another worker retries them once "
+                    "AKHBAR_WORKER_STALLED_AFTER has passed (docs/scaling.md).",
+                    markup=False,
+                )
+        if flagged or queue["stalled"]:
             raise typer.Exit(1)
+
+
+def _queue_health(engine: object) -> dict[str, int]:
+    """Depth of the crawl queue and its stalled jobs (crawlers/queue.py), for the same alert."""
+    from crawlers.queue import queue_status
+
+    status = queue_status(engine)
+    return {
+        "queued": len(status["queued"]),
+        "running": len(status["running"]),
+        "stalled": sum(1 for job in status["running"] if job["stalled"]),
+        "workers": sum(1 for worker in status["workers"] if not worker["stalled"]),
+    }
