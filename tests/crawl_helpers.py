@@ -158,6 +158,33 @@ article_url_patterns = ['/news/\\d+\\.html$']
     return root
 
 
+# A registry entry whose host never resolves (".invalid" is reserved): fails fast, offline.
+UNRESOLVABLE_SOURCE = """
+[[sources]]
+name = "nodns"
+title = "nodns"
+timezone = "UTC"
+base_url = "http://nosuchhost.invalid"
+domains = ["nosuchhost.invalid"]
+sitemaps = ["{base}/sitemap.xml"]
+article_url_patterns = ['/news/\\d+\\.html$']
+"""
+
+
+def start_crawl(env: dict[str, str], source: str = "tiny", **popen: Any) -> subprocess.Popen:
+    """A real `scrapy crawl SOURCE` in the background, in its own session (so a test can kill
+    it and whatever it started)."""
+    popen.setdefault("stdout", subprocess.DEVNULL)
+    popen.setdefault("stderr", subprocess.DEVNULL)
+    return subprocess.Popen(
+        [sys.executable, "-m", "scrapy", "crawl", source],
+        env=env,
+        cwd=REPO_ROOT,
+        start_new_session=True,
+        **popen,
+    )
+
+
 def crawl_env(base: dict[str, str], sites: Any, root: Path, **extra: str) -> dict[str, str]:
     """Environment for a crawl subprocess against ``sites`` (a running SampleSites)."""
     env = dict(base)

@@ -7,13 +7,18 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 from akhbar.samples import SampleSites
-from tests.crawl_helpers import REPO_ROOT, akhbar, crawl_env, make_site, query, wait_for
+from tests.crawl_helpers import (
+    akhbar,
+    crawl_env,
+    make_site,
+    query,
+    start_crawl,
+    wait_for,
+)
 
 
 def _children() -> dict[int, int]:
@@ -59,14 +64,7 @@ def test_sigkill_leaves_no_orphans_and_the_lease_reaps_the_run(
             AKHBAR_DOWNLOAD_DELAY="0.2",
             AKHBAR_CONCURRENT_PER_DOMAIN="1",
         )
-        crawl = subprocess.Popen(
-            [sys.executable, "-m", "scrapy", "crawl", "tiny"],
-            env=env,
-            cwd=REPO_ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        crawl = start_crawl(env)
         helpers: set[int] = set()
         try:
             wait_for(

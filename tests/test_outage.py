@@ -17,7 +17,15 @@ import pytest
 
 from akhbar.samples import SampleSites
 from db.embedded import EmbeddedPostgres, free_port
-from tests.crawl_helpers import REPO_ROOT, crawl_env, frontier, make_site, query, wait_for
+from tests.crawl_helpers import (
+    REPO_ROOT,
+    crawl_env,
+    frontier,
+    make_site,
+    query,
+    start_crawl,
+    wait_for,
+)
 
 
 @pytest.fixture
@@ -51,15 +59,7 @@ def test_outage_mid_crawl_fails_the_run_and_the_next_run_stores_what_was_missed(
             AKHBAR_CONCURRENT_PER_DOMAIN="1",
             AKHBAR_RUN_FLUSH_INTERVAL="0.3",
         )
-        crawl = subprocess.Popen(
-            [sys.executable, "-m", "scrapy", "crawl", "tiny"],
-            env=slow,
-            cwd=REPO_ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-        )
+        crawl = start_crawl(slow, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         try:
             wait_for(
                 lambda: query(url, "SELECT count(*) FROM articles")[0][0] >= 4,

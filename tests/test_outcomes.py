@@ -17,7 +17,14 @@ import pytest
 
 from akhbar.samples import SampleSites
 from db.embedded import free_port
-from tests.crawl_helpers import REPO_ROOT, akhbar, crawl_env, make_site, query
+from tests.crawl_helpers import (
+    REPO_ROOT,
+    UNRESOLVABLE_SOURCE,
+    akhbar,
+    crawl_env,
+    make_site,
+    query,
+)
 
 
 class _AlwaysFails(BaseHTTPRequestHandler):
@@ -48,16 +55,8 @@ def _registry(root: Path, broken_port: int) -> Path:
     path = root / "all-sources.toml"
     path.write_text(
         served
+        + UNRESOLVABLE_SOURCE
         + f"""
-[[sources]]
-name = "nodns"
-title = "nodns"
-timezone = "UTC"
-base_url = "http://nosuchhost.invalid"
-domains = ["nosuchhost.invalid"]
-sitemaps = ["{{base}}/sitemap.xml"]
-article_url_patterns = ['/news/\\d+\\.html$']
-
 [[sources]]
 name = "broken"
 title = "broken"

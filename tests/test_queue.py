@@ -65,6 +65,18 @@ def jobs(url: str) -> list[tuple]:
     )
 
 
+def slow_crawl_env(base: dict[str, str], sites: SampleSites, root: Path) -> dict[str, str]:
+    """One request at a time, 0.1 s apart: a crawl slow enough to be stopped in the middle."""
+    return crawl_env(
+        base,
+        sites,
+        root,
+        AKHBAR_CONCURRENT_PER_DOMAIN="1",
+        AKHBAR_CONCURRENT_REQUESTS="2",
+        AKHBAR_DOWNLOAD_DELAY="0.1",
+    )
+
+
 def all_jobs_ended(url: str, count: int) -> bool:
     rows = jobs(url)
     return len(rows) == count and all(r[2] in {"succeeded", "failed"} for r in rows)
@@ -180,14 +192,7 @@ def test_worker_killed_mid_crawl_another_worker_finishes_the_source(
 ) -> None:
     root = make_site(tmp_path, articles=20)
     with SampleSites(samples_dir=root, latency=0.05) as sites:
-        env = crawl_env(
-            subprocess_env,
-            sites,
-            root,
-            AKHBAR_CONCURRENT_PER_DOMAIN="1",
-            AKHBAR_CONCURRENT_REQUESTS="2",
-            AKHBAR_DOWNLOAD_DELAY="0.1",
-        )
+        env = slow_crawl_env(subprocess_env, sites, root)
         machines = [tmp_path / "machine-a", tmp_path / "machine-b"]
         first = start_worker(env, machines[0], "--concurrency", "1")
         second = None
@@ -279,14 +284,7 @@ def test_stopped_worker_puts_its_crawl_back_and_the_restarted_one_resumes_it(
 ) -> None:
     root = make_site(tmp_path, articles=20)
     with SampleSites(samples_dir=root, latency=0.05) as sites:
-        env = crawl_env(
-            subprocess_env,
-            sites,
-            root,
-            AKHBAR_CONCURRENT_PER_DOMAIN="1",
-            AKHBAR_CONCURRENT_REQUESTS="2",
-            AKHBAR_DOWNLOAD_DELAY="0.1",
-        )
+        env = slow_crawl_env(subprocess_env, sites, root)
         machine = tmp_path / "machine"
         worker = start_worker(env, machine, "--concurrency", "1")
         try:

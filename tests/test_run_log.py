@@ -9,18 +9,16 @@ import sys
 from pathlib import Path
 
 from akhbar.samples import SampleSites
-from tests.crawl_helpers import REPO_ROOT, akhbar, crawl_env, make_site, query
+from tests.crawl_helpers import (
+    REPO_ROOT,
+    UNRESOLVABLE_SOURCE,
+    akhbar,
+    crawl_env,
+    make_site,
+    query,
+)
 
-NODNS = """
-[[sources]]
-name = "nodns"
-title = "nodns"
-timezone = "UTC"
-base_url = "http://nosuchhost.invalid"
-domains = ["nosuchhost.invalid"]
-sitemaps = ["{base}/sitemap.xml"]
-article_url_patterns = ['/news/\\d+\\.html$']
-"""
+NODNS = UNRESOLVABLE_SOURCE
 
 
 def test_two_sources_in_one_process_count_and_log_each_their_own(

@@ -100,23 +100,10 @@ def runs(
 
 
 def run_record(run: object) -> dict[str, object]:
-    """A crawl run as plain JSON values (for --json)."""
-    fields = (
-        "id",
-        "spider",
-        "trigger",
-        "status",
-        "started_at",
-        "finished_at",
-        "pages_fetched",
-        "articles_stored",
-        "exact_duplicates",
-        "near_duplicates",
-        "non_articles",
-        "errors",
-        "hostname",
-        "log_path",
-    )
+    """A crawl run as plain JSON values (for --json): the API's fields plus the log path."""
+    from db.views import RUN_FIELDS
+
+    fields = (*RUN_FIELDS, "log_path")
     record = {name: getattr(run, name, None) for name in fields}
     record["source"] = record.pop("spider")
     return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in record.items()}
