@@ -58,6 +58,7 @@ v_articles = Table(
     Column("updated_at", DateTime(timezone=True)),
     Column("crawl_run_id", BigInteger),
     Column("extractor_version", String(32)),
+    Column("dateline", Text),
 )
 
 v_syndication = Table(
@@ -97,6 +98,7 @@ ARTICLE_FIELDS = [
     "title",
     "published_at",
     "author",
+    "dateline",
     "section",
     "language",
     "word_count",
