@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 
 from akhbar.normalize import TRANSLATION, normalize_arabic
 from akhbar.vocabulary import (
+    AUTHOR_LABELS,
     MONTH_NAMES,
     MORE_FROM_HEADINGS,
     READ_ALSO_HEADINGS,
     RELATED_HEADINGS,
+    SOURCE_LABELS,
     WEEKDAY_NAMES,
 )
 
@@ -275,12 +277,12 @@ _CALENDAR_TOKEN = re.compile(
 # ---- attribution lines ---------------------------------------------------------------
 
 _ATTRIB = re.compile(
-    r"(?P<key>المصدر|مصدر الخبر|المصادر|الكاتب|الكاتبة|بقلم|كتب|كتبت|كتبه|إعداد|اعداد|تحرير|"
-    r"Source|Sources|Author|Written by|By)\s*[:：]\s*",
+    r"(?P<key>"
+    + "|".join(sorted((*AUTHOR_LABELS, *SOURCE_LABELS), key=len, reverse=True))
+    + r")\s*[:：]\s*",
     re.IGNORECASE,
 )
-_AUTHOR_KEYS = {"الكاتب", "الكاتبة", "بقلم", "كتب", "كتبت", "كتبه", "إعداد", "اعداد", "تحرير"}
-_AUTHOR_KEYS_EN = {"author", "written by", "by"}
+_AUTHOR_KEYS = {label.lower() for label in AUTHOR_LABELS}
 
 
 @dataclass
@@ -355,7 +357,7 @@ def parse_attribution(text: str) -> dict[str, str] | None:
         if not value:
             continue
         key = m.group("key")
-        if key in _AUTHOR_KEYS or key.lower() in _AUTHOR_KEYS_EN:
+        if key.lower() in _AUTHOR_KEYS:
             out.setdefault("author", value)
         else:
             out.setdefault("source", value)
@@ -666,6 +668,9 @@ def clean_paragraphs(
     return result
 
 
+_BYLINE_LABEL = re.compile(rf"^(?:{_alt(*sorted(AUTHOR_LABELS, key=len, reverse=True))})\s+")
+
+
 def drop_author_lines(paragraphs: list[str], author: str) -> list[str]:
     """Remove short paragraphs that are just the byline (the author's name, maybe with
     «بقلم»/«كتب» or a place in parentheses)."""
@@ -676,7 +681,7 @@ def drop_author_lines(paragraphs: list[str], author: str) -> list[str]:
     for p in paragraphs:
         if _words(p) <= len(key.split()) + 4:
             bare = _n(re.sub(r"[(\[][^)\]]*[)\]]", " ", p))
-            bare = re.sub(r"^(?:بقلم|كتب|كتبت|الكاتب|اعداد|تحرير|by)\s+", "", bare)
+            bare = _BYLINE_LABEL.sub("", bare)
             if bare == key:
                 continue
         out.append(p)

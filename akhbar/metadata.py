@@ -14,6 +14,7 @@ from w3lib.url import canonicalize_url, url_query_cleaner
 
 from akhbar.normalize import normalize_arabic
 from akhbar.parsed import ParsedPage, jsonld_types, names_in, text_of
+from akhbar.vocabulary import AUTHOR_LABELS, SOURCE_LABELS
 
 _WS = re.compile(r"\s+")
 # Separators between a headline and the site name. A bare ":" only counts with a space
@@ -137,10 +138,13 @@ def find_title(page: ParsedPage, sites: list[str] | None = None) -> str | None:
 
 # ---- author --------------------------------------------------------------------------
 
-_BYLINE_PREFIX = re.compile(
-    r"^\s*(?:بقلم|كتب(?:ت)?|الكاتبة|الكاتب|كاتبة|كاتب|إعداد|اعداد|تحرير|by|written by|author)\s*[:：\-–]?\s*",
-    re.IGNORECASE,
-)
+
+def _labels(labels: tuple[str, ...]) -> str:
+    # Longest first: «الكاتبة» before «الكاتب».
+    return "|".join(sorted(labels, key=len, reverse=True))
+
+
+_BYLINE_PREFIX = re.compile(rf"^\s*(?:{_labels(AUTHOR_LABELS)})\s*[:：\-–]?\s*", re.IGNORECASE)
 # One traversal finds every byline candidate; they are then ranked by how explicit the
 # markup is (rel=author, itemprop name, itemprop, author-name class, looser classes).
 _AUTHOR_CANDIDATES = (
@@ -171,7 +175,7 @@ def _author_rank(el: Any) -> int | None:
 # A trailing place in parentheses after a byline: «محمد عبدالسميع (أبوظبي)».
 _PLACE_SUFFIX = re.compile(r"\s*[(\[][^()\[\]]{1,30}[)\]]\s*$")
 # A source credit in the byline slot («المصدر: النهار العربي») names no author.
-_SOURCE_PREFIX = re.compile(r"^\s*(?:المصدر|المصادر|مصدر الخبر|source)\s*[:：]", re.IGNORECASE)
+_SOURCE_PREFIX = re.compile(rf"^\s*(?:{_labels(SOURCE_LABELS)})\s*[:：]", re.IGNORECASE)
 # A dateline: a place, a colon, then the reporter («القاهرة: محمد نبيل») or the paper's own
 # name in quotes («لندن: «الشرق الأوسط»»). The place is one to three words, no digits.
 _DATELINE = re.compile(r"^(?P<place>[^\W\d_][^\d:：«»\"“”]{0,30}?)\s*[:：]\s*(?P<rest>\S.*)$")
@@ -318,15 +322,12 @@ def find_byline(
     return None, dateline
 
 
-def find_author(
-    page: ParsedPage, section: str | None = None, sites: list[str] | None = None
-) -> str | None:
-    return find_byline(page, section, sites)[0]
-
-
+# Elements whose own text holds one of these words (they also cover «الكاتبة», «كتبت»).
+_ATTRIB_WORDS = ("الكاتب", "المصدر", "بقلم", "كتب")
 _ATTRIB_XPATH = (
-    "//body//*[not(self::script or self::style)][text()[contains(., 'الكاتب') or "
-    "contains(., 'المصدر') or contains(., 'بقلم') or contains(., 'كتب')]]"
+    "//body//*[not(self::script or self::style)][text()["
+    + " or ".join(f"contains(., '{w}')" for w in _ATTRIB_WORDS)
+    + "]]"
 )
 
 
@@ -335,6 +336,8 @@ def attribution_in_page(page: ParsedPage) -> dict[str, str]:
     from akhbar.cleanup import parse_attribution
 
     out: dict[str, str] = {}
+    if not any(w in page.text for w in _ATTRIB_WORDS):
+        return out  # the page's text has none: skip the walk
     for el in page.tree.xpath(_ATTRIB_XPATH):
         text = text_of(el)
         if len(text) > 160:
@@ -461,12 +464,6 @@ def declared_language(page: ParsedPage, content_language: str | None = None) -> 
         if (el.get("http-equiv") or "").lower() == "content-language":
             return _primary(el.get("content"))
     return None
-
-
-def find_language(page: ParsedPage, content_language: str | None, body_text: str) -> str | None:
-    """Declared language checked against the script of the body: a page declared "en" whose
-    body is Arabic is Arabic (common with templated sites)."""
-    return language_of(declared_language(page, content_language), body_text)
 
 
 def language_of(declared: str | None, body_text: str) -> str | None:

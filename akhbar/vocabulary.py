@@ -62,6 +62,13 @@ WEEKDAY_NAMES: tuple[str, ...] = (
     "friday",
 )  # fmt: skip
 
+# Labels before a byline («بقلم: …», «كتب …») and before a source credit («المصدر: …»).
+AUTHOR_LABELS: tuple[str, ...] = (
+    "بقلم", "كتب", "كتبت", "كتبه", "الكاتب", "الكاتبة", "كاتب", "كاتبة", "إعداد", "اعداد",
+    "تحرير", "by", "written by", "author",
+)  # fmt: skip
+SOURCE_LABELS: tuple[str, ...] = ("المصدر", "المصادر", "مصدر الخبر", "source", "sources")
+
 # Headings of blocks that list other stories (most read, related, more news). What follows
 # one is not the article: cleanup drops the block, the page-date reader stops there.
 RELATED_HEADINGS: tuple[str, ...] = (

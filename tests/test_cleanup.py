@@ -221,19 +221,19 @@ def test_author_section_language():
         '"articleSection":"سياسة"}</script>',
         "<p>نص</p>",
     )
-    assert meta.find_author(tree) == "سامر الشغري"
+    assert meta.find_byline(tree)[0] == "سامر الشغري"
     assert meta.find_section(tree, None) == "سياسة"
     byline = _tree("", "<div class='writer'><a href='/a'>محمد عبدالسميع</a> (أبوظبي)</div>")
-    assert meta.find_author(byline) == "محمد عبدالسميع"
+    assert meta.find_byline(byline)[0] == "محمد عبدالسميع"
     crumbs = _tree(
         "", "<nav class='breadcrumb'><a href='/'>الرئيسية</a><a href='/eco'>اقتصاد</a></nav>"
     )
     assert meta.find_section(crumbs, None) == "اقتصاد"
     en_declared = ParsedPage.parse("<html lang='en'><body><p>x</p></body></html>")
-    assert meta.find_language(en_declared, None, P1) == "ar"
-    assert (
-        meta.find_language(en_declared, None, "Some English words here for the test only.") == "en"
-    )
+    declared = meta.declared_language(en_declared)
+    assert declared == "en"
+    assert meta.language_of(declared, P1) == "ar"
+    assert meta.language_of(declared, "Some English words here for the test only.") == "en"
 
 
 # ---- CLI --------------------------------------------------------------------------------
@@ -392,25 +392,25 @@ def test_commenter_section_label_and_site_name_are_not_authors():
     )
     table_era = "<table class='tbl_comm'><tr><td class='comm_name'><span class='author'>ريم</span></td></tr></table>"
     for markup in (comments, microdata, table_era):
-        assert meta.find_author(_tree("", "<h1>عنوان</h1><p>نص</p>" + markup)) is None
+        assert meta.find_byline(_tree("", "<h1>عنوان</h1><p>نص</p>" + markup))[0] is None
     # The article's own byline still wins over the commenters.
     byline = "<div class='writer'>اللاذقية: سامر الحلبي</div>"
-    assert meta.find_author(_tree("", byline + comments)) == "سامر الحلبي"
+    assert meta.find_byline(_tree("", byline + comments))[0] == "سامر الحلبي"
     # A page wrapper flagged for comments still holds the article's own byline.
     wrapped = "<article class='post has-comments'><span class='author'>رنا سعيد</span></article>"
-    assert meta.find_author(_tree("", wrapped)) == "رنا سعيد"
+    assert meta.find_byline(_tree("", wrapped))[0] == "رنا سعيد"
     # «recommended» is not a comment box.
     recommended = "<div class='recommended'><span class='author'>رنا سعيد</span></div>"
-    assert meta.find_author(_tree("", recommended)) == "رنا سعيد"
+    assert meta.find_byline(_tree("", recommended))[0] == "رنا سعيد"
     # The template's author slot holding the section link, or the section's name.
     section_slot = (
         "<h1>عنوان</h1><span class='writer'><a href='/news/category/15/'>منوعات</a></span>"
     )
     tree = _tree("", section_slot)
     assert meta.find_section(tree, "عنوان") == "منوعات"
-    assert meta.find_author(tree, section="منوعات") is None
+    assert meta.find_byline(tree, section="منوعات")[0] is None
     plain_slot = _tree("", "<span class='author'>منوعات</span>")
-    assert meta.find_author(plain_slot, section="منوعات") is None
+    assert meta.find_byline(plain_slot, section="منوعات")[0] is None
     # The publisher named as the author (JSON-LD Organization) is the site, not a byline.
     ld = _tree(
         "<meta property='og:site_name' content='إرم نيوز'>"
@@ -419,8 +419,8 @@ def test_commenter_section_label_and_site_name_are_not_authors():
         url="https://www.eremnews.com/news/1",
     )
     sites = meta.site_names(ld)
-    assert meta.find_author(ld, sites=sites) is None
-    assert meta.find_author(ld) == "إرم نيوز"  # without the site names it cannot tell
+    assert meta.find_byline(ld, sites=sites)[0] is None
+    assert meta.find_byline(ld)[0] == "إرم نيوز"  # without the site names it cannot tell
 
 
 def test_only_the_site_name_itself_is_not_an_author():
@@ -438,4 +438,4 @@ def test_only_the_site_name_itself_is_not_an_author():
         url="https://www.bbc.com/news/1",
     )
     sites = meta.site_names(page)
-    assert meta.find_author(page, sites=sites) is None
+    assert meta.find_byline(page, sites=sites)[0] is None
