@@ -35,7 +35,7 @@ from akhbar.siteparsers import SiteParser, apply_parser
 from akhbar.vocabulary import ARTICLE_TYPES, LISTING_TYPES
 
 # Bump whenever the output for the same input changes; stored with every article.
-EXTRACTOR_VERSION = "1.1.0"
+EXTRACTOR_VERSION = "1.2.0"
 
 # trafilatura logs every page it discards at WARNING; a crawler sees thousands.
 logging.getLogger("trafilatura").setLevel(logging.ERROR)
