@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from akhbar.normalize import TRANSLATION, normalize_arabic
 from akhbar.vocabulary import (
+    ARABIC_SCRIPT,
     AUTHOR_LABELS,
     MONTH_NAMES,
     MORE_FROM_HEADINGS,
@@ -26,7 +27,7 @@ from akhbar.vocabulary import (
 
 _WS = re.compile(r"\s+")
 _WORD = re.compile(r"\w+", re.UNICODE)
-_ARABIC = re.compile("[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
+_ARABIC = re.compile(f"[{ARABIC_SCRIPT}]")
 _LATIN = re.compile("[A-Za-z]")
 _NO_WORDS = re.compile(r"^[\W_\u0640]*$", re.UNICODE)
 

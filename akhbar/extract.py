@@ -32,7 +32,7 @@ from akhbar.encoding import decode_html, header
 from akhbar.pagedates import published_date
 from akhbar.parsed import ParsedPage, parse_html
 from akhbar.siteparsers import SiteParser, apply_parser
-from akhbar.vocabulary import ARTICLE_TYPES, LISTING_TYPES
+from akhbar.vocabulary import ARABIC_SCRIPT, ARTICLE_TYPES, LISTING_TYPES
 
 # Bump whenever the output for the same input changes; stored with every article.
 EXTRACTOR_VERSION = "1.2.0"
@@ -45,7 +45,7 @@ _LONG_PARAGRAPH_WORDS = 25
 # trafilatura's own limit (MAX_FILE_SIZE); a bigger "page" is a dump, not an article.
 MAX_DOCUMENT_SIZE = 20_000_000
 _DEAD_TAGS = ("script", "style", "noscript", "template", "svg")
-_ARABIC = re.compile("[\u0600-\u06ff]")
+_ARABIC = re.compile(f"[{ARABIC_SCRIPT}]")
 
 
 def _words(text: str) -> int:

@@ -14,13 +14,19 @@ from w3lib.url import canonicalize_url, url_query_cleaner
 
 from akhbar.normalize import normalize_arabic
 from akhbar.parsed import ParsedPage, jsonld_types, names_in, text_of
-from akhbar.vocabulary import AUTHOR_LABELS, SOURCE_LABELS
+from akhbar.vocabulary import (
+    ARABIC_SCRIPT,
+    AUTHOR_LABELS,
+    ENGLISH_MONTH_NAMES,
+    SOURCE_LABELS,
+    WEEKDAY_NAMES,
+)
 
 _WS = re.compile(r"\s+")
 # Separators between a headline and the site name. A bare ":" only counts with a space
 # after it, and only when the other side is the site name (titles use colons a lot).
 _SEP = re.compile(r"\s+[|–—•·»«\-]\s+|\s*\|\s*|\s+::?\s+|:\s+")
-_ARABIC = re.compile("[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
+_ARABIC = re.compile(f"[{ARABIC_SCRIPT}]")
 _LATIN = re.compile("[A-Za-z\u00c0-\u024f]")
 
 
@@ -189,8 +195,8 @@ _ROLES = {
 # A publication's name in quotes: «الشرق الأوسط», "النهار".
 # "Jeff FoustMonday, November 18, 2019": a date glued to the end of the name.
 _TRAILING_DATE = re.compile(
-    r"\s*(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s*)?(?:january|february|march|april|"
-    r"may|june|july|august|september|october|november|december)\s+\d{1,2},?\s+(?:19|20)\d\d\s*$",
+    rf"\s*(?:(?:{'|'.join(d for d in WEEKDAY_NAMES if d.isascii())}),?\s*)?"
+    rf"(?:{'|'.join(ENGLISH_MONTH_NAMES)})\s+\d{{1,2}},?\s+(?:19|20)\d\d\s*$",
     re.IGNORECASE,
 )
 _DATE_IN_NAME = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)|\d{1,2}:\d\d|\d+\s*min", re.IGNORECASE)

@@ -32,22 +32,36 @@ LISTING_TYPES: frozenset[str] = frozenset(
     {"CollectionPage", "ItemList", "SearchResultsPage", "ProfilePage"}
 )
 
-# Month names as sites print them (Egyptian/Gulf transliterations, Levantine/Iraqi, Maghrebi,
-# spelling variants, English full and abbreviated), by month number.
-MONTH_NAMES: dict[int, tuple[str, ...]] = {
-    1: ("يناير", "كانون الثاني", "كانون ثاني", "جانفي", "جانفييه", "ينار", "january", "jan"),
-    2: ("فبراير", "شباط", "فيفري", "فبرير", "february", "feb"),
-    3: ("مارس", "آذار", "اذار", "march", "mar"),
-    4: ("أبريل", "إبريل", "ابريل", "نيسان", "أفريل", "افريل", "april", "apr"),
-    5: ("مايو", "أيار", "ايار", "ماي", "may"),
-    6: ("يونيو", "يونيه", "حزيران", "جوان", "june", "jun"),
-    7: ("يوليو", "يوليه", "تموز", "جويلية", "جويلييه", "يوليوز", "جويليه", "july", "jul"),
-    8: ("أغسطس", "اغسطس", "آب", "أوت", "اوت", "غشت", "اغسطوس", "august", "aug"),
-    9: ("سبتمبر", "أيلول", "ايلول", "شتنبر", "سيبتمبر", "september", "sep", "sept"),
-    10: ("أكتوبر", "اكتوبر", "تشرين الأول", "تشرين أول", "تشرين الاول", "أوكتوبر", "october", "oct"),
-    11: ("نوفمبر", "تشرين الثاني", "تشرين ثاني", "نونبر", "نوفمبير", "november", "nov"),
-    12: ("ديسمبر", "كانون الأول", "كانون أول", "دجنبر", "دسمبر", "december", "dec"),
+# Month names as Arabic sites print them (Egyptian/Gulf transliterations, Levantine/Iraqi,
+# Maghrebi, spelling variants), by month number.
+ARABIC_MONTH_NAMES: dict[int, tuple[str, ...]] = {
+    1: ("يناير", "كانون الثاني", "كانون ثاني", "جانفي", "جانفييه", "ينار"),
+    2: ("فبراير", "شباط", "فيفري", "فبرير"),
+    3: ("مارس", "آذار", "اذار"),
+    4: ("أبريل", "إبريل", "ابريل", "نيسان", "أفريل", "افريل"),
+    5: ("مايو", "أيار", "ايار", "ماي"),
+    6: ("يونيو", "يونيه", "حزيران", "جوان"),
+    7: ("يوليو", "يوليه", "تموز", "جويلية", "جويلييه", "يوليوز", "جويليه"),
+    8: ("أغسطس", "اغسطس", "آب", "أوت", "اوت", "غشت", "اغسطوس"),
+    9: ("سبتمبر", "أيلول", "ايلول", "شتنبر", "سيبتمبر"),
+    10: ("أكتوبر", "اكتوبر", "تشرين الأول", "تشرين أول", "تشرين الاول", "أوكتوبر"),
+    11: ("نوفمبر", "تشرين الثاني", "تشرين ثاني", "نونبر", "نوفمبير"),
+    12: ("ديسمبر", "كانون الأول", "كانون أول", "دجنبر", "دسمبر"),
 }  # fmt: skip
+ENGLISH_MONTH_NAMES: tuple[str, ...] = (
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december",
+)  # fmt: skip
+# Every name of each month: Arabic, English, and English abbreviated ("mar", "sept").
+MONTH_NAMES: dict[int, tuple[str, ...]] = {
+    month: (
+        *names,
+        ENGLISH_MONTH_NAMES[month - 1],
+        ENGLISH_MONTH_NAMES[month - 1][:3],
+        *(("sept",) if month == 9 else ()),
+    )
+    for month, names in ARABIC_MONTH_NAMES.items()
+}
 
 HIJRI_MONTH_NAMES: tuple[str, ...] = (
     "محرم", "صفر", "ربيع الأول", "ربيع أول", "ربيع الثاني", "ربيع الآخر", "ربيع ثاني",
@@ -68,6 +82,9 @@ AUTHOR_LABELS: tuple[str, ...] = (
     "تحرير", "by", "written by", "author",
 )  # fmt: skip
 SOURCE_LABELS: tuple[str, ...] = ("المصدر", "المصادر", "مصدر الخبر", "source", "sources")
+
+# Arabic script: letters, marks, presentation forms (a character class body, for regexes).
+ARABIC_SCRIPT = "\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff"
 
 # Headings of blocks that list other stories (most read, related, more news). What follows
 # one is not the article: cleanup drops the block, the page-date reader stops there.
