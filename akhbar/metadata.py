@@ -117,16 +117,7 @@ def _h1s(page: ParsedPage) -> list[str]:
 
 def find_title(page: ParsedPage, sites: list[str] | None = None) -> str | None:
     sites = site_names(page) if sites is None else sites
-    candidates: list[str] = []
-    for obj in page.article_objects:
-        candidates += [h for h in names_in(obj.get("headline")) if h.strip()]
-    for key in ("og:title", "twitter:title"):
-        value = page.meta_value(key)
-        if value:
-            candidates.append(value)
-    if page.title_tag:
-        candidates.append(page.title_tag)
-    candidates = [_dedouble(_WS.sub(" ", c).strip()) for c in candidates]
+    candidates = [_dedouble(c) for c in page.headline_candidates]
     h1s = _h1s(page)
     # An h1 that the meta titles contain is the headline without the site name.
     for h in h1s:

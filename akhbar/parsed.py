@@ -111,8 +111,13 @@ class ParsedPage:
 
     def take_tree(self, *, keep: bool = False) -> Any:
         """The tree for a consumer that modifies it (trafilatura). With ``keep`` the page
-        keeps its own tree for later readers and the consumer gets a copy."""
-        return deepcopy(self.tree) if keep else self.tree
+        keeps its own tree for later readers and the consumer gets a copy; without it the
+        page gives its tree away (``tree`` becomes None, so a late reader fails loudly
+        instead of reading a modified tree)."""
+        if keep:
+            return deepcopy(self.tree)
+        tree, self.tree = self.tree, None
+        return tree
 
     # ---- JSON-LD -----------------------------------------------------------------------
 
@@ -234,6 +239,21 @@ class ParsedPage:
         """The text of the first <title>, whitespace folded."""
         titles = self.tree.xpath("//head/title | //title")
         return text_of(titles[0]) if titles else ""
+
+    @cached_property
+    def headline_candidates(self) -> list[str]:
+        """What the page gives as its headline, best source first: the article's JSON-LD
+        headline, og:title, twitter:title, <title> (whitespace folded; the site's name may
+        still be in them). The <h1> elements are ``h1s``."""
+        candidates = [
+            h for obj in self.article_objects for h in names_in(obj.get("headline")) if h.strip()
+        ]
+        candidates += [
+            v for v in (self.meta_value("og:title"), self.meta_value("twitter:title")) if v
+        ]
+        if self.title_tag:
+            candidates.append(self.title_tag)
+        return [_WS.sub(" ", c).strip() for c in candidates]
 
     @cached_property
     def canonical_links(self) -> list[str]:
