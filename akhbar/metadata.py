@@ -319,8 +319,9 @@ def find_byline(
     return None, dateline
 
 
-# Elements whose own text holds one of these words (they also cover «الكاتبة», «كتبت»).
-_ATTRIB_WORDS = ("الكاتب", "المصدر", "بقلم", "كتب")
+# Elements whose own text holds one of these labels (they also cover «الكاتبة», «كتبت»). Only
+# these few page-wide: «تحرير»/«إعداد» lines in a page's chrome name the site's staff.
+_ATTRIB_WORDS = ("الكاتب", "المصدر", "بقلم", "كتب")  # a subset of AUTHOR_LABELS, SOURCE_LABELS
 _ATTRIB_XPATH = (
     "//body//*[not(self::script or self::style)][text()["
     + " or ".join(f"contains(., '{w}')" for w in _ATTRIB_WORDS)

@@ -4,6 +4,7 @@ JSON-LD and meta tags through ``akhbar.parsed.ParsedPage``; shared words live in
 
 from __future__ import annotations
 
+import ast
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -116,3 +117,37 @@ def test_page_readers_do_not_parse_the_page_themselves() -> None:
         for own_parse in ("json.loads", "fromstring", "load_html", "decode_html", "ld+json"):
             assert own_parse not in source, f"akhbar/{module}.py: {own_parse}"
         assert 'iter("meta")' not in source and "//meta" not in source, module
+
+
+def _string_literals(path: Path) -> list[str]:
+    """String constants of a module, docstrings left out."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    return [
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in docstrings
+    ]
+
+
+def test_shared_words_are_written_once() -> None:
+    """Article types, month and weekday names and related-stories headings live in
+    akhbar/vocabulary.py; the readers build their patterns from it."""
+    words = ("NewsArticle", "BlogPosting", "يناير", "كانون", "حزيران", "january", "monday",
+             "الأكثر قراءة", "ذات صلة", "اقرأ أيضا", "related stories")  # fmt: skip
+    holders: dict[str, list[str]] = {}
+    for path in sorted((ROOT / "akhbar").rglob("*.py")):
+        literals = _string_literals(path)
+        for word in words:
+            if any(word in literal for literal in literals):
+                holders.setdefault(word, []).append(path.name)
+    assert holders == {word: ["vocabulary.py"] for word in words}
