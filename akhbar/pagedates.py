@@ -169,8 +169,6 @@ def _has_time_value(value: datetime) -> bool:
 
 
 def _as_page(html: ParsedPage | str | bytes | Any) -> ParsedPage | None:
-    if isinstance(html, str) and html.lstrip().startswith("<?xml"):
-        html = html.encode("utf-8")  # lxml refuses str with an encoding declaration
     try:
         return ParsedPage.of(html)
     except (etree.ParserError, ValueError):
