@@ -24,7 +24,7 @@ from trafilatura.utils import load_html
 from akhbar.encoding import decode_html
 from akhbar.vocabulary import ARTICLE_TYPES
 
-__all__ = ["ParsedPage", "jsonld_types", "names_in", "text_of"]
+__all__ = ["ParsedPage", "jsonld_types", "names_in", "parse_html", "text_of"]
 
 _WS = re.compile(r"\s+")
 _JSONLD_SCRIPTS = "//script[@type='application/ld+json' or @type='application/json+ld']"
