@@ -75,7 +75,7 @@ def near_copy(sig: np.ndarray, rng: np.random.Generator, frac: float = 0.4) -> n
 def batch_items(
     batch_no: int, size: int, source_id: int, now: datetime
 ) -> tuple[list[dict], np.ndarray, int]:
-    """One batch for store_batch: article values, signatures, and how many are near copies
+    """One batch for store_articles: article values, signatures, and how many are near copies
     of articles of earlier batches."""
     sigs = batch_signatures(batch_no, size)
     rng = np.random.default_rng([SEED, batch_no, 1])
@@ -151,7 +151,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--articles", type=int, default=1_000_000)
     parser.add_argument("--batch", type=int, default=10_000)
     parser.add_argument("--lookups", type=int, default=2000)
-    parser.add_argument("--stores", type=int, default=2000, help="articles via store_with_dedup")
+    parser.add_argument(
+        "--stores", type=int, default=2000, help="articles stored one per store_articles call"
+    )
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--keep", action="store_true")
     parser.add_argument(
@@ -214,7 +216,7 @@ def main(argv: list[str] | None = None) -> None:
             ).fetchone()
         rates = [r for _, _, r in samples]
         tenth = max(1, len(rates) // 10)
-        print(f"bulk insert (store_batch: lock, URL + exact + LSH lookups, decisions, COPY; "
+        print(f"bulk insert (store_articles: lock, URL + exact + LSH lookups, decisions, COPY; "
               f"{args.batch:,}/batch, one transaction each): {args.articles:,} in {total:.0f} s = "
               f"{args.articles / total:,.0f} articles/s overall; first 10% of batches median "
               f"{statistics.median(rates[:tenth]):,.0f}/s, last 10% median "
