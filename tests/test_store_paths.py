@@ -8,6 +8,8 @@ from __future__ import annotations
 import io
 import json
 import random
+import subprocess
+import sys
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +21,7 @@ from akhbar import dedup
 from akhbar.article import Article
 from akhbar.commands import dedup as dedup_command
 from akhbar.page import FetchedPage, ProcessedPage
+from akhbar.samples import SampleSites
 from db.article_store import (
     ArticleRow,
     StoreResult,
@@ -28,6 +31,7 @@ from db.article_store import (
 )
 from db.bulk_import import import_file
 from db.engine import session_scope
+from tests.crawl_helpers import REPO_ROOT, crawl_env, frontier, make_site, query
 
 DATA = Path(__file__).parent / "data" / "dedup" / "articles.jsonl"
 ROWS = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines()]
@@ -235,3 +239,44 @@ def test_crawl_batches_in_any_order_keep_ids_and_earliest_copies(database_url: s
         if BY_ID[copy]["published"] and BY_ID[rep]["published"]:
             assert BY_ID[rep]["published"] <= BY_ID[copy]["published"], (copy, rep)
     engine.dispose()
+
+
+def test_a_real_crawl_stores_in_batches_and_its_feed_shows_final_outcomes(
+    tmp_path: Path, subprocess_env: dict[str, str], database_url: str
+) -> None:
+    """`scrapy crawl` with batches of 4: no transaction holds more than 4 pages (articles of
+    one transaction share its `first_seen_at`), several hold more than one, and each feed
+    record names the outcome and the id its batch committed."""
+    root = make_site(tmp_path, articles=30)
+    feed = tmp_path / "out.jsonl"
+    with SampleSites(samples_dir=root) as sites:
+        env = crawl_env(
+            subprocess_env,
+            sites,
+            root,
+            AKHBAR_STORE_BATCH_SIZE="4",
+            AKHBAR_STORE_BATCH_SECONDS="2",
+            AKHBAR_CONCURRENT_PER_DOMAIN="16",
+        )
+        result = subprocess.run(
+            [sys.executable, "-m", "scrapy", "crawl", "tiny", "-O", str(feed)],
+            env=env,
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+    assert result.returncode == 0, result.stderr[-3000:]
+    ids = dict(query(database_url, "SELECT url, id FROM articles"))
+    assert len(ids) == 30
+    records = [json.loads(line) for line in feed.read_text(encoding="utf-8").splitlines()]
+    assert sorted((r["url"], r["outcome"], r["article_id"]) for r in records) == sorted(
+        (url, "stored", aid) for url, aid in ids.items()
+    )
+    sizes = [
+        n for (n,) in query(database_url, "SELECT count(*) FROM articles GROUP BY first_seen_at")
+    ]
+    assert max(sizes) <= 4 and max(sizes) > 1, sizes
+    [(status, stored)] = query(database_url, "SELECT status, articles_stored FROM crawl_runs")
+    assert (status, stored) == ("finished", 30)
+    assert frontier(database_url) == {}  # every page done, journal removed
