@@ -28,10 +28,12 @@ INDEX_LOCK = (0x616B6862, 1)
 _LOCK_INDEX = text("SELECT pg_advisory_xact_lock(:c, :o)")
 # Stored articles sharing a band key or the content hash, oldest id first (ties between
 # equally similar originals go to the one stored first). Keys go as one binary array.
+# (A UNION, not an OR, so both lookups use their indexes rather than a scan of articles.)
 CANDIDATES = (
-    "SELECT id, minhash, content_hash, published_at FROM articles "
-    "WHERE (id IN (SELECT article_id FROM minhash_bands WHERE key = ANY(%b::bigint[])) "
-    "OR content_hash = ANY(%b::bytea[])) AND id <> %b ORDER BY id"
+    "SELECT id, minhash, content_hash, published_at FROM articles WHERE id IN ("
+    "SELECT article_id FROM minhash_bands WHERE key = ANY(%b::bigint[]) "
+    "UNION SELECT id FROM articles WHERE content_hash = ANY(%b::bytea[])) "
+    "AND id <> %b ORDER BY id"
 )
 _READ_RECURRING = (
     "SELECT hash, contexts, recurring_since IS NOT NULL FROM recurring_text "

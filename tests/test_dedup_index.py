@@ -71,6 +71,7 @@ def test_add_find_and_explain(database_url: str) -> None:
             )
         )
         assert "pk_minhash_bands" in plan
+        assert "uq_articles_content_hash" in plan  # the exact lookup uses its unique index
 
         res = _store(session, _row(sid, "copy", copy))
         assert (res.kind, res.article_id) == ("near", stored.article_id)
