@@ -23,7 +23,6 @@ from sqlalchemy.orm import Session
 from akhbar import dedup
 from akhbar.page import FetchedPage
 from akhbar.processing import process_page
-from akhbar.search import search_vector
 from akhbar.sources import SourceRegistryError, get_source
 from db import dedup_index
 from db.article_store import ArticleRow, reprocess_article
@@ -96,7 +95,6 @@ def reprocess_one(session: Session, article_id: int, report: ReprocessReport) ->
     report.updated += 1
     for name in changed:
         report.changed_fields[name] = report.changed_fields.get(name, 0) + 1
-    article = result.article
     new_row = ArticleRow(
         source_id=row.source_id,
         url=row.url,
@@ -105,7 +103,7 @@ def reprocess_one(session: Session, article_id: int, report: ReprocessReport) ->
         crawl_run_id=row.crawl_run_id,
         extractor_version=result.extractor_version,
         content_hash=result.content_hash,
-        search_vector=result.search_vector or search_vector(article.title, article.text),
+        search_vector=result.search_vector,  # None: the database computes it
         signature=(
             dedup.signature_from_bytes(result.signature) if result.signature is not None else None
         ),
