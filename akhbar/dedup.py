@@ -305,6 +305,22 @@ class MinHashIndex:
         if chash is not None and self._hashes.get(chash) == key:
             del self._hashes[chash]
 
+    def replace(self, key: int | str, sig: np.ndarray) -> None:
+        """Index ``key`` under a new signature, keeping its place in insertion order (its age:
+        a representative that takes a new copy keeps its id)."""
+        if key not in self._sigs:
+            self.add(key, sig)
+            return
+        for bk in self._keys[key]:
+            bucket = self._buckets[bk]
+            bucket.remove(key)
+            if not bucket:
+                del self._buckets[bk]
+        self._sigs[key] = sig  # an existing key: its position in the dict is kept
+        self._keys[key] = band_key_pairs(sig, self.settings)
+        for bk in self._keys[key]:
+            self._buckets.setdefault(bk, []).append(key)
+
     def exact(self, chash: bytes) -> int | str | None:
         return self._hashes.get(chash)
 
@@ -672,14 +688,18 @@ class DedupEngine:
         articles that can match them (``lookup(signatures, content_hashes)``, rows to
         ``know`` in id order)."""
         order = publication_order(published)
-        repeat_of: dict[int, Key | int] = {}  # a known key, or the index of an earlier item
+        repeats_known: dict[int, Key] = {}  # URL repeats of a known article
+        repeats_item: dict[int, int] = {}  # URL repeats of an earlier item of the batch
         sigs: dict[int, np.ndarray] = {}
         seen: dict[str, int] = {}
         for i in order:
             known = next((self._urls[u] for u in urls[i] if u in self._urls), None)
             earlier = next((seen[u] for u in urls[i] if u in seen), None)
-            if known is not None or earlier is not None:
-                repeat_of[i] = known if known is not None else ("item", earlier)
+            if known is not None:
+                repeats_known[i] = known
+                continue
+            if earlier is not None:
+                repeats_item[i] = earlier
                 continue
             for u in urls[i]:
                 seen.setdefault(u, i)
@@ -693,14 +713,13 @@ class DedupEngine:
                 self.know(row.key, row.signature, row.content_hash, row.published)
         verdicts: list[Verdict | None] = [None] * len(articles)
         for i in order:
-            if i in repeat_of:
-                target = repeat_of[i]
-                if isinstance(target, tuple) and target[:1] == ("item",):
-                    first = verdicts[target[1]]
-                    assert first is not None
-                    dup = first.decision.duplicate_of
-                    target = keys[target[1]] if dup is None else dup
-                verdicts[i] = Verdict(Decision(target, 1.0, "url"), articles[i].signature)
+            if i in repeats_item:  # the article that item was kept as, or its original
+                first = verdicts[repeats_item[i]]
+                assert first is not None
+                dup = first.decision.duplicate_of
+                repeats_known[i] = keys[repeats_item[i]] if dup is None else dup
+            if i in repeats_known:
+                verdicts[i] = Verdict(Decision(repeats_known[i], 1.0, "url"), articles[i].signature)
                 continue
             verdicts[i] = self.judge(keys[i], articles[i], sigs[i], published[i], urls[i])
         return verdicts  # type: ignore[return-value]
@@ -752,9 +771,7 @@ class DedupEngine:
     def _take_over(
         self, key: Key, sig: np.ndarray, chash: bytes, published: datetime | None
     ) -> None:
-        if key in self.index:
-            self.index.remove(key)
-        self.index.add(key, sig)
+        self.index.replace(key, sig)
         old = self._hash_of.get(key)
         if old is not None and self._exact.get(old) == key:
             del self._exact[old]

@@ -122,3 +122,16 @@ def test_lookup_is_asked_with_the_signatures_decided_with() -> None:
         not np.array_equal(v.signature, _signed(r["text"]).signature)
         for v, r in zip(verdicts, briefs, strict=True)
     )  # some brief was decided without its recurring notice
+
+
+def test_a_replaced_representative_keeps_its_age() -> None:
+    """A representative that takes a new copy keeps its place among candidates (ties go to
+    the oldest), as the stored row keeps its id."""
+    a, b = BY_ID["reuters-opec-cut"]["text"], BY_ID["reuters-opec-cut~c1"]["text"]
+    other = BY_ID["afp-morocco-quake"]["text"]
+    index = dedup.MinHashIndex()
+    index.add("old", dedup.signature(other))
+    index.add("young", dedup.signature(a))
+    index.replace("old", dedup.signature(a))
+    assert [k for k, _ in index.candidates(dedup.signature(b))] == ["old", "young"]
+    assert index.candidates(dedup.signature(other)) == []
