@@ -283,11 +283,18 @@ class MinHashIndex:
     def __contains__(self, key: object) -> bool:
         return key in self._sigs
 
-    def add(self, key: int | str, sig: np.ndarray, chash: bytes | None = None) -> None:
+    def add(
+        self,
+        key: int | str,
+        sig: np.ndarray,
+        chash: bytes | None = None,
+        keys: list[tuple[int, int]] | None = None,
+    ) -> None:
+        """Index ``key``; ``keys`` are ``band_key_pairs(sig)`` when already computed."""
         if key in self._sigs:
             raise KeyError(f"{key!r} is already indexed")
         self._sigs[key] = sig
-        self._keys[key] = band_key_pairs(sig, self.settings)
+        self._keys[key] = keys if keys is not None else band_key_pairs(sig, self.settings)
         for bk in self._keys[key]:
             self._buckets.setdefault(bk, []).append(key)
         if chash is not None:
@@ -305,11 +312,13 @@ class MinHashIndex:
         if chash is not None and self._hashes.get(chash) == key:
             del self._hashes[chash]
 
-    def replace(self, key: int | str, sig: np.ndarray) -> None:
+    def replace(
+        self, key: int | str, sig: np.ndarray, keys: list[tuple[int, int]] | None = None
+    ) -> None:
         """Index ``key`` under a new signature, keeping its place in insertion order (its age:
         a representative that takes a new copy keeps its id)."""
         if key not in self._sigs:
-            self.add(key, sig)
+            self.add(key, sig, keys=keys)
             return
         for bk in self._keys[key]:
             bucket = self._buckets[bk]
@@ -317,17 +326,19 @@ class MinHashIndex:
             if not bucket:
                 del self._buckets[bk]
         self._sigs[key] = sig  # an existing key: its position in the dict is kept
-        self._keys[key] = band_key_pairs(sig, self.settings)
+        self._keys[key] = keys if keys is not None else band_key_pairs(sig, self.settings)
         for bk in self._keys[key]:
             self._buckets.setdefault(bk, []).append(key)
 
     def exact(self, chash: bytes) -> int | str | None:
         return self._hashes.get(chash)
 
-    def candidates(self, sig: np.ndarray) -> list[tuple[int | str, np.ndarray]]:
+    def candidates(
+        self, sig: np.ndarray, keys: list[tuple[int, int]] | None = None
+    ) -> list[tuple[int | str, np.ndarray]]:
         """Indexed articles sharing at least one band key with ``sig``, in insertion order."""
         seen: dict[int | str, None] = {}
-        for bk in band_key_pairs(sig, self.settings):
+        for bk in keys if keys is not None else band_key_pairs(sig, self.settings):
             for key in self._buckets.get(bk, ()):
                 seen.setdefault(key, None)
         order = {k: i for i, k in enumerate(self._sigs)} if len(seen) > 1 else {}
@@ -646,13 +657,15 @@ class DedupEngine:
         sig: np.ndarray | None,
         content_hash: bytes | None = None,
         published: datetime | None = None,
+        pairs: list[tuple[int, int]] | None = None,
     ) -> None:
-        """A stored article that can be an original (call in id order)."""
+        """A stored article that can be an original (call in id order; ``pairs``: its band
+        key pairs when computed)."""
         if key in self._published:
             return
         self._published[key] = published
         if sig is not None:
-            self.index.add(key, sig)
+            self.index.add(key, sig, keys=pairs)
         if content_hash is not None:
             self._exact.setdefault(content_hash, key)
             self._hash_of[key] = content_hash
@@ -704,13 +717,22 @@ class DedupEngine:
             for u in urls[i]:
                 seen.setdefault(u, i)
             sigs[i] = self.sign(articles[i])
+        pending = sorted(sigs)
+        # Band keys of the whole batch at once (vectorised), then of what the lookup found.
+        pairs = dict(zip(pending, self._pairs([sigs[i] for i in pending]), strict=True))
         if lookup is not None and sigs:
-            pending = sorted(sigs)
-            rows = lookup(
-                np.stack([sigs[i] for i in pending]), [articles[i].content_hash for i in pending]
+            rows = list(
+                lookup(
+                    np.stack([sigs[i] for i in pending]),
+                    [articles[i].content_hash for i in pending],
+                )
             )
-            for row in rows:
-                self.know(row.key, row.signature, row.content_hash, row.published)
+            with_sig = [k for k, row in enumerate(rows) if row.signature is not None]
+            row_pairs = dict(
+                zip(with_sig, self._pairs([rows[k].signature for k in with_sig]), strict=True)
+            )
+            for k, row in enumerate(rows):
+                self.know(row.key, row.signature, row.content_hash, row.published, row_pairs.get(k))
         verdicts: list[Verdict | None] = [None] * len(articles)
         for i in order:
             if i in repeats_item:  # the article that item was kept as, or its original
@@ -721,8 +743,14 @@ class DedupEngine:
             if i in repeats_known:
                 verdicts[i] = Verdict(Decision(repeats_known[i], 1.0, "url"), articles[i].signature)
                 continue
-            verdicts[i] = self.judge(keys[i], articles[i], sigs[i], published[i], urls[i])
+            verdicts[i] = self.judge(keys[i], articles[i], sigs[i], published[i], urls[i], pairs[i])
         return verdicts  # type: ignore[return-value]
+
+    def _pairs(self, sigs: list[np.ndarray]) -> list[list[tuple[int, int]]]:
+        """``band_key_pairs`` of many signatures in one vectorised pass."""
+        if not sigs:
+            return []
+        return [list(enumerate(row)) for row in band_hashes(np.stack(sigs), self.settings).tolist()]
 
     def sign(self, article: Signed | Fingerprint) -> np.ndarray:
         """Count the article's paragraphs and return the signature to decide it with (of
@@ -746,32 +774,44 @@ class DedupEngine:
         sig: np.ndarray,
         published: datetime | None,
         urls: tuple[str, ...] = (),
+        pairs: list[tuple[int, int]] | None = None,
     ) -> Verdict:
-        """Decide an article already counted (``sig`` from ``sign``), and remember it."""
+        """Decide an article already counted (``sig`` from ``sign``; ``pairs`` its band key
+        pairs when computed), and remember it."""
+        if pairs is None:
+            pairs = band_key_pairs(sig, self.settings)
         original = self._exact.get(article.content_hash)
         if original is not None:
             decision = Decision(original, 1.0, "exact")
         else:
             decision = decide(
-                sig, self.index.candidates(sig), self.settings.threshold, self.settings.min_shingles
+                sig,
+                self.index.candidates(sig, pairs),
+                self.settings.threshold,
+                self.settings.min_shingles,
             )
         if decision.duplicate_of is not None:
             rep = decision.duplicate_of
             replace = should_replace(published, self._published.get(rep))
             if replace:  # the representative now holds this copy (as the writer does)
-                self._take_over(rep, sig, article.content_hash, published)
+                self._take_over(rep, sig, article.content_hash, published, pairs)
             for url in urls:
                 self.know_url(url, rep)
             return Verdict(decision, sig, replace)
-        self.know(key, sig, article.content_hash, published)
+        self.know(key, sig, article.content_hash, published, pairs)
         for url in urls:
             self.know_url(url, key)
         return Verdict(decision, sig)
 
     def _take_over(
-        self, key: Key, sig: np.ndarray, chash: bytes, published: datetime | None
+        self,
+        key: Key,
+        sig: np.ndarray,
+        chash: bytes,
+        published: datetime | None,
+        pairs: list[tuple[int, int]],
     ) -> None:
-        self.index.replace(key, sig)
+        self.index.replace(key, sig, pairs)
         old = self._hash_of.get(key)
         if old is not None and self._exact.get(old) == key:
             del self._exact[old]
