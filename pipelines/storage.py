@@ -8,10 +8,11 @@ article and which the duplicate. Each page's ``process_item`` returns only once 
 has committed, so its outcome, its stats and its feed record are final, and the resume
 journal marks the page done (on ``item_scraped``) only then.
 
-A page that cannot be stored (the database is away) is counted (``akhbar/store_failed``),
-every page of its batch alike: the run ends ``failed``, keeps its resume journal with the
-pages still pending and does not move the incremental window, so the next run fetches them
-again (docs/operations.md).
+A page that cannot be stored is counted (``akhbar/store_failed``): when the database is
+away, every page of its batch alike (when it refuses one page's content, the batch is
+stored page by page and that page fails alone); the run ends ``failed``, keeps its resume
+journal with the pages still pending and does not move the incremental window, so the next
+run fetches them again (docs/operations.md).
 
 What it hands on (to `scrapy crawl -O file.jsonl` and other feed exports) is a plain dict
 of the article, JSON-serialisable.
@@ -23,11 +24,13 @@ import asyncio
 import logging
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
+import psycopg
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from akhbar.page import ProcessedPage
 from crawlers.runs import run_context
-from db.article_store import StoreResult, row_from_processed, store_articles
+from db.article_store import ArticleRow, StoreResult, row_from_processed, store_articles
 from db.engine import get_engine, session_scope
 
 logger = logging.getLogger(__name__)
@@ -68,22 +71,13 @@ class DedupStoragePipeline:
         while self._writes:
             await asyncio.gather(*self._writes, return_exceptions=True)
 
-    def _store(self, items: list[ProcessedPage]) -> list[StoreResult]:
+    def _store(self, items: list[ProcessedPage]) -> list[StoreResult | Exception]:
         context = run_context(self.crawler)
         rows = [
             row_from_processed(item, source_id=context.source_id, run_id=context.run_id)
             for item in items
         ]
-        for attempt in range(3):
-            try:
-                with session_scope(get_engine()) as session:
-                    return store_articles(session, rows)
-            except IntegrityError:
-                # A writer outside the index lock (manual SQL, say) committed the same URL
-                # or text meanwhile; retrying sees its row.
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
+        return store_pages(get_engine(), rows)
 
     def _flush(self) -> None:
         """Store the waiting pages as one batch (in a task; the pages await its outcome)."""
@@ -103,12 +97,13 @@ class DedupStoragePipeline:
             try:
                 results = await asyncio.to_thread(self._store, [item for item, _ in batch])
             except Exception as exc:  # every page of the batch fails alike
-                for _, waiter in batch:
-                    if not waiter.done():
-                        waiter.set_exception(exc)
-                return
+                results = [exc] * len(batch)
         for (_, waiter), result in zip(batch, results, strict=True):
-            if not waiter.done():
+            if waiter.done():
+                continue
+            if isinstance(result, Exception):
+                waiter.set_exception(result)
+            else:
                 waiter.set_result(result)
 
     def _log_context(self) -> dict[str, Any]:
@@ -158,6 +153,39 @@ class DedupStoragePipeline:
             },
         )
         return export_record(item, outcome)
+
+
+def store_pages(engine: Engine, rows: list[ArticleRow]) -> list[StoreResult | Exception]:
+    """Store a batch in one transaction. If the database refuses it for a reason of its
+    content (not a lost connection), store the pages one by one, so a page it cannot hold
+    fails alone: its entry is the exception."""
+    try:
+        return _store_retrying(engine, rows)
+    except (OperationalError, psycopg.OperationalError):
+        raise  # the database is away: every page of the batch fails
+    except (SQLAlchemyError, psycopg.Error):
+        if len(rows) == 1:
+            raise
+    results: list[StoreResult | Exception] = []
+    for row in rows:
+        try:
+            results += _store_retrying(engine, [row])
+        except Exception as exc:
+            results.append(exc)
+    return results
+
+
+def _store_retrying(engine: Engine, rows: list[ArticleRow]) -> list[StoreResult]:
+    for attempt in range(3):
+        try:
+            with session_scope(engine) as session:
+                return store_articles(session, rows)
+        except IntegrityError:
+            # A writer outside the index lock (manual SQL, say) committed the same URL or
+            # text meanwhile; retrying sees its row.
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 def export_record(item: ProcessedPage, outcome: StoreResult | None) -> dict[str, Any]:

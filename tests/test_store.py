@@ -197,3 +197,29 @@ def test_the_workers_search_vector_is_stored_as_sent(engine, source_id: int) -> 
         ).scalar()
     assert stored == "'sent':1"
     assert rows == {sent.article_id: True, computed.article_id: True}
+
+
+def test_a_page_the_database_refuses_fails_alone(engine, source_id: int) -> None:
+    """The crawl's batch call: a page whose text PostgreSQL cannot hold (a NUL character)
+    fails alone; the other pages of its batch are stored."""
+    from pipelines.storage import store_pages
+
+    texts = [
+        WIRE,
+        [
+            "فاز المنتخب الوطني لكرة القدم على نظيره في المباراة الودية التي أقيمت مساء أمس.\x00",
+            "وسجل المهاجم هدفين في الشوط الثاني بعد تمريرات متقنة من خط الوسط أمام جمهور كبير.",
+        ],
+        [
+            "ارتفعت أسعار الذهب في الأسواق المحلية اليوم بنسبة اثنين في المئة بعد قرار البنك.",
+            "وعزا التجار الارتفاع إلى زيادة الطلب قبل موسم الأعراس وتراجع سعر صرف العملة.",
+        ],
+    ]
+    pages = [processed(f"http://a.test/{i}", text) for i, text in enumerate(texts)]
+    rows = [row_from_processed(p, source_id=source_id, run_id=None) for p in pages]
+    results = store_pages(engine, rows)
+    assert isinstance(results[1], Exception)
+    assert [results[0].kind, results[2].kind] == ["stored", "stored"]
+    with session_scope(engine) as session:
+        urls = set(session.scalars(select(ArticleRow.url)))
+    assert urls == {"http://a.test/0", "http://a.test/2"}
