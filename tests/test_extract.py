@@ -359,9 +359,9 @@ def test_dateline_is_kept_apart_from_the_author(database_url):
     from akhbar.page import FetchedPage
     from akhbar.processing import process_page
     from akhbar.sources import Source
+    from db.article_store import row_from_processed, store_articles
     from db.engine import session_scope
     from db.queries import upsert_source
-    from db.store import store_processed
 
     paper = _old_layout_case("لندن: «الشرق الأوسط»")
     reporter = _old_layout_case("اللاذقية: سامر الحلبي")
@@ -385,9 +385,8 @@ def test_dateline_is_kept_apart_from_the_author(database_url):
                 timezone=case.timezone,
             )
             with session_scope(engine) as session:
-                outcome = store_processed(
-                    session, process_page(page), source_id=source_id, run_id=None
-                )
+                row = row_from_processed(process_page(page), source_id=source_id, run_id=None)
+                (outcome,) = store_articles(session, [row])
                 assert outcome.kind == "stored"
         with engine.connect() as conn:
             rows = conn.execute(

@@ -1,4 +1,4 @@
-"""`akhbar import`: bulk storing from JSON lines through `store_batch`, on the real server."""
+"""`akhbar import`: bulk storing from JSON lines through `store_articles`, on the real server."""
 
 from __future__ import annotations
 
