@@ -535,7 +535,7 @@ def serve(config: ScheduleConfig) -> int:
         sync_jobs(scheduler, config, names)
         scheduler.resume()
         if metrics_port:
-            from akhbar.metrics import serve_metrics
+            from crawlers.exporter import serve_metrics
 
             serve_metrics(metrics_port, engine)
         logger.info(
@@ -576,7 +576,7 @@ def serve(config: ScheduleConfig) -> int:
         if scheduler.running:
             scheduler.shutdown(wait=False)
         if metrics_port:
-            from akhbar.metrics import stop_metrics
+            from crawlers.exporter import stop_metrics
 
             stop_metrics()
         engine.dispose()

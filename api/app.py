@@ -199,8 +199,8 @@ def create_app(url: str | None = None) -> FastAPI:
 
     @app.get("/metrics", tags=["meta"], include_in_schema=False)
     def metrics() -> Response:
-        """Prometheus metrics: crawl counters and per-source health (akhbar/metrics.py)."""
-        from akhbar.metrics import metrics_text
+        """Prometheus metrics: crawl counters and per-source health (crawlers/exporter.py)."""
+        from crawlers.exporter import metrics_text
 
         return Response(metrics_text(engine()), media_type="text/plain; version=0.0.4")
 

@@ -130,7 +130,7 @@ class CrawlRunRecorder:
             extra={"akhbar_event": "run_started", "source": spider.name, "run_id": context.run_id},
         )
         if port := self.crawler.settings.getint("AKHBAR_METRICS_PORT", 0):
-            from akhbar.metrics import serve_metrics
+            from crawlers.exporter import serve_metrics
 
             serve_metrics(port, get_engine())
         self.loop = task.LoopingCall(self.flush)

@@ -1,5 +1,5 @@
 """Source health: each source's last run against its own history (`akhbar health`, the
-per-source Prometheus gauges in akhbar/metrics.py). docs/operations.md says what each flag
+per-source Prometheus gauges of crawlers/exporter.py). docs/operations.md says what each flag
 means and what to do about it.
 
 Read-only SQL over ``crawl_runs`` and ``articles``; the caller decides whether to reap

@@ -15,8 +15,8 @@ import search_corpus
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import make_url
 
-from akhbar.commands.roles import DEFAULT_ROLE, create_reader
 from api.app import create_app
+from cli.commands.roles import DEFAULT_ROLE, create_reader
 from db import migrate
 from db.embedded import free_port
 
@@ -125,7 +125,7 @@ def test_serve_under_uvicorn_as_the_reader_role(database_url: str, corpus) -> No
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "AKHBAR_READER_URL": reader}
     server = subprocess.Popen(
-        [sys.executable, "-m", "akhbar.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "cli", "serve", "--port", str(port)],
         cwd=REPO,
         env=env,
         stdout=subprocess.PIPE,

@@ -97,7 +97,7 @@ def test_unreachable_database_is_a_sentence_with_masked_url(
 def test_metrics_endpoint_reports_crawl_runs(
     database_url: str, subprocess_env: dict[str, str]
 ) -> None:
-    from akhbar.metrics import serve_metrics, stop_metrics
+    from crawlers.exporter import serve_metrics, stop_metrics
     from db.engine import get_engine
 
     query(database_url, "INSERT INTO sources (name) VALUES ('tiny')")

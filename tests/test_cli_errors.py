@@ -245,11 +245,11 @@ def test_central_handler_explains_database_errors(
     empty_database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Errors that escape a command (a server that goes away mid-command, a table missing)
-    become one sentence in akhbar.cli.main; other exceptions are bugs and keep their traceback."""
+    become one sentence in cli.main.main; other exceptions are bugs and keep their traceback."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
-    from akhbar.cli import explain
+    from cli.main import explain
 
     dead = f"postgresql+psycopg://akhbar:pw@127.0.0.1:{free_port()}/news"
     monkeypatch.setenv("DATABASE_URL", dead)

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 
-from akhbar.commands._common import console, fail
+from cli.commands._common import console, fail
 
 
 def register(app: typer.Typer) -> None:

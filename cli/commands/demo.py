@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from akhbar.commands._common import console, fail
+from cli.commands._common import console, fail
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SAMPLES_REGISTRY = REPO_ROOT / "samples" / "sources.toml"
@@ -18,10 +18,10 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def demo() -> None:
         """Serve the sample news sites on 127.0.0.x, crawl them all, print what was stored."""
-        from akhbar.commands._common import ready_database
-        from akhbar.commands.crawl import run_and_report
         from akhbar.samples import SampleSites
         from akhbar.sources import load_sources
+        from cli.commands._common import ready_database
+        from cli.commands.crawl import run_and_report
         from db.engine import get_engine, mask_url, session_scope
         from db.queries import corpus_counts
 

@@ -12,7 +12,7 @@ def reader_url_or_exit() -> str | None:
     read-only role (made ready here); with only ``DATABASE_URL``, None (that role, warned)."""
     if os.environ.get("AKHBAR_READER_URL"):
         return None
-    from akhbar.commands._common import err_console, ready_database
+    from cli.commands._common import err_console, ready_database
 
     if os.environ.get("DATABASE_URL"):
         err_console.print(
@@ -20,7 +20,7 @@ def reader_url_or_exit() -> str | None:
             "read-only role with `akhbar db create-reader` and set AKHBAR_READER_URL.[/yellow]"
         )
         return None
-    from akhbar.commands.roles import create_reader
+    from cli.commands.roles import create_reader
     from db.embedded import READER_ROLE, EmbeddedPostgres
     from db.engine import admin_url
 

@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from akhbar.commands._common import check_source, date_bounds, ready_database
+from cli.commands._common import check_source, date_bounds, ready_database
 
 console = Console()
 

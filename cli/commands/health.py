@@ -8,7 +8,7 @@ import json
 import typer
 from rich.table import Table
 
-from akhbar.commands._common import console, err_console, ready_database
+from cli.commands._common import console, err_console, ready_database
 
 
 def _pct(value: float | None) -> str:
@@ -31,7 +31,7 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Flag sources whose crawls fail, yield nothing or less than usual, or are overdue."""
-        from akhbar.commands.crawl import resolve_sources
+        from cli.commands.crawl import resolve_sources
         from crawlers.runs import reap_stale_runs
         from db.engine import get_engine, session_scope
         from db.health import FLAGS, source_health

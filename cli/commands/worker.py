@@ -14,7 +14,7 @@ import sys
 import typer
 from rich.table import Table
 
-from akhbar.commands._common import console, err_console, ready_database
+from cli.commands._common import console, err_console, ready_database
 
 
 def register(app: typer.Typer) -> None:
@@ -43,7 +43,7 @@ def register(app: typer.Typer) -> None:
         var_dir().mkdir(parents=True, exist_ok=True)
         metrics_port = int(os.environ.get("AKHBAR_METRICS_PORT") or 0)
         if metrics_port:
-            from akhbar.metrics import serve_metrics
+            from crawlers.exporter import serve_metrics
             from db.engine import get_engine
 
             serve_metrics(metrics_port, get_engine(url))

@@ -9,7 +9,7 @@ import typer
 from rich.live import Live
 from rich.table import Table
 
-from akhbar.commands._common import console, err_console, fail, ready_database, summary_table
+from cli.commands._common import console, err_console, fail, ready_database, summary_table
 
 
 def register(app: typer.Typer) -> None:

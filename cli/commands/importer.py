@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from akhbar.commands._common import console, ready_database
+from cli.commands._common import console, ready_database
 
 
 def register(app: typer.Typer) -> None:

@@ -19,7 +19,7 @@ from typing import IO, Any
 import typer
 from rich.console import Console
 
-from akhbar.commands._common import check_source, date_bounds, ready_database
+from cli.commands._common import check_source, date_bounds, ready_database
 
 console = Console(stderr=True)
 
@@ -103,7 +103,7 @@ def _open_output(output: str):  # noqa: ANN202
         yield sys.stdout.buffer
         sys.stdout.buffer.flush()
         return
-    from akhbar.commands._common import fail
+    from cli.commands._common import fail
 
     path = Path(output)
     partial = path.with_name(path.name + ".partial")

@@ -1,4 +1,4 @@
-"""The ``akhbar`` command line. Each command group lives in ``akhbar/commands/<name>.py``
+"""The ``akhbar`` command line. Each command group lives in ``cli/commands/<name>.py``
 and exposes ``register(app)``; this module assembles them and turns the errors a person can
 cause or fix (an unreachable or unmigrated database, a busy port, a bad registry) into one
 sentence on stderr and exit code 2, instead of a traceback."""
@@ -59,7 +59,7 @@ def _root(
 
 for _name in COMMAND_MODULES:
     # A module that fails to import is a bug to see at once, not a command that disappears.
-    importlib.import_module(f"akhbar.commands.{_name}").register(app)
+    importlib.import_module(f"cli.commands.{_name}").register(app)
 
 
 # SQLSTATEs of a reachable database that lacks akhbar's tables: undefined table, column, schema.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from akhbar.commands._common import check_source, console, ready_database
+from cli.commands._common import check_source, console, ready_database
 
 
 def register(app: typer.Typer) -> None:

@@ -7,7 +7,7 @@ import os
 import typer
 from rich.console import Console
 
-from akhbar.commands._common import fail
+from cli.commands._common import fail
 
 console = Console()
 
