@@ -43,7 +43,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 
 from akhbar.sources import load_sources
 from crawlers.queue import QueueCollector  # queue depth, stalled jobs (docs/scaling.md)
-from crawlers.runs import lease_seconds
+from db.crawl_runs import lease_seconds
 from db.health import source_health
 from db.metrics import crawled_sources, run_totals
 

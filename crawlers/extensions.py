@@ -21,8 +21,9 @@ from sqlalchemy import func
 from twisted.internet import task
 
 from akhbar.logging import record_source, register_run, use_json_lines
-from crawlers.runlog import installed_run_log
-from crawlers.runs import Outcome, Thresholds, decide_outcome, run_context, run_log_path
+from akhbar.outcomes import Outcome, Thresholds, decide_outcome
+from crawlers.runlog import installed_run_log, run_log_path
+from db.crawl_runs import run_context
 from db.engine import get_engine, session_scope
 from db.queries import finish_run, update_run
 

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from akhbar.page import ProcessedPage
-from crawlers.runs import run_context
+from db.crawl_runs import run_context
 from db.engine import get_engine, session_scope
 from db.models import Duplicate
 from db.store import StoreOutcome, store_processed

@@ -32,7 +32,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Flag sources whose crawls fail, yield nothing or less than usual, or are overdue."""
         from cli.commands.crawl import resolve_sources
-        from crawlers.runs import reap_stale_runs
+        from db.crawl_runs import reap_stale_runs
         from db.engine import get_engine, session_scope
         from db.health import FLAGS, source_health
 

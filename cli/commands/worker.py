@@ -27,7 +27,7 @@ def register(app: typer.Typer) -> None:
         """Take source-crawl jobs from the queue and run them until stopped (SIGTERM/Ctrl-C:
         running crawls stop cleanly and go back to the queue)."""
         from crawlers.queue import WorkerConfig, run_worker
-        from crawlers.runs import var_dir
+        from crawlers.runlog import var_dir
 
         logging.basicConfig(
             level=os.environ.get("AKHBAR_LOG_LEVEL", "INFO"),
