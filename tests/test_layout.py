@@ -1,5 +1,6 @@
-"""Checks on the shape of the repository: the core stays free of the outer layers, and nothing
-the tests or the demo need lives outside the clone."""
+"""Checks on the shape of the repository: each layer imports only the layers below it (the
+import-linter contracts of pyproject.toml), the core stays free of the outer layers even at run
+time, and nothing the tests or the demo need lives outside the clone."""
 
 from __future__ import annotations
 
@@ -89,3 +90,41 @@ def test_repository_carries_the_test_data() -> None:
     bench = REPO / "bench" / "data" / "article-extraction-benchmark"
     assert len(list((bench / "html").glob("*.html.gz"))) == 181
     assert len(json.loads((bench / "ground-truth.json").read_text(encoding="utf-8"))) == 181
+
+
+LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
+LAYER_PACKAGES = ("cli", "api", "crawlers", "pipelines", "db", "akhbar")
+
+
+def _lint_imports(root: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(LINT_IMPORTS), "--no-cache"], cwd=root, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_import_contracts_hold() -> None:
+    """The layers of pyproject.toml's [tool.importlinter]: cli > api > crawlers > pipelines >
+    db > akhbar, the core free of the frameworks, and nothing below the interfaces importing
+    the scheduler."""
+    result = _lint_imports(REPO)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "3 kept, 0 broken" in result.stdout
+
+
+def test_import_contracts_catch_an_upward_import(tmp_path: Path) -> None:
+    """The same check on a copy of the packages where the pipelines import the crawlers and
+    the core imports SQLAlchemy: both contracts break, with the offending lines named."""
+    import shutil
+
+    for name in LAYER_PACKAGES:
+        shutil.copytree(REPO / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(REPO / "pyproject.toml", tmp_path / "pyproject.toml")
+    with (tmp_path / "pipelines" / "quality.py").open("a", encoding="utf-8") as fh:
+        fh.write("\nimport crawlers.queue\n")
+    with (tmp_path / "akhbar" / "outcomes.py").open("a", encoding="utf-8") as fh:
+        fh.write("\nimport sqlalchemy\n")
+    result = _lint_imports(tmp_path)
+    assert result.returncode != 0
+    assert "pipelines.quality -> crawlers.queue" in result.stdout
+    assert "akhbar.outcomes -> sqlalchemy" in result.stdout
+    assert "1 kept, 2 broken" in result.stdout
