@@ -1,17 +1,35 @@
-"""The ``akhbar`` command line. Each command group lives in ``cli/commands/<name>.py``
-and exposes ``register(app)``; this module assembles them and turns the errors a person can
+"""The ``akhbar`` command line. Each command group lives in ``cli/commands/<name>.py`` as
+module-level functions (callable alone, e.g. in a test) and a ``register(app)`` that adds
+them to a Typer app; this module assembles them and turns the errors a person can
 cause or fix (an unreachable or unmigrated database, a busy port, a bad registry) into one
 sentence on stderr and exit code 2, instead of a traceback."""
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 
 import typer
 
 from akhbar import __version__
+from cli.commands import (
+    crawl,
+    db,
+    dedup,
+    demo,
+    export,
+    extract,
+    health,
+    importer,
+    reprocess,
+    roles,
+    runs,
+    schedule,
+    search,
+    serve,
+    sources,
+    worker,
+)
 
 app = typer.Typer(
     name="akhbar",
@@ -20,26 +38,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-
-# Order here is the order in --help.
-COMMAND_MODULES = [
-    "demo",
-    "crawl",
-    "sources",
-    "runs",
-    "health",
-    "schedule",
-    "worker",
-    "extract",
-    "reprocess",
-    "dedup",
-    "importer",
-    "search",
-    "export",
-    "serve",
-    "db",
-    "roles",
-]
 
 
 def _print_version(value: bool) -> None:
@@ -57,9 +55,29 @@ def _root(
     """Crawl Arabic news sites, extract clean articles, drop near-duplicates, store in PostgreSQL."""
 
 
-for _name in COMMAND_MODULES:
-    # A module that fails to import is a bug to see at once, not a command that disappears.
-    importlib.import_module(f"cli.commands.{_name}").register(app)
+# Plain imports: a command module that fails to import stops every `akhbar` command with
+# its traceback, rather than one command disappearing from --help.
+# Order here is the order in --help.
+COMMAND_MODULES = (
+    demo,
+    crawl,
+    sources,
+    runs,
+    health,
+    schedule,
+    worker,
+    extract,
+    reprocess,
+    dedup,
+    importer,
+    search,
+    export,
+    serve,
+    db,
+    roles,
+)
+for _module in COMMAND_MODULES:
+    _module.register(app)
 
 
 # SQLSTATEs of a reachable database that lacks akhbar's tables: undefined table, column, schema.

@@ -18,71 +18,77 @@ def register(app: typer.Typer) -> None:
     )
     app.add_typer(db_app, name="db")
 
-    @db_app.command("start")
-    def start() -> None:
-        """Start the embedded PostgreSQL (var/postgres), creating it the first time."""
-        from db.embedded import EmbeddedDatabaseError, EmbeddedPostgres
-        from db.engine import mask_url
+    db_app.command("start")(start)
+    db_app.command("stop")(stop)
+    db_app.command("upgrade")(upgrade)
+    db_app.command("url")(url)
+    db_app.command("status")(status)
 
-        try:
-            url = EmbeddedPostgres().start()
-        except EmbeddedDatabaseError as exc:
-            raise fail(str(exc), 1) from None
-        console.print(f"Embedded PostgreSQL is running: {mask_url(url)}")
 
-    @db_app.command("stop")
-    def stop() -> None:
-        """Stop the embedded PostgreSQL."""
-        from db.embedded import EmbeddedPostgres
+def start() -> None:
+    """Start the embedded PostgreSQL (var/postgres), creating it the first time."""
+    from db.embedded import EmbeddedDatabaseError, EmbeddedPostgres
+    from db.engine import mask_url
 
-        was_running = EmbeddedPostgres().stop()
-        console.print(
-            "Stopped the embedded PostgreSQL."
-            if was_running
-            else "The embedded PostgreSQL was not running."
-        )
+    try:
+        url = EmbeddedPostgres().start()
+    except EmbeddedDatabaseError as exc:
+        raise fail(str(exc), 1) from None
+    console.print(f"Embedded PostgreSQL is running: {mask_url(url)}")
 
-    @db_app.command("upgrade")
-    def upgrade(revision: str = typer.Argument("head")) -> None:
-        """Apply alembic migrations (to head by default)."""
-        from db import migrate
-        from db.engine import mask_url, migration_url
 
-        url = _url_or_exit(migration_url)
-        _check_or_exit(url)
-        migrate.upgrade(url, revision)
-        console.print(f"{mask_url(url)} is at revision {migrate.current_revision(url)}.")
+def stop() -> None:
+    """Stop the embedded PostgreSQL."""
+    from db.embedded import EmbeddedPostgres
 
-    @db_app.command("url")
-    def url() -> None:
-        """Print the database URL in the form psql accepts (password included: for your shell).
-        For the embedded database: the application role's; only the account that created the
-        database can read its passwords."""
-        from db.engine import database_url
+    was_running = EmbeddedPostgres().stop()
+    console.print(
+        "Stopped the embedded PostgreSQL."
+        if was_running
+        else "The embedded PostgreSQL was not running."
+    )
 
-        print(_url_or_exit(database_url).replace("postgresql+psycopg://", "postgresql://"))
 
-    @db_app.command("status")
-    def status() -> None:
-        """Which database, is it reachable, which revision, how much is in it."""
-        from db import migrate
-        from db.engine import database_url, get_engine, mask_url, session_scope
-        from db.queries import corpus_counts
+def upgrade(revision: str = typer.Argument("head")) -> None:
+    """Apply alembic migrations (to head by default)."""
+    from db import migrate
+    from db.engine import mask_url, migration_url
 
-        embedded = not os.environ.get("DATABASE_URL")
-        url = _url_or_exit(lambda: database_url(start_embedded=False))
-        console.print(f"Database: {mask_url(url)} ({'embedded' if embedded else 'DATABASE_URL'})")
-        _check_or_exit(url)
-        current, head = migrate.current_revision(url), migrate.head_revision(url)
-        console.print(
-            f"Revision: {current or 'none'} (head {head})"
-            + ("" if current == head else " — run `akhbar db upgrade`")
-        )
-        if current:
-            with session_scope(get_engine(url)) as session:
-                for name, count in corpus_counts(session).items():
-                    console.print(f"  {name}: {count}")
-        _print_safety(url, embedded)
+    url = _url_or_exit(migration_url)
+    _check_or_exit(url)
+    migrate.upgrade(url, revision)
+    console.print(f"{mask_url(url)} is at revision {migrate.current_revision(url)}.")
+
+
+def url() -> None:
+    """Print the database URL in the form psql accepts (password included: for your shell).
+    For the embedded database: the application role's; only the account that created the
+    database can read its passwords."""
+    from db.engine import database_url
+
+    print(_url_or_exit(database_url).replace("postgresql+psycopg://", "postgresql://"))
+
+
+def status() -> None:
+    """Which database, is it reachable, which revision, how much is in it."""
+    from db import migrate
+    from db.engine import database_url, get_engine, mask_url, session_scope
+    from db.queries import corpus_counts
+
+    embedded = not os.environ.get("DATABASE_URL")
+    url = _url_or_exit(lambda: database_url(start_embedded=False))
+    console.print(f"Database: {mask_url(url)} ({'embedded' if embedded else 'DATABASE_URL'})")
+    _check_or_exit(url)
+    current, head = migrate.current_revision(url), migrate.head_revision(url)
+    console.print(
+        f"Revision: {current or 'none'} (head {head})"
+        + ("" if current == head else " — run `akhbar db upgrade`")
+    )
+    if current:
+        with session_scope(get_engine(url)) as session:
+            for name, count in corpus_counts(session).items():
+                console.print(f"  {name}: {count}")
+    _print_safety(url, embedded)
 
 
 def _print_safety(url: str, embedded: bool) -> None:
