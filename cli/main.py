@@ -11,6 +11,9 @@ import sys
 
 import typer
 
+# Typer ships its own copy of Click; these are the errors it raises for a bad command line.
+from typer._click.exceptions import ClickException, NoArgsIsHelpError
+
 from akhbar import __version__
 from cli.commands import (
     crawl,
@@ -126,15 +129,29 @@ def _current_url() -> str:
         return "<unknown database>"
 
 
-def main() -> None:
+def main(args: list[str] | None = None) -> None:
+    """Run the command line. Click's own errors (a bad option value, a missing argument, an
+    unknown option or command) are one line on stderr with exit code 2, like ours; Click's
+    standalone mode would print a usage block and a framed box instead."""
     try:
-        app()
+        code = app(args=args, prog_name="akhbar", standalone_mode=False)
+    except NoArgsIsHelpError as exc:  # `akhbar` or `akhbar db` alone: the group's help
+        print(exc.format_message())
+        sys.exit(exc.exit_code)
+    except ClickException as exc:
+        print(f"error: {' '.join(exc.format_message().split())}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        print("Aborted.", file=sys.stderr)
+        sys.exit(1)
     except Exception as exc:  # noqa: BLE001 - re-raised below unless explained
         message = explain(exc)
         if message is None:
             raise
         print(message, file=sys.stderr)
         sys.exit(2)
+    # Without standalone mode, typer.Exit(code) comes back as the return value.
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":
