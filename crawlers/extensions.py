@@ -1,5 +1,5 @@
 """CrawlRunRecorder: keeps the crawl_runs row of a crawl current and closes it with the
-outcome the run earned (crawlers/runs.py ``decide_outcome``); gives the run its log file
+outcome the run earned (akhbar/outcomes.py ``decide_outcome``); gives the run its log file
 (JSON lines, path in crawl_runs.log_path) and, with AKHBAR_METRICS_PORT, serves Prometheus
 metrics.
 
