@@ -188,6 +188,12 @@ class RunContext:
 
 
 def run_context(crawler: Any) -> RunContext:
+    """The run row of this crawl, created by whichever component asks first (the storage
+    pipeline or the run recorder) and kept on the crawler as ``crawler.akhbar_run``.
+
+    ``crawler`` is a Scrapy Crawler, read only through its attributes (``spider``,
+    ``settings``, ``akhbar_log_path``); the database may be restarting, so creating the row
+    is retried for AKHBAR_DB_WAIT_SECONDS."""
     with _lock:
         existing = getattr(crawler, "akhbar_run", None)
         if existing is not None:
