@@ -6,6 +6,7 @@ sentence on stderr and exit code 2, instead of a traceback."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 
@@ -136,7 +137,8 @@ def main(args: list[str] | None = None) -> None:
     try:
         code = app(args=args, prog_name="akhbar", standalone_mode=False)
     except NoArgsIsHelpError as exc:  # `akhbar` or `akhbar db` alone: the group's help
-        print(exc.format_message())
+        with contextlib.suppress(BrokenPipeError):  # `akhbar | head`
+            print(exc.format_message())
         sys.exit(exc.exit_code)
     except ClickException as exc:
         print(f"error: {' '.join(exc.format_message().split())}", file=sys.stderr)
