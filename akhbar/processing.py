@@ -13,7 +13,7 @@ from akhbar.extract import EXTRACTOR_VERSION, extract
 from akhbar.page import FetchedPage, ProcessedPage
 from akhbar.quality import rejection_reason
 from akhbar.search import search_vector
-from akhbar.siteparsers import apply_parser, load_parser
+from akhbar.siteparsers import load_parser
 
 
 def judge_and_fingerprint(processed: ProcessedPage) -> ProcessedPage:
@@ -37,11 +37,8 @@ def process_page(page: FetchedPage) -> ProcessedPage:
         page.headers,
         timezone=page.timezone,
         fetched_at=page.fetched_at or datetime.now(UTC),
+        site_parser=load_parser(page.parser) if page.parser else None,
     )
-    if page.parser:
-        article = apply_parser(
-            load_parser(page.parser), page.body, page.url, page.headers, page.timezone, article
-        )
     if article.published_at is None and page.listed_published is not None:
         article.published_at = page.listed_published
     return judge_and_fingerprint(

@@ -43,6 +43,7 @@ v_articles = Table(
     Column("updated_at", DateTime(timezone=True)),
     Column("crawl_run_id", BigInteger),
     Column("extractor_version", String(32)),
+    Column("dateline", Text),
 )
 
 v_syndication = Table(

@@ -30,6 +30,7 @@ ARTICLE_FIELDS = [
     "title",
     "published_at",
     "author",
+    "dateline",
     "section",
     "language",
     "word_count",
