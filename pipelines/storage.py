@@ -29,8 +29,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from akhbar.page import ProcessedPage
-from crawlers.runs import run_context
 from db.article_store import ArticleRow, StoreResult, row_from_processed, store_articles
+from db.crawl_runs import run_context
 from db.engine import get_engine, session_scope
 
 logger = logging.getLogger(__name__)

@@ -240,7 +240,7 @@ def test_author_section_language():
 
 
 def test_extract_command(tmp_path):
-    from akhbar.commands.extract import register
+    from cli.commands.extract import register
 
     app = typer.Typer()
 

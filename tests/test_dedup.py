@@ -16,7 +16,7 @@ import typer
 from typer.testing import CliRunner
 
 from akhbar import dedup
-from akhbar.commands.dedup import register
+from cli.commands.dedup import register
 
 DATA = Path(__file__).parent / "data" / "dedup" / "articles.jsonl"
 SEEDS = Path(__file__).resolve().parent / "data" / "seeds"
@@ -27,7 +27,7 @@ def _app() -> typer.Typer:
     app = typer.Typer()
 
     @app.callback()
-    def main() -> None:  # a callback keeps `dedup` a subcommand, as in akhbar.cli
+    def main() -> None:  # a callback keeps `dedup` a subcommand, as in cli.main
         pass
 
     register(app)

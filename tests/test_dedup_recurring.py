@@ -23,10 +23,10 @@ from typer.testing import CliRunner
 
 from akhbar import dedup
 from akhbar.article import Article
-from akhbar.cli import app
-from akhbar.commands import dedup as dedup_command
 from akhbar.normalize import normalize_arabic
 from akhbar.page import FetchedPage, ProcessedPage
+from cli.commands import dedup as dedup_command
+from cli.main import app
 from db import dedup_index
 from db.article_store import ArticleRow, row_from_processed, store_articles
 from db.engine import session_scope

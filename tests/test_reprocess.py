@@ -114,7 +114,7 @@ def test_reprocess_updates_old_rows_and_merges_copies_it_uncovers(
 
 def test_reprocess_command_reports(subprocess_env: dict[str, str]) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "akhbar.cli", "reprocess"],
+        [sys.executable, "-m", "cli", "reprocess"],
         cwd=REPO,
         env=subprocess_env,
         capture_output=True,

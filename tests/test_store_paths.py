@@ -19,9 +19,9 @@ from sqlalchemy.engine import Engine
 
 from akhbar import dedup
 from akhbar.article import Article
-from akhbar.commands import dedup as dedup_command
 from akhbar.page import FetchedPage, ProcessedPage
 from akhbar.samples import SampleSites
+from cli.commands import dedup as dedup_command
 from db.article_store import (
     ArticleRow,
     StoreResult,
