@@ -178,8 +178,16 @@ def store_articles(
         return dedup_index.stored_candidates(session, sigs, chashes, settings=settings)
 
     keys = [("new", i) for i in range(len(rows))]
-    verdicts = engine.decide_batch(keys, signed, [row.published_at for row in rows], urls, lookup)
-    ids = _write(session, rows, signed, verdicts, settings)
+    verdicts = engine.decide_batch(
+        keys,
+        signed,
+        [row.published_at for row in rows],
+        urls,
+        lookup,
+        lambda ids: _read_carriers(session, engine, ids),
+    )
+    ids = _write(session, rows, signed, verdicts, engine, settings)
+    engine.recurring.rename_carriers(ids)
     dedup_index.save_recurring(session, engine.recurring, engine.recurring_texts, copy_new=True)
 
     results = []
@@ -193,6 +201,32 @@ def store_articles(
         kind = "replaced" if verdict.replace else match
         results.append(StoreResult(kind, int(rep), decision.similarity, match))
     return results
+
+
+def _read_carriers(
+    session: Session, engine: dedup.DedupEngine, ids: list[int]
+) -> list[dedup.Stored]:
+    """Stored articles carrying a paragraph that just turned recurring, with their body; the
+    ``recurring_text`` rows of all their paragraphs are loaded too (to sign them again
+    without every recurring one)."""
+    rows = dedup_index.read_carriers(session, ids)
+    found = [dedup.paragraphs(row.text).hashes for row in rows if row.text]
+    if found:
+        dedup_index.read_recurring(session, np.concatenate(found), engine.recurring)
+    return rows
+
+
+def _save_resigned(
+    session: Session, engine: dedup.DedupEngine, rewritten: set[int], settings: Settings
+) -> None:
+    """Stored articles the engine signed again (except ``rewritten``, whose rows this writer
+    replaced with their final signature already): their minhash and bands."""
+    sigs = {
+        key: sig
+        for key, sig in engine.resigned.items()
+        if isinstance(key, int) and key not in rewritten
+    }
+    dedup_index.save_signatures(session, sigs, settings)
 
 
 def _know_urls(session: Session, engine: dedup.DedupEngine, urls: list[str]) -> None:
@@ -240,9 +274,17 @@ def _write(
     rows: Sequence[ArticleRow],
     signed: list[dedup.Signed],
     verdicts: list[dedup.Verdict],
+    engine: dedup.DedupEngine,
     settings: Settings,
 ) -> dict[Any, int]:
-    """Write the decided batch; returns the ids of the kept rows by their engine key."""
+    """Write the decided batch; returns the ids of the kept rows by their engine key. Each
+    row gets its final signature: the one it is indexed under once the whole batch is
+    decided (a kept article may have been signed again later in the batch)."""
+
+    def final(key: Any, decided: np.ndarray) -> np.ndarray:
+        sig = engine.index.signature(key)
+        return decided if sig is None else sig
+
     order = dedup.publication_order([row.published_at for row in rows])
     kept = [i for i in order if verdicts[i].decision.duplicate_of is None]
     new_ids = (
@@ -261,12 +303,11 @@ def _write(
     if kept:
         names = ["id", *COLUMNS, "content_hash", "minhash"]
         with raw.cursor() as cur, cur.copy(f"COPY articles ({', '.join(names)}) FROM STDIN") as cp:
-            for i in kept:
-                values = _values(rows[i], signed[i], verdicts[i].signature)
+            sigs = [final(("new", i), verdicts[i].signature) for i in kept]
+            for i, sig in zip(kept, sigs, strict=True):
+                values = _values(rows[i], signed[i], sig)
                 cp.write_row([ids[("new", i)], *(values[n] for n in names[1:])])
-        dedup_index.add_bands(
-            session, new_ids, np.stack([verdicts[i].signature for i in kept]), settings
-        )
+        dedup_index.add_bands(session, new_ids, np.stack(sigs), settings)
         _save_html(session, [(ids[("new", i)], rows[i].html) for i in kept if rows[i].html])
 
     duplicates, takeovers = [], []
@@ -276,10 +317,10 @@ def _write(
             continue
         rep = ids.get(decision.duplicate_of, decision.duplicate_of)
         if verdicts[i].replace:
-            takeovers.append((i, int(rep)))
+            takeovers.append((i, int(rep), decision.duplicate_of))
         else:
             duplicates.append(_duplicate(rows[i], int(rep), decision))
-    for i, rep in takeovers:
+    for i, rep, rep_key in takeovers:
         # The stored page becomes the duplicate; its row takes this page's content.
         old = session.execute(
             text(
@@ -289,9 +330,11 @@ def _write(
             {"id": rep},
         ).one()
         duplicates.append(_duplicate(old, rep, verdicts[i].decision))
-        _replace_content(session, rep, rows[i], signed[i], verdicts[i].signature, settings)
+        sig = final(rep_key, verdicts[i].signature)
+        _replace_content(session, rep, rows[i], signed[i], sig, settings)
     if duplicates:
         session.execute(_RECORD_DUPLICATES, duplicates)
+    _save_resigned(session, engine, {rep for _, rep, _ in takeovers}, settings)
     return ids
 
 
@@ -378,15 +421,19 @@ def reprocess_article(
     if settings.recurring and signed.paragraphs is not None:
         dedup_index.read_recurring(session, signed.paragraphs.hashes, engine.recurring)
     sig = engine.sign(signed)
-    for stored in dedup_index.stored_candidates(
+    turned = engine.turned
+    candidates = dedup_index.stored_candidates(
         session, sig[None, :], [signed.content_hash], exclude=article_id, settings=settings
-    ):
-        engine.know(stored.key, stored.signature, stored.content_hash, stored.published)
+    )
+    wanted = [k for k in engine.carriers_to_fetch(turned) if k != article_id]
+    engine.know_all(candidates, _read_carriers(session, engine, wanted))
+    engine.resign(turned)
     verdict = engine.judge(article_id, signed, sig, row.published_at)
-    dedup_index.save_recurring(session, engine.recurring, engine.recurring_texts)
     decision = verdict.decision
     if decision.duplicate_of is None:
         _replace_content(session, article_id, row, signed, sig, settings, html=False)
+        _save_resigned(session, engine, {article_id}, settings)
+        dedup_index.save_recurring(session, engine.recurring, engine.recurring_texts)
         return StoreResult("stored", article_id, decision.similarity)
 
     other_id = int(decision.duplicate_of)
@@ -410,5 +457,9 @@ def reprocess_article(
         kept_sig = other_sig if other_sig is not None else other_signed.signature
         _replace_content(session, first, other, other_signed, kept_sig, settings)
     session.execute(_RECORD_DUPLICATES, _duplicate(dropped, first, decision))
+    # Whichever key the engine filed the kept text under, it is now row ``first``'s.
+    engine.recurring.rename_carriers({article_id: first, other_id: first})
+    _save_resigned(session, engine, {first, second}, settings)
+    dedup_index.save_recurring(session, engine.recurring, engine.recurring_texts)
     match = decision.kind or "near"
     return StoreResult(match, first, decision.similarity, match)
