@@ -770,6 +770,16 @@ class DedupEngine:
         drop = [h for h in found.hashes.tolist() if self._is_recurring(h)]
         return residual_signature(body, drop, full, self.settings)
 
+    def relearn(self, keys: Sequence[Key], articles: Sequence[Signed | Fingerprint]) -> None:
+        """Stored articles read again, oldest first (``akhbar dedup-index rebuild``): count
+        their paragraphs as their storing did (a story counted already counts once) and
+        remember each as carrying its paragraphs that are still not recurring. Their
+        signatures are then ``residual(article)``; ``turned`` lists what turned recurring."""
+        for article in articles:
+            self.sign(article)
+        for key, article in zip(keys, articles, strict=True):
+            self._remember(key, article)
+
     def _is_recurring(self, h: int) -> bool:
         return h in self.recurring.recurring and h not in self._later
 

@@ -25,20 +25,21 @@ article, the two merge (the id stored first survives).
 from __future__ import annotations
 
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 from psycopg.types.json import Jsonb
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from akhbar import dedup
 from akhbar.dedup import DEFAULT, Settings
 from akhbar.page import ProcessedPage
 from db import dedup_index
+from db.engine import session_scope
 
 
 @dataclass(frozen=True, slots=True)
@@ -463,3 +464,130 @@ def reprocess_article(
     dedup_index.save_recurring(session, engine.recurring, engine.recurring_texts)
     match = decision.kind or "near"
     return StoreResult(match, first, decision.similarity, match)
+
+
+# --- Rebuilding the index ----------------------------------------------------------------
+
+
+@dataclass
+class RebuildReport:
+    """What ``rebuild_index`` did (``akhbar dedup-index rebuild --json`` prints it)."""
+
+    examined: int = 0  # stored articles read
+    resigned: int = 0  # of them, with a new signature (minhash and bands rewritten)
+    rebanded: int = 0  # of them, same signature but band rows that differed (rewritten)
+    earlier_resigned: int = 0  # articles of earlier batches signed again: a paragraph turned
+    turned_recurring: int = 0  # paragraphs learned as recurring
+    recurring_rows_written: int = 0
+    batches: int = 0
+    forgot_learned: int = 0  # recurring_text rows deleted first (--relearn)
+
+    def as_json(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+def _stored_bands(session: Session, ids: list[int]) -> dict[int, list[int]]:
+    rows = session.execute(
+        text(
+            "SELECT article_id, array_agg(key ORDER BY key) FROM minhash_bands "
+            "WHERE article_id = ANY(CAST(:ids AS bigint[])) GROUP BY article_id"
+        ),
+        {"ids": ids},
+    )
+    return {aid: list(keys) for aid, keys in rows}
+
+
+def rebuild_batch(
+    session: Session,
+    after_id: int,
+    limit: int,
+    report: RebuildReport,
+    settings: Settings = DEFAULT,
+) -> int | None:
+    """One batch of ``rebuild_index``, in the caller's transaction: the stored articles after
+    ``after_id`` (at most ``limit``, oldest id first) are counted into ``recurring_text`` as
+    if stored again, and every one of them (and every earlier article carrying a paragraph
+    that turns recurring now) gets the signature of its body without its recurring
+    paragraphs, and the matching band rows. Returns the last id read (None: no more)."""
+    dedup_index.lock_index(session)
+    rows = session.execute(
+        text("SELECT id, body, minhash FROM articles WHERE id > :a ORDER BY id LIMIT :n"),
+        {"a": after_id, "n": limit},
+    ).all()
+    if not rows:
+        return None
+    ids = [aid for aid, _, _ in rows]
+    engine = dedup.DedupEngine(settings)
+    signed = []
+    for _, body, _ in rows:
+        sig, found = dedup.signature_and_paragraphs(body, settings)
+        signed.append(dedup.Signed(body, sig, b"", found))
+    if settings.recurring:
+        hashes = [s.paragraphs.hashes for s in signed if s.paragraphs is not None]
+        if hashes:
+            dedup_index.read_recurring(session, np.concatenate(hashes), engine.recurring)
+    engine.relearn(ids, signed)
+    report.examined += len(rows)
+    report.turned_recurring += len(engine.turned)
+
+    bands = _stored_bands(session, ids)
+    changed: dict[int, np.ndarray] = {}
+    for (aid, _, minhash), article in zip(rows, signed, strict=True):
+        sig = engine.residual(article)
+        if minhash is None or not np.array_equal(sig, dedup.signature_from_bytes(minhash)):
+            report.resigned += 1
+            changed[aid] = sig
+        elif bands.get(aid, []) != dedup_index.lsh_keys(sig, settings):
+            report.rebanded += 1
+            changed[aid] = sig
+    # Earlier articles carrying a paragraph that turned recurring in this batch.
+    in_batch = set(ids)
+    wanted = [k for k in engine.carriers_to_fetch(engine.turned) if k not in in_batch]
+    for stored in _read_carriers(session, engine, wanted):
+        if stored.text is None:
+            continue
+        sig = engine.residual(stored.text)
+        if stored.signature is None or not np.array_equal(sig, stored.signature):
+            report.earlier_resigned += 1
+            changed[int(stored.key)] = sig
+    dedup_index.save_signatures(session, changed, settings)
+    report.recurring_rows_written += dedup_index.save_recurring(
+        session, engine.recurring, engine.recurring_texts, copy_new=True
+    )
+    report.batches += 1
+    return ids[-1]
+
+
+def forget_learned(session: Session) -> int:
+    """Empty ``recurring_text`` (under the index lock), before learning it again."""
+    dedup_index.lock_index(session)
+    return session.execute(text("DELETE FROM recurring_text")).rowcount
+
+
+def rebuild_index(
+    engine: Engine,
+    *,
+    batch: int = 1000,
+    relearn: bool = False,
+    settings: Settings = DEFAULT,
+    progress: Callable[[int, int], None] | None = None,
+) -> RebuildReport:
+    """Re-learn ``recurring_text`` from the stored bodies, oldest first, and re-sign and
+    re-band every stored article: one transaction per ``batch`` articles, each under the
+    index lock (a crawl storing meanwhile decides between two batches, against a consistent
+    index). Safe to stop and run again: counting an article twice changes nothing, and an
+    article whose signature and bands are right is not written. ``relearn`` empties the
+    learned set first (after a change of ``RECURRING_STORIES`` or of the paragraph rules);
+    ``progress(done, total)`` is called after each batch."""
+    report = RebuildReport()
+    with session_scope(engine) as session:
+        total = session.execute(text("SELECT count(*) FROM articles")).scalar_one()
+        if relearn:
+            report.forgot_learned = forget_learned(session)
+    after: int | None = 0
+    while after is not None:
+        with session_scope(engine) as session:
+            after = rebuild_batch(session, after, batch, report, settings)
+        if progress is not None:
+            progress(report.examined, total)
+    return report

@@ -4,6 +4,7 @@ signature, or a later brief sharing only the notice would be merged with it."""
 
 from __future__ import annotations
 
+import json
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,8 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from sqlalchemy import Engine, create_engine, pool, text
+from typer.testing import CliRunner
 
 from akhbar import dedup
+from cli.main import app
 from db import dedup_index
 from db.article_store import ArticleRow, StoreResult, store_articles
 from db.engine import session_scope
@@ -160,3 +163,160 @@ def test_resigning_in_a_later_transaction_keeps_ids_and_decisions(database_url: 
     assert third[0].kind == "stored"
     assert (third[1].kind, third[1].article_id) == ("near", a_id)
     engine.dispose()
+
+
+LABELLED = [json.loads(line) for line in (HERE / "articles.jsonl").read_text("utf-8").splitlines()]
+
+
+def _labelled_rows(sid: int) -> list[ArticleRow]:
+    rows = []
+    for r in sorted(LABELLED, key=lambda r: r["published"] or "9999"):
+        published = datetime.fromisoformat(r["published"]) if r["published"] else None
+        rows.append(
+            ArticleRow(source_id=sid, url=r["url"], canonical_url=r["url"], body=r["text"],
+                       title=r["title"], fetched_at=T0, published_at=published)
+        )  # fmt: skip
+    return rows
+
+
+def _index_state(engine: Engine) -> dict[int, tuple[bytes, list[int]]]:
+    return {aid: (bytes(sig), keys) for aid, (_, sig, keys) in _stored(engine).items()}
+
+
+def _learned(engine: Engine) -> set[int]:
+    with engine.connect() as conn:
+        return set(
+            conn.execute(
+                text("SELECT hash FROM recurring_text WHERE recurring_since IS NOT NULL")
+            ).scalars()
+        )
+
+
+def _rebuild(args: list[str]) -> dict[str, int]:
+    result = CliRunner().invoke(app, ["dedup-index", "rebuild", "--json", *args])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def _reset_to_whole_body_signatures(engine: Engine, *, forget: bool) -> None:
+    """Make the database look as before revision 0012 (no carriers) or, with ``forget``, as
+    before 0006 (nothing learned): every article signed and banded on its whole body."""
+    with session_scope(engine) as session:
+        if forget:
+            session.execute(text("DELETE FROM recurring_text"))
+        else:
+            session.execute(text("UPDATE recurring_text SET article_ids = NULL"))
+        stored = session.execute(text("SELECT id, body FROM articles ORDER BY id")).all()
+        whole = {aid: dedup.signature(body) for aid, body in stored}
+        dedup_index.save_signatures(session, whole)
+
+
+def _assert_residual_signatures(engine: Engine) -> None:
+    """The invariant both paths keep: every stored signature is that of its body without the
+    paragraphs learned as recurring, and its band rows are that signature's."""
+    learned = _learned(engine)
+    for aid, (body, sig, keys) in _stored(engine).items():
+        drop = [h for h in dedup.paragraphs(body).hashes.tolist() if h in learned]
+        assert np.array_equal(sig, dedup.residual_signature(body, drop)), aid
+        assert keys == dedup_index.lsh_keys(sig)
+
+
+def _store_labelled(engine: Engine) -> None:
+    rows = _labelled_rows(_source(engine))
+    for start in range(0, len(rows), 25):
+        _store(engine, rows[start : start + 25])
+
+
+def test_rebuild_restores_the_incremental_index(database_url: str) -> None:
+    """The labelled set stored in crawl batches of 25; then every article is given its
+    whole-body signature and bands and the carriers are dropped (a database from before
+    revision 0012); the rebuild brings back exactly the incremental path's signatures and
+    bands, and a second run writes nothing."""
+    engine = create_engine(database_url, poolclass=pool.NullPool)
+    _store_labelled(engine)
+    _assert_residual_signatures(engine)
+    incremental, learned = _index_state(engine), _learned(engine)
+    _reset_to_whole_body_signatures(engine, forget=False)
+    assert _index_state(engine) != incremental
+
+    first = _rebuild(["--batch", "40"])
+    assert first["examined"] == len(incremental)
+    assert first["resigned"] > 0
+    assert _index_state(engine) == incremental
+    assert _learned(engine) == learned
+    second = _rebuild(["--batch", "40"])
+    assert (second["resigned"], second["rebanded"], second["earlier_resigned"]) == (0, 0, 0)
+    assert second["recurring_rows_written"] == 0
+    assert _index_state(engine) == incremental
+    engine.dispose()
+
+
+def test_rebuild_learns_from_nothing_what_stored_bodies_teach(database_url: str) -> None:
+    """From an empty ``recurring_text`` (a database from before revision 0006). Briefs that
+    are all kept: the rebuild finds the incremental index exactly (the first brief's notice
+    included, through the carriers of an earlier batch: batches of 1)."""
+    engine = create_engine(database_url, poolclass=pool.NullPool)
+    sid = _source(engine)
+    a, s, b = _articles()
+    bodies = [a, *(lead + "\n\n" + NOTICE for lead in BRIEF_LEADS[5:8]), s, b]
+    for n, body in enumerate(bodies):
+        _store(engine, [_row(sid, n, body)])
+    incremental, learned = _index_state(engine), _learned(engine)
+    _reset_to_whole_body_signatures(engine, forget=True)
+    first = _rebuild(["--batch", "1"])
+    assert first["earlier_resigned"] == 1  # A, read in the first batch
+    assert _index_state(engine) == incremental
+    assert _learned(engine) == learned
+    second = _rebuild(["--batch", "3"])
+    assert (second["resigned"], second["rebanded"], second["earlier_resigned"]) == (0, 0, 0)
+    engine.dispose()
+
+
+def test_rebuild_cannot_learn_from_copies_it_does_not_store(database_url: str) -> None:
+    """The labelled set from an empty ``recurring_text``: paragraphs the crawl learned from
+    republications (recorded as duplicates, whose text is not kept: site boilerplate,
+    a reworded notice) are not learned again; everything else is as the incremental path
+    left it, the invariant holds for what was learned, and a second run writes nothing."""
+    engine = create_engine(database_url, poolclass=pool.NullPool)
+    _store_labelled(engine)
+    incremental, learned = _index_state(engine), _learned(engine)
+    _reset_to_whole_body_signatures(engine, forget=True)
+    _rebuild(["--batch", "40"])
+    relearned = _learned(engine)
+    assert relearned and relearned < learned
+    _assert_residual_signatures(engine)
+    from_copies = learned - relearned
+    after = _index_state(engine)
+    for aid, (body, _, _) in _stored(engine).items():
+        carries = set(dedup.paragraphs(body).hashes.tolist()) & from_copies
+        assert (after[aid] == incremental[aid]) == (not carries), aid
+    second = _rebuild(["--batch", "40"])
+    assert (second["resigned"], second["rebanded"], second["earlier_resigned"]) == (0, 0, 0)
+    assert second["recurring_rows_written"] == 0
+    engine.dispose()
+
+
+def test_rebuild_rebands_after_a_band_change_and_relearns(database_url: str) -> None:
+    """Missing band rows (as after a change of the banding) are written again; --relearn
+    forgets the learned rows first and learns the same set."""
+    engine = create_engine(database_url, poolclass=pool.NullPool)
+    sid = _source(engine)
+    a, s, b = _articles()
+    _store(engine, [_row(sid, n, body) for n, body in enumerate((a, s, b))])
+    before = _index_state(engine)
+    learned = _learned(engine)
+    with session_scope(engine) as session:
+        session.execute(text("DELETE FROM minhash_bands"))
+    report = _rebuild(["--relearn"])
+    assert report["forgot_learned"] > 0
+    assert (report["resigned"], report["rebanded"]) == (0, 3)
+    assert _index_state(engine) == before
+    assert _learned(engine) == learned
+    engine.dispose()
+
+
+def test_rebuild_refuses_a_bad_batch_size(database_url: str) -> None:
+    result = CliRunner().invoke(app, ["dedup-index", "rebuild", "--batch", "0"])
+    assert result.exit_code == 2
+    assert "--batch must be at least 1" in result.output
+    assert "Traceback" not in result.output
