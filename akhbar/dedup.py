@@ -690,6 +690,7 @@ class DedupEngine:
         self._just_turned: list[int] = []  # ... in the last ``sign``
         self._later: set[int] = set()  # in a batch: turned by an item not decided yet
         self._texts: dict[Key, Signed | Fingerprint | str] = {}  # what each member says
+        self._found: dict[Key, Paragraphs] = {}  # paragraphs of the stored texts among them
         self._urls: dict[str, Key] = {}
         self._exact: dict[bytes, Key] = {}
         self._hash_of: dict[Key, bytes] = {}
@@ -754,15 +755,22 @@ class DedupEngine:
             said = self._texts.get(key)
             if current is None or said is None:
                 continue  # a copy, or a stored article not read (left to the rebuild)
-            sig = self.residual(said)
+            sig = self.residual(said, key)
             if not np.array_equal(sig, current):
                 self.index.replace(key, sig)
                 self.resigned[key] = sig
 
-    def residual(self, said: Signed | Fingerprint | str) -> np.ndarray:
+    def stored_paragraphs(self, key: Key, text: str) -> Paragraphs:
+        """The paragraphs of a stored article's text (computed once)."""
+        if key not in self._found:
+            self._found[key] = paragraphs(text)
+        return self._found[key]
+
+    def residual(self, said: Signed | Fingerprint | str, key: Key | None = None) -> np.ndarray:
         """The signature of a member's text without its paragraphs recurring by now."""
         if isinstance(said, str):
-            body, found, full = said, paragraphs(said), None
+            found = paragraphs(said) if key is None else self.stored_paragraphs(key, said)
+            body, full = said, None
         else:
             body, found, full = said.text, said.paragraphs, said.signature
             if found is None:

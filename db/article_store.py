@@ -211,7 +211,7 @@ def _read_carriers(
     ``recurring_text`` rows of all their paragraphs are loaded too (to sign them again
     without every recurring one)."""
     rows = dedup_index.read_carriers(session, ids)
-    found = [dedup.paragraphs(row.text).hashes for row in rows if row.text]
+    found = [engine.stored_paragraphs(row.key, row.text).hashes for row in rows if row.text]
     if found:
         dedup_index.read_recurring(session, np.concatenate(found), engine.recurring)
     return rows
@@ -546,7 +546,7 @@ def rebuild_batch(
     for stored in _read_carriers(session, engine, wanted):
         if stored.text is None:
             continue
-        sig = engine.residual(stored.text)
+        sig = engine.residual(stored.text, stored.key)
         if stored.signature is None or not np.array_equal(sig, stored.signature):
             report.earlier_resigned += 1
             changed[int(stored.key)] = sig
