@@ -320,3 +320,26 @@ def test_rebuild_refuses_a_bad_batch_size(database_url: str) -> None:
     assert result.exit_code == 2
     assert "--batch must be at least 1" in result.output
     assert "Traceback" not in result.output
+
+
+def test_reprocessing_that_turns_a_paragraph_recurring_resigns_its_carriers(
+    database_url: str,
+) -> None:
+    """Article S stored without the notice; re-extracted, it has it: the notice turns
+    recurring (A and S) and A, stored with it, is signed again in the same transaction."""
+    from db.article_store import reprocess_article
+
+    engine = create_engine(database_url, poolclass=pool.NullPool)
+    sid = _source(engine)
+    a, s, _ = _articles()
+    lead_s = s.split("\n\n")[0]
+    a_res, s_res = _store(engine, [_row(sid, 0, a), _row(sid, 1, lead_s)])
+    assert np.array_equal(_stored(engine)[a_res.article_id][1], dedup.signature(a))
+    with session_scope(engine) as session:
+        result = reprocess_article(session, s_res.article_id, _row(sid, 1, s))
+    assert (result.kind, result.article_id) == ("stored", s_res.article_id)
+    stored = _stored(engine)
+    assert np.array_equal(stored[a_res.article_id][1], dedup.signature(a.split("\n\n")[0]))
+    assert np.array_equal(stored[s_res.article_id][1], dedup.signature(lead_s))
+    _assert_residual_signatures(engine)
+    engine.dispose()
