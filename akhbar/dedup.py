@@ -43,6 +43,10 @@ NORMALIZE = True
 MIN_SHINGLES = 20
 # A paragraph seen in this many different stories is recurring text (N of docs/dedup.md).
 RECURRING_STORIES = 2
+# Stored articles remembered per paragraph while it is not recurring (``RecurringText.carriers``),
+# to sign them again when it turns recurring. A paragraph reaches it only when that many kept
+# articles of one story share it; later ones are left to ``akhbar dedup-index rebuild``.
+MAX_CARRIERS = 100
 # Paragraphs of fewer words are not tracked (they hold too few shingles to matter).
 MIN_PARAGRAPH_WORDS = 3
 # The "story" a paragraph appears in is the rest of its article, as a small MinHash: two
@@ -333,6 +337,10 @@ class MinHashIndex:
     def exact(self, chash: bytes) -> int | str | None:
         return self._hashes.get(chash)
 
+    def signature(self, key: int | str) -> np.ndarray | None:
+        """The signature ``key`` is indexed under (None when it is not indexed)."""
+        return self._sigs.get(key)
+
     def candidates(
         self, sig: np.ndarray, keys: list[tuple[int, int]] | None = None
     ) -> list[tuple[int | str, np.ndarray]]:
@@ -374,6 +382,10 @@ class MinHashIndex:
 # from then on. Copies of one story have similar rests, so republishing a wire story never
 # makes its own paragraphs recurring. The article being decided is counted before its
 # decision, so the second brief ending with a notice already finds the notice recurring.
+
+
+# An article's key in the engine: a database id, a corpus id, or a writer's placeholder.
+Key = int | str | tuple
 
 
 @dataclass(frozen=True, slots=True)
@@ -479,13 +491,34 @@ class RecurringText:
         self.changed: set[int] = set()
         self.stored: set[int] = set()  # loaded from the database (the others are new rows)
         self.last_new: list[int] = []  # paragraphs that became recurring in the last observe
+        # The kept articles carrying each paragraph while it is not recurring (database ids,
+        # or an engine's keys until the writer names them): signed again when it turns.
+        self.carriers: dict[int, list[Key]] = {}
 
-    def load(self, h: int, stories: np.ndarray, recurring: bool) -> None:
+    def load(
+        self, h: int, stories: np.ndarray, recurring: bool, carriers: Iterable[Key] = ()
+    ) -> None:
         self.stored.add(h)
         if recurring:
             self.recurring.add(h)
         else:
             self.stories[h] = stories
+            if carriers:
+                self.carriers[h] = list(carriers)
+
+    def add_carrier(self, hashes: Iterable[int], key: Key) -> None:
+        """``key``, a kept article, carries these (not recurring) paragraphs."""
+        for h in hashes:
+            known = self.carriers.setdefault(h, [])
+            if key not in known and len(known) < MAX_CARRIERS:
+                known.append(key)
+                self.changed.add(h)
+
+    def rename_carriers(self, names: dict[Key, Key]) -> None:
+        """Engine keys become database ids (after the writer drew them)."""
+        for h, keys in self.carriers.items():
+            if any(k in names for k in keys):
+                self.carriers[h] = list(dict.fromkeys(names.get(k, k) for k in keys))
 
     def recurring_in(self, found: Paragraphs) -> list[int]:
         return [h for h in found.hashes.tolist() if h in self.recurring]
@@ -521,7 +554,7 @@ class RecurringText:
                 h = hashes[i]
                 known = self.stories.get(h)
                 context = contexts[k : k + 1]
-                if known is None:
+                if known is None or not len(known):
                     self.stories[h] = context
                     self.changed.add(h)
                     continue
@@ -537,9 +570,16 @@ class RecurringText:
                     self.stories[h] = known
         return self.recurring_in(found)
 
-    def take_changes(self) -> list[tuple[int, np.ndarray | None]]:
-        """Rows changed since the last call, as (hash, stories, or None when recurring)."""
-        out = [(h, self.stories.get(h)) for h in self.changed]
+    def take_changes(self) -> list[tuple[int, np.ndarray | None, list[Key] | None]]:
+        """Rows changed since the last call, as (hash, stories, carriers), stories and carriers
+        None when recurring (a paragraph only carried so far has no story rows)."""
+        none = np.empty((0, CONTEXT_PERM), dtype=np.uint32)
+        out = [
+            (h, None, None)
+            if h in self.recurring
+            else (h, self.stories.get(h, none), self.carriers.get(h, []))
+            for h in self.changed
+        ]
         self.changed = set()
         return out
 
@@ -586,10 +626,6 @@ def fingerprint(text: str, settings: Settings = DEFAULT) -> Fingerprint:
     return Fingerprint(sig, content_hash(text), found, zlib.compress(text.encode("utf-8"), 1))
 
 
-# An article's key in the engine: a database id, a corpus id, or a writer's placeholder.
-Key = int | str | tuple
-
-
 @dataclass(frozen=True, slots=True)
 class Signed:
     """An article as the decision rules see it: its text (signed again without recurring
@@ -610,6 +646,7 @@ class Stored:
     signature: np.ndarray | None
     content_hash: bytes | None = None
     published: datetime | None = None
+    text: str | None = None  # given for articles to sign again (carriers of a paragraph)
 
 
 @dataclass(frozen=True, slots=True)
@@ -646,6 +683,14 @@ class DedupEngine:
         self.index = MinHashIndex(settings)
         self.recurring = recurring if recurring is not None else RecurringText(settings.recurring)
         self.recurring_texts: dict[int, str] = {}  # texts of paragraphs that became recurring
+        # Known articles signed again because a paragraph of theirs turned recurring, with
+        # their new signature (the writer stores it: ``articles.minhash`` and bands).
+        self.resigned: dict[Key, np.ndarray] = {}
+        self.turned: list[int] = []  # paragraphs that turned recurring, in counting order
+        self._just_turned: list[int] = []  # ... in the last ``sign``
+        self._later: set[int] = set()  # in a batch: turned by an item not decided yet
+        self._texts: dict[Key, Signed | Fingerprint | str] = {}  # what each member says
+        self._found: dict[Key, Paragraphs] = {}  # paragraphs of the stored texts among them
         self._urls: dict[str, Key] = {}
         self._exact: dict[bytes, Key] = {}
         self._hash_of: dict[Key, bytes] = {}
@@ -658,9 +703,13 @@ class DedupEngine:
         content_hash: bytes | None = None,
         published: datetime | None = None,
         pairs: list[tuple[int, int]] | None = None,
+        text: str | None = None,
     ) -> None:
         """A stored article that can be an original (call in id order; ``pairs``: its band
-        key pairs when computed)."""
+        key pairs when computed; ``text``: its body, to sign it again should one of its
+        paragraphs turn recurring)."""
+        if text is not None:
+            self._texts.setdefault(key, text)
         if key in self._published:
             return
         self._published[key] = published
@@ -672,6 +721,88 @@ class DedupEngine:
 
     def know_url(self, url: str, key: Key) -> None:
         self._urls.setdefault(url, key)
+
+    def know_all(self, rows: Iterable[Stored], extra: Iterable[Stored] = ()) -> None:
+        """``know`` the rows a lookup found (in id order) and ``extra`` ones (carriers to sign
+        again, with their text), all in key order so that ties still go to the oldest."""
+        rows = list(rows)
+        extra = list(extra)
+        if extra:
+            merged = {row.key: row for row in rows}
+            for row in extra:
+                merged[row.key] = replace(merged.get(row.key, row), text=row.text)
+            rows = sorted(merged.values(), key=lambda row: row.key)
+        with_sig = [k for k, row in enumerate(rows) if row.signature is not None]
+        pairs = dict(zip(with_sig, self._pairs([rows[k].signature for k in with_sig]), strict=True))
+        for k, row in enumerate(rows):
+            self.know(
+                row.key, row.signature, row.content_hash, row.published, pairs.get(k), row.text
+            )
+
+    def carriers_to_fetch(self, hashes: Iterable[int]) -> list[Key]:
+        """Known-by-id articles carrying these paragraphs whose text the engine lacks (the
+        writer reads them from the database before ``resign``)."""
+        keys = {k for h in hashes for k in self.recurring.carriers.get(h, ())}
+        return sorted(k for k in keys if isinstance(k, int) and k not in self._texts)
+
+    def resign(self, hashes: Iterable[int]) -> None:
+        """Paragraphs ``hashes`` just turned recurring: the members carrying them are signed
+        again without their recurring paragraphs (the index swaps their signature in place:
+        their age and decisions stay; only the fingerprint changes)."""
+        keys = {k: None for h in hashes for k in self.recurring.carriers.get(h, ())}
+        for key in keys:
+            current = self.index.signature(key)
+            said = self._texts.get(key)
+            if current is None or said is None:
+                continue  # a copy, or a stored article not read (left to the rebuild)
+            sig = self.residual(said, key)
+            if not np.array_equal(sig, current):
+                self.index.replace(key, sig)
+                self.resigned[key] = sig
+
+    def stored_paragraphs(self, key: Key, text: str) -> Paragraphs:
+        """The paragraphs of a stored article's text (computed once)."""
+        if key not in self._found:
+            self._found[key] = paragraphs(text)
+        return self._found[key]
+
+    def residual(self, said: Signed | Fingerprint | str, key: Key | None = None) -> np.ndarray:
+        """The signature of a member's text without its paragraphs recurring by now."""
+        if isinstance(said, str):
+            found = paragraphs(said) if key is None else self.stored_paragraphs(key, said)
+            body, full = said, None
+        else:
+            body, found, full = said.text, said.paragraphs, said.signature
+            if found is None:
+                found = paragraphs(body)
+        drop = [h for h in found.hashes.tolist() if self._is_recurring(h)]
+        return residual_signature(body, drop, full, self.settings)
+
+    def relearn(self, keys: Sequence[Key], articles: Sequence[Signed | Fingerprint]) -> None:
+        """Stored articles read again, oldest first (``akhbar dedup-index rebuild``): count
+        their paragraphs as their storing did (a story counted already counts once) and
+        remember each as carrying its paragraphs that are still not recurring. Their
+        signatures are then ``residual(article)``; ``turned`` lists what turned recurring."""
+        for article in articles:
+            self.sign(article)
+        for key, article in zip(keys, articles, strict=True):
+            self._remember(key, article)
+
+    def _is_recurring(self, h: int) -> bool:
+        return h in self.recurring.recurring and h not in self._later
+
+    def _remember(self, key: Key, article: Signed | Fingerprint) -> None:
+        """``key`` (kept, or the representative a copy took over) now says ``article``: it
+        carries its paragraphs that are not recurring."""
+        if not self.settings.recurring:
+            return
+        self._texts[key] = article
+        found = article.paragraphs
+        if found is None:
+            found = paragraphs(article.text)
+        live = [h for h in found.hashes.tolist() if not self._is_recurring(h)]
+        if live:
+            self.recurring.add_carrier(live, key)
 
     def decide(
         self,
@@ -685,7 +816,10 @@ class DedupEngine:
         known = next((self._urls[u] for u in urls if u in self._urls), None)
         if known is not None:  # a URL repeat: neither counted nor decided on its text
             return Verdict(Decision(known, 1.0, "url"), article.signature)
-        return self.judge(key, article, self.sign(article), published, urls)
+        sig = self.sign(article)
+        if self._just_turned:
+            self.resign(self._just_turned)
+        return self.judge(key, article, sig, published, urls)
 
     def decide_batch(
         self,
@@ -694,13 +828,17 @@ class DedupEngine:
         published: Sequence[datetime | None],
         urls: Sequence[tuple[str, ...]],
         lookup: Callable[[np.ndarray, list[bytes]], Iterable[Stored]] | None = None,
+        fetch: Callable[[list[Key]], Iterable[Stored]] | None = None,
     ) -> list[Verdict]:
         """Decide a batch in publication order, as ``decide`` one by one would; results in
         the given order. Counting runs first (it does not depend on decisions), so the
         signatures to decide with are known before ``lookup`` is asked for the stored
         articles that can match them (``lookup(signatures, content_hashes)``, rows to
-        ``know`` in id order)."""
+        ``know`` in id order). When a paragraph turns recurring, ``fetch(ids)`` gives the
+        stored articles carrying it (with their text); they are signed again just before
+        the item that turned it is decided, as one-by-one storing would have it."""
         order = publication_order(published)
+        turned_by: dict[int, list[int]] = {}
         repeats_known: dict[int, Key] = {}  # URL repeats of a known article
         repeats_item: dict[int, int] = {}  # URL repeats of an earlier item of the batch
         sigs: dict[int, np.ndarray] = {}
@@ -717,24 +855,23 @@ class DedupEngine:
             for u in urls[i]:
                 seen.setdefault(u, i)
             sigs[i] = self.sign(articles[i])
+            if self._just_turned:
+                turned_by[i] = self._just_turned
         pending = sorted(sigs)
         # Band keys of the whole batch at once (vectorised), then of what the lookup found.
         pairs = dict(zip(pending, self._pairs([sigs[i] for i in pending]), strict=True))
+        self._later = {h for hs in turned_by.values() for h in hs}
         if lookup is not None and sigs:
-            rows = list(
-                lookup(
-                    np.stack([sigs[i] for i in pending]),
-                    [articles[i].content_hash for i in pending],
-                )
+            rows = lookup(
+                np.stack([sigs[i] for i in pending]), [articles[i].content_hash for i in pending]
             )
-            with_sig = [k for k, row in enumerate(rows) if row.signature is not None]
-            row_pairs = dict(
-                zip(with_sig, self._pairs([rows[k].signature for k in with_sig]), strict=True)
-            )
-            for k, row in enumerate(rows):
-                self.know(row.key, row.signature, row.content_hash, row.published, row_pairs.get(k))
+            wanted = self.carriers_to_fetch(self._later)
+            self.know_all(rows, fetch(wanted) if fetch is not None and wanted else ())
         verdicts: list[Verdict | None] = [None] * len(articles)
         for i in order:
+            if i in turned_by:  # the members carrying them are signed again first
+                self._later.difference_update(turned_by[i])
+                self.resign(turned_by[i])
             if i in repeats_item:  # the article that item was kept as, or its original
                 first = verdicts[repeats_item[i]]
                 assert first is not None
@@ -744,6 +881,7 @@ class DedupEngine:
                 verdicts[i] = Verdict(Decision(repeats_known[i], 1.0, "url"), articles[i].signature)
                 continue
             verdicts[i] = self.judge(keys[i], articles[i], sigs[i], published[i], urls[i], pairs[i])
+        self._later = set()
         return verdicts  # type: ignore[return-value]
 
     def _pairs(self, sigs: list[np.ndarray]) -> list[list[tuple[int, int]]]:
@@ -755,14 +893,17 @@ class DedupEngine:
     def sign(self, article: Signed | Fingerprint) -> np.ndarray:
         """Count the article's paragraphs and return the signature to decide it with (of
         the text without its recurring paragraphs)."""
+        self._just_turned = []
         if not self.settings.recurring:
             return article.signature
         found = article.paragraphs
         if found is None:
             found = paragraphs(article.text)
         recurring = self.recurring.observe(found)
-        if self.recurring.last_new:
-            self.recurring_texts.update(paragraph_texts(article.text, self.recurring.last_new))
+        self._just_turned = list(self.recurring.last_new)
+        if self._just_turned:
+            self.turned.extend(self._just_turned)
+            self.recurring_texts.update(paragraph_texts(article.text, self._just_turned))
         if not recurring:
             return article.signature
         return signature(without_paragraphs(article.text, recurring), self.settings)
@@ -795,10 +936,12 @@ class DedupEngine:
             replace = should_replace(published, self._published.get(rep))
             if replace:  # the representative now holds this copy (as the writer does)
                 self._take_over(rep, sig, article.content_hash, published, pairs)
+                self._remember(rep, article)
             for url in urls:
                 self.know_url(url, rep)
             return Verdict(decision, sig, replace)
         self.know(key, sig, article.content_hash, published, pairs)
+        self._remember(key, article)
         for url in urls:
             self.know_url(url, key)
         return Verdict(decision, sig)
@@ -812,6 +955,7 @@ class DedupEngine:
         pairs: list[tuple[int, int]],
     ) -> None:
         self.index.replace(key, sig, pairs)
+        self.resigned.pop(key, None)  # it holds another text now (the writer rewrites it)
         old = self._hash_of.get(key)
         if old is not None and self._exact.get(old) == key:
             del self._exact[old]

@@ -25,20 +25,21 @@ article, the two merge (the id stored first survives).
 from __future__ import annotations
 
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 from psycopg.types.json import Jsonb
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from akhbar import dedup
 from akhbar.dedup import DEFAULT, Settings
 from akhbar.page import ProcessedPage
 from db import dedup_index
+from db.engine import session_scope
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,8 +179,16 @@ def store_articles(
         return dedup_index.stored_candidates(session, sigs, chashes, settings=settings)
 
     keys = [("new", i) for i in range(len(rows))]
-    verdicts = engine.decide_batch(keys, signed, [row.published_at for row in rows], urls, lookup)
-    ids = _write(session, rows, signed, verdicts, settings)
+    verdicts = engine.decide_batch(
+        keys,
+        signed,
+        [row.published_at for row in rows],
+        urls,
+        lookup,
+        lambda ids: _read_carriers(session, engine, ids),
+    )
+    ids = _write(session, rows, signed, verdicts, engine, settings)
+    engine.recurring.rename_carriers(ids)
     dedup_index.save_recurring(session, engine.recurring, engine.recurring_texts, copy_new=True)
 
     results = []
@@ -193,6 +202,32 @@ def store_articles(
         kind = "replaced" if verdict.replace else match
         results.append(StoreResult(kind, int(rep), decision.similarity, match))
     return results
+
+
+def _read_carriers(
+    session: Session, engine: dedup.DedupEngine, ids: list[int]
+) -> list[dedup.Stored]:
+    """Stored articles carrying a paragraph that just turned recurring, with their body; the
+    ``recurring_text`` rows of all their paragraphs are loaded too (to sign them again
+    without every recurring one)."""
+    rows = dedup_index.read_carriers(session, ids)
+    found = [engine.stored_paragraphs(row.key, row.text).hashes for row in rows if row.text]
+    if found:
+        dedup_index.read_recurring(session, np.concatenate(found), engine.recurring)
+    return rows
+
+
+def _save_resigned(
+    session: Session, engine: dedup.DedupEngine, rewritten: set[int], settings: Settings
+) -> None:
+    """Stored articles the engine signed again (except ``rewritten``, whose rows this writer
+    replaced with their final signature already): their minhash and bands."""
+    sigs = {
+        key: sig
+        for key, sig in engine.resigned.items()
+        if isinstance(key, int) and key not in rewritten
+    }
+    dedup_index.save_signatures(session, sigs, settings)
 
 
 def _know_urls(session: Session, engine: dedup.DedupEngine, urls: list[str]) -> None:
@@ -240,9 +275,17 @@ def _write(
     rows: Sequence[ArticleRow],
     signed: list[dedup.Signed],
     verdicts: list[dedup.Verdict],
+    engine: dedup.DedupEngine,
     settings: Settings,
 ) -> dict[Any, int]:
-    """Write the decided batch; returns the ids of the kept rows by their engine key."""
+    """Write the decided batch; returns the ids of the kept rows by their engine key. Each
+    row gets its final signature: the one it is indexed under once the whole batch is
+    decided (a kept article may have been signed again later in the batch)."""
+
+    def final(key: Any, decided: np.ndarray) -> np.ndarray:
+        sig = engine.index.signature(key)
+        return decided if sig is None else sig
+
     order = dedup.publication_order([row.published_at for row in rows])
     kept = [i for i in order if verdicts[i].decision.duplicate_of is None]
     new_ids = (
@@ -261,12 +304,11 @@ def _write(
     if kept:
         names = ["id", *COLUMNS, "content_hash", "minhash"]
         with raw.cursor() as cur, cur.copy(f"COPY articles ({', '.join(names)}) FROM STDIN") as cp:
-            for i in kept:
-                values = _values(rows[i], signed[i], verdicts[i].signature)
+            sigs = [final(("new", i), verdicts[i].signature) for i in kept]
+            for i, sig in zip(kept, sigs, strict=True):
+                values = _values(rows[i], signed[i], sig)
                 cp.write_row([ids[("new", i)], *(values[n] for n in names[1:])])
-        dedup_index.add_bands(
-            session, new_ids, np.stack([verdicts[i].signature for i in kept]), settings
-        )
+        dedup_index.add_bands(session, new_ids, np.stack(sigs), settings)
         _save_html(session, [(ids[("new", i)], rows[i].html) for i in kept if rows[i].html])
 
     duplicates, takeovers = [], []
@@ -276,10 +318,10 @@ def _write(
             continue
         rep = ids.get(decision.duplicate_of, decision.duplicate_of)
         if verdicts[i].replace:
-            takeovers.append((i, int(rep)))
+            takeovers.append((i, int(rep), decision.duplicate_of))
         else:
             duplicates.append(_duplicate(rows[i], int(rep), decision))
-    for i, rep in takeovers:
+    for i, rep, rep_key in takeovers:
         # The stored page becomes the duplicate; its row takes this page's content.
         old = session.execute(
             text(
@@ -289,9 +331,11 @@ def _write(
             {"id": rep},
         ).one()
         duplicates.append(_duplicate(old, rep, verdicts[i].decision))
-        _replace_content(session, rep, rows[i], signed[i], verdicts[i].signature, settings)
+        sig = final(rep_key, verdicts[i].signature)
+        _replace_content(session, rep, rows[i], signed[i], sig, settings)
     if duplicates:
         session.execute(_RECORD_DUPLICATES, duplicates)
+    _save_resigned(session, engine, {rep for _, rep, _ in takeovers}, settings)
     return ids
 
 
@@ -378,15 +422,19 @@ def reprocess_article(
     if settings.recurring and signed.paragraphs is not None:
         dedup_index.read_recurring(session, signed.paragraphs.hashes, engine.recurring)
     sig = engine.sign(signed)
-    for stored in dedup_index.stored_candidates(
+    turned = engine.turned
+    candidates = dedup_index.stored_candidates(
         session, sig[None, :], [signed.content_hash], exclude=article_id, settings=settings
-    ):
-        engine.know(stored.key, stored.signature, stored.content_hash, stored.published)
+    )
+    wanted = [k for k in engine.carriers_to_fetch(turned) if k != article_id]
+    engine.know_all(candidates, _read_carriers(session, engine, wanted))
+    engine.resign(turned)
     verdict = engine.judge(article_id, signed, sig, row.published_at)
-    dedup_index.save_recurring(session, engine.recurring, engine.recurring_texts)
     decision = verdict.decision
     if decision.duplicate_of is None:
         _replace_content(session, article_id, row, signed, sig, settings, html=False)
+        _save_resigned(session, engine, {article_id}, settings)
+        dedup_index.save_recurring(session, engine.recurring, engine.recurring_texts)
         return StoreResult("stored", article_id, decision.similarity)
 
     other_id = int(decision.duplicate_of)
@@ -410,5 +458,136 @@ def reprocess_article(
         kept_sig = other_sig if other_sig is not None else other_signed.signature
         _replace_content(session, first, other, other_signed, kept_sig, settings)
     session.execute(_RECORD_DUPLICATES, _duplicate(dropped, first, decision))
+    # Whichever key the engine filed the kept text under, it is now row ``first``'s.
+    engine.recurring.rename_carriers({article_id: first, other_id: first})
+    _save_resigned(session, engine, {first, second}, settings)
+    dedup_index.save_recurring(session, engine.recurring, engine.recurring_texts)
     match = decision.kind or "near"
     return StoreResult(match, first, decision.similarity, match)
+
+
+# --- Rebuilding the index ----------------------------------------------------------------
+
+
+@dataclass
+class RebuildReport:
+    """What ``rebuild_index`` did (``akhbar dedup-index rebuild --json`` prints it)."""
+
+    examined: int = 0  # stored articles read
+    resigned: int = 0  # of them, with a new signature (minhash and bands rewritten)
+    rebanded: int = 0  # of them, same signature but band rows that differed (rewritten)
+    earlier_resigned: int = 0  # articles of earlier batches signed again: a paragraph turned
+    turned_recurring: int = 0  # paragraphs learned as recurring
+    recurring_rows_written: int = 0
+    batches: int = 0
+    forgot_learned: int = 0  # recurring_text rows deleted first (--relearn)
+
+    def as_json(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+def _stored_bands(session: Session, ids: list[int]) -> dict[int, list[int]]:
+    rows = session.execute(
+        text(
+            "SELECT article_id, array_agg(key ORDER BY key) FROM minhash_bands "
+            "WHERE article_id = ANY(CAST(:ids AS bigint[])) GROUP BY article_id"
+        ),
+        {"ids": ids},
+    )
+    return {aid: list(keys) for aid, keys in rows}
+
+
+def rebuild_batch(
+    session: Session,
+    after_id: int,
+    limit: int,
+    report: RebuildReport,
+    settings: Settings = DEFAULT,
+) -> int | None:
+    """One batch of ``rebuild_index``, in the caller's transaction: the stored articles after
+    ``after_id`` (at most ``limit``, oldest id first) are counted into ``recurring_text`` as
+    if stored again, and every one of them (and every earlier article carrying a paragraph
+    that turns recurring now) gets the signature of its body without its recurring
+    paragraphs, and the matching band rows. Returns the last id read (None: no more)."""
+    dedup_index.lock_index(session)
+    rows = session.execute(
+        text("SELECT id, body, minhash FROM articles WHERE id > :a ORDER BY id LIMIT :n"),
+        {"a": after_id, "n": limit},
+    ).all()
+    if not rows:
+        return None
+    ids = [aid for aid, _, _ in rows]
+    engine = dedup.DedupEngine(settings)
+    signed = []
+    for _, body, _ in rows:
+        sig, found = dedup.signature_and_paragraphs(body, settings)
+        signed.append(dedup.Signed(body, sig, b"", found))
+    if settings.recurring:
+        hashes = [s.paragraphs.hashes for s in signed if s.paragraphs is not None]
+        if hashes:
+            dedup_index.read_recurring(session, np.concatenate(hashes), engine.recurring)
+    engine.relearn(ids, signed)
+    report.examined += len(rows)
+    report.turned_recurring += len(engine.turned)
+
+    bands = _stored_bands(session, ids)
+    changed: dict[int, np.ndarray] = {}
+    for (aid, _, minhash), article in zip(rows, signed, strict=True):
+        sig = engine.residual(article)
+        if minhash is None or not np.array_equal(sig, dedup.signature_from_bytes(minhash)):
+            report.resigned += 1
+            changed[aid] = sig
+        elif bands.get(aid, []) != dedup_index.lsh_keys(sig, settings):
+            report.rebanded += 1
+            changed[aid] = sig
+    # Earlier articles carrying a paragraph that turned recurring in this batch.
+    in_batch = set(ids)
+    wanted = [k for k in engine.carriers_to_fetch(engine.turned) if k not in in_batch]
+    for stored in _read_carriers(session, engine, wanted):
+        if stored.text is None:
+            continue
+        sig = engine.residual(stored.text, stored.key)
+        if stored.signature is None or not np.array_equal(sig, stored.signature):
+            report.earlier_resigned += 1
+            changed[int(stored.key)] = sig
+    dedup_index.save_signatures(session, changed, settings)
+    report.recurring_rows_written += dedup_index.save_recurring(
+        session, engine.recurring, engine.recurring_texts, copy_new=True
+    )
+    report.batches += 1
+    return ids[-1]
+
+
+def forget_learned(session: Session) -> int:
+    """Empty ``recurring_text`` (under the index lock), before learning it again."""
+    dedup_index.lock_index(session)
+    return session.execute(text("DELETE FROM recurring_text")).rowcount
+
+
+def rebuild_index(
+    engine: Engine,
+    *,
+    batch: int = 1000,
+    relearn: bool = False,
+    settings: Settings = DEFAULT,
+    progress: Callable[[int, int], None] | None = None,
+) -> RebuildReport:
+    """Re-learn ``recurring_text`` from the stored bodies, oldest first, and re-sign and
+    re-band every stored article: one transaction per ``batch`` articles, each under the
+    index lock (a crawl storing meanwhile decides between two batches, against a consistent
+    index). Safe to stop and run again: counting an article twice changes nothing, and an
+    article whose signature and bands are right is not written. ``relearn`` empties the
+    learned set first (after a change of ``RECURRING_STORIES`` or of the paragraph rules);
+    ``progress(done, total)`` is called after each batch."""
+    report = RebuildReport()
+    with session_scope(engine) as session:
+        total = session.execute(text("SELECT count(*) FROM articles")).scalar_one()
+        if relearn:
+            report.forgot_learned = forget_learned(session)
+    after: int | None = 0
+    while after is not None:
+        with session_scope(engine) as session:
+            after = rebuild_batch(session, after, batch, report, settings)
+        if progress is not None:
+            progress(report.examined, total)
+    return report

@@ -36,30 +36,45 @@ CANDIDATES = (
     "AND id <> %b ORDER BY id"
 )
 _READ_RECURRING = (
-    "SELECT hash, contexts, recurring_since IS NOT NULL FROM recurring_text "
+    "SELECT hash, contexts, recurring_since IS NOT NULL, article_ids FROM recurring_text "
     "WHERE hash = ANY(%b::bigint[])"
 )
+# Carriers travel as array literals ('{1,2}') in a text[]: unnest cannot split a ragged array.
 _SAVE_RECURRING = text(
     """
-    INSERT INTO recurring_text (hash, stories, contexts, recurring_since, text)
-    SELECT h, s, c, CASE WHEN r THEN now() END, t
+    INSERT INTO recurring_text (hash, stories, contexts, recurring_since, text, article_ids)
+    SELECT h, s, c, CASE WHEN r THEN now() END, t, CAST(a AS bigint[])
     FROM unnest(CAST(:h AS bigint[]), CAST(:s AS smallint[]), CAST(:c AS bytea[]),
-                CAST(:r AS boolean[]), CAST(:t AS text[])) AS v(h, s, c, r, t)
+                CAST(:r AS boolean[]), CAST(:t AS text[]), CAST(:a AS text[]))
+         AS v(h, s, c, r, t, a)
     ON CONFLICT (hash) DO UPDATE SET
         stories = EXCLUDED.stories,
         contexts = EXCLUDED.contexts,
         recurring_since = COALESCE(recurring_text.recurring_since, EXCLUDED.recurring_since),
-        text = COALESCE(recurring_text.text, EXCLUDED.text)
+        text = COALESCE(recurring_text.text, EXCLUDED.text),
+        article_ids = EXCLUDED.article_ids
     """
+)
+# The stored articles to sign again, with what the engine needs of them.
+_CARRIERS = (
+    "SELECT id, minhash, content_hash, published_at, body FROM articles "
+    "WHERE id = ANY(%b::bigint[]) ORDER BY id"
 )
 PGCOPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
 PGCOPY_TRAILER = struct.pack(">h", -1)
 _BAND_ROW = np.dtype(
     [("fields", ">i2"), ("l1", ">i4"), ("key", ">i8"), ("l2", ">i4"), ("aid", ">i8")]
 )
-_RECURRING_ROW = np.dtype(
-    [("fields", ">i2"), ("l1", ">i4"), ("hash", ">i8"), ("l2", ">i4"), ("stories", ">i2"),
-     ("l3", ">i4"), ("contexts", "<u4", (dedup.CONTEXT_PERM,))]
+_RECURRING_ROW = [
+    ("fields", ">i2"), ("l1", ">i4"), ("hash", ">i8"), ("l2", ">i4"), ("stories", ">i2"),
+    ("l3", ">i4"), ("contexts", "<u4", (dedup.CONTEXT_PERM,)), ("l4", ">i4"),
+]  # fmt: skip
+# ... with no carrier (article_ids NULL: length -1), or one (a one-element bigint[]: ndim,
+# has-nulls, element type int8 (oid 20), length, lower bound, then the element's length).
+_RECURRING_NONE = np.dtype(_RECURRING_ROW)
+_RECURRING_ONE = np.dtype(
+    [*_RECURRING_ROW, ("ndim", ">i4"), ("nulls", ">i4"), ("oid", ">i4"), ("dim", ">i4"),
+     ("lbound", ">i4"), ("l5", ">i4"), ("aid", ">i8")]
 )  # fmt: skip
 
 
@@ -102,15 +117,51 @@ def read_recurring(session: Session, hashes: np.ndarray, state: dedup.RecurringT
     """Load the ``recurring_text`` rows of ``hashes`` into ``state`` (one query)."""
     if not len(hashes):
         return
-    for h, contexts, recurring in _raw(session).execute(
-        _READ_RECURRING, (np.unique(hashes).tolist(),)
-    ):
+    wanted = [h for h in np.unique(hashes).tolist() if h not in state.stored]
+    if not wanted:
+        return
+    for h, contexts, recurring, carriers in _raw(session).execute(_READ_RECURRING, (wanted,)):
         stories = (
             dedup.stories_from_bytes(contexts)
             if contexts is not None
             else np.empty((0, dedup.CONTEXT_PERM), dtype=np.uint32)
         )
-        state.load(h, stories, recurring)
+        state.load(h, stories, recurring, carriers or ())
+
+
+def read_carriers(session: Session, ids: list[int]) -> list[dedup.Stored]:
+    """Stored articles to sign again (``DedupEngine.carriers_to_fetch``), with their body."""
+    if not ids:
+        return []
+    return [
+        dedup.Stored(
+            aid,
+            None if mh is None else dedup.signature_from_bytes(mh),
+            bytes(chash),
+            published,
+            body,
+        )
+        for aid, mh, chash, published, body in _raw(session).execute(_CARRIERS, (ids,))
+    ]
+
+
+def save_signatures(
+    session: Session, sigs: dict[int, np.ndarray], settings: Settings = DEFAULT
+) -> None:
+    """Stored articles signed again: their ``minhash`` and band rows (nothing else changes:
+    not the text, not ``updated_at``)."""
+    if not sigs:
+        return
+    ids = sorted(sigs)
+    session.execute(
+        text(
+            "UPDATE articles a SET minhash = v.m FROM unnest(CAST(:ids AS bigint[]), "
+            "CAST(:m AS bytea[])) AS v(id, m) WHERE a.id = v.id"
+        ),
+        {"ids": ids, "m": [dedup.signature_to_bytes(sigs[i]) for i in ids]},
+    )
+    remove_bands(session, ids)
+    add_bands(session, ids, np.stack([sigs[i] for i in ids]), settings)
 
 
 def save_recurring(
@@ -129,6 +180,9 @@ def save_recurring(
         return 0
     texts = texts or {}
     now = datetime.now(UTC)
+    for h, _, carriers in changes:
+        if carriers and not all(isinstance(k, int) for k in carriers):
+            raise ValueError(f"paragraph {h}: carriers {carriers} are not all article ids")
     rows = [
         (
             h,
@@ -136,25 +190,33 @@ def save_recurring(
             None if stories is None else stories.astype("<u4").tobytes(),
             now if stories is None else None,
             texts.get(h) if stories is None else None,
+            None if not carriers else "{" + ",".join(map(str, carriers)) + "}",
         )
-        for h, stories in changes
+        for h, stories, carriers in changes
     ]
     if copy_new:
         single = [
-            (h, stories)
-            for h, stories in changes
-            if h not in state.stored and stories is not None and len(stories) == 1
+            (h, stories, carriers or [])
+            for h, stories, carriers in changes
+            if h not in state.stored
+            and stories is not None
+            and len(stories) == 1
+            and len(carriers or []) <= 1
         ]
-        done = {h for h, _ in single}
+        done = {h for h, _, _ in single}
         rows = [row for row in rows if row[0] not in done]
         if single:
             with (
                 _raw(session).cursor() as cur,
-                cur.copy("COPY recurring_text (hash, stories, contexts) FROM STDIN BINARY") as copy,
+                cur.copy(
+                    "COPY recurring_text (hash, stories, contexts, article_ids) FROM STDIN BINARY"
+                ) as copy,
             ):
                 copy.write(_recurring_copy_payload(single))
     if rows:
-        h, stories, contexts, since, paragraph = (list(c) for c in zip(*rows, strict=True))
+        h, stories, contexts, since, paragraph, carriers = (
+            list(c) for c in zip(*rows, strict=True)
+        )
         session.execute(
             _SAVE_RECURRING,
             {
@@ -163,21 +225,38 @@ def save_recurring(
                 "c": contexts,
                 "r": [x is not None for x in since],
                 "t": paragraph,
+                "a": carriers,
             },
         )
     return len(changes)
 
 
-def _recurring_copy_payload(rows: list[tuple[int, np.ndarray]]) -> bytes:
-    """Binary COPY payload for ``recurring_text (hash, stories, contexts)``: new paragraphs
-    seen in one story (contexts as little-endian uint32, the ``stories_to_bytes`` format)."""
-    out = np.empty(len(rows), dtype=_RECURRING_ROW)
-    out["fields"], out["l1"], out["l2"], out["stories"] = 3, 8, 2, 1
-    out["l3"] = 4 * dedup.CONTEXT_PERM
-    out["hash"] = [h for h, _ in rows]
-    out["contexts"] = np.concatenate([stories for _, stories in rows])
-    out = out[np.argsort(out["hash"])]  # in key order: each index leaf visited once
-    return PGCOPY_HEADER + out.tobytes() + PGCOPY_TRAILER
+def _recurring_copy_payload(rows: list[tuple[int, np.ndarray, list[int]]]) -> bytes:
+    """Binary COPY payload for ``recurring_text (hash, stories, contexts, article_ids)``: new
+    paragraphs seen in one story (contexts as little-endian uint32, the ``stories_to_bytes``
+    format), carried by no stored article (copies only) or by one. Each kind in key order:
+    index leaves are visited in two sweeps rather than at random."""
+    parts = []
+    for dtype, group in (
+        (_RECURRING_NONE, [r for r in rows if not r[2]]),
+        (_RECURRING_ONE, [r for r in rows if r[2]]),
+    ):
+        if not group:
+            continue
+        out = np.empty(len(group), dtype=dtype)
+        out["fields"], out["l1"], out["l2"], out["stories"] = 4, 8, 2, 1
+        out["l3"] = 4 * dedup.CONTEXT_PERM
+        out["hash"] = [h for h, _, _ in group]
+        out["contexts"] = np.concatenate([stories for _, stories, _ in group])
+        if dtype is _RECURRING_NONE:
+            out["l4"] = -1
+        else:
+            out["l4"] = 32  # 6 four-byte header fields and the 8-byte element
+            out["ndim"], out["nulls"], out["oid"], out["dim"], out["lbound"] = 1, 0, 20, 1, 1
+            out["l5"] = 8
+            out["aid"] = [carriers[0] for _, _, carriers in group]
+        parts.append(out[np.argsort(out["hash"])].tobytes())
+    return PGCOPY_HEADER + b"".join(parts) + PGCOPY_TRAILER
 
 
 def add_bands(

@@ -221,6 +221,9 @@ class RecurringText(Base):
     recurring_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     text: Mapped[str | None] = mapped_column(Text)
     first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # Stored articles carrying the paragraph while it is not recurring (revision 0012): they
+    # are signed again when it turns recurring. NULL once recurring.
+    article_ids: Mapped[list[int] | None] = mapped_column(ARRAY(BigInteger))
 
 
 class CrawlFrontier(Base):

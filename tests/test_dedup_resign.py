@@ -1,0 +1,345 @@
+"""Re-signing stored articles when one of their paragraphs turns recurring (docs/dedup.md,
+"Recurring text"): the first article carrying a notice must not keep the notice in its stored
+signature, or a later brief sharing only the notice would be merged with it."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlalchemy import Engine, create_engine, pool, text
+from typer.testing import CliRunner
+
+from akhbar import dedup
+from cli.main import app
+from db import dedup_index
+from db.article_store import ArticleRow, StoreResult, store_articles
+from db.engine import session_scope
+
+HERE = Path(__file__).parent / "data" / "dedup"
+sys.path.insert(0, str(HERE))
+import generate  # noqa: E402
+
+CASES = generate.parse_cases(HERE / "bases.txt")
+NOTICE_LEAD = next(p for f, p in CASES if f[0] == "notice")[0]
+# A long rights notice (60 words), so that two briefs sharing it are clearly "similar".
+NOTICE = (
+    NOTICE_LEAD + " وتحتفظ الوكالة بحقها في ملاحقة كل من ينتهك هذه الشروط أمام الجهات "
+    "القضائية المختصة وفق القوانين النافذة في بلد النشر وفي البلدان التي توزع فيها خدماتها"
+)
+# The same notice as a republisher reworded it (its last word): another paragraph, never
+# learned as recurring, carrying almost all of the notice's shingles.
+REWORDED = NOTICE.rsplit(" ", 1)[0] + " منتجاتها"
+BRIEF_LEADS = [p[0] for f, p in CASES if f[0] == "brief" and f[5] == "agency-notice"]
+SHORT_LEAD = (
+    "أعلنت وزارة الزراعة اليوم بدء موسم حصاد القمح في المحافظات الشمالية وسط توقعات بإنتاج وفير"
+)
+T0 = datetime(2025, 6, 3, 8, 0, tzinfo=UTC)
+
+
+def _row(sid: int, n: int, body: str) -> ArticleRow:
+    url = f"https://agency.test/{n}"
+    return ArticleRow(
+        source_id=sid,
+        url=url,
+        canonical_url=url,
+        body=body,
+        fetched_at=T0,
+        published_at=T0 + timedelta(minutes=10 * n),
+    )
+
+
+def _articles() -> tuple[str, str, str]:
+    """Brief A with the notice (stored first), brief S with the notice (turns it recurring),
+    brief B: its own short lead and the reworded notice (shares only the notice with A)."""
+    a = BRIEF_LEADS[4] + "\n\n" + NOTICE  # one whose signature shares band keys with B's
+    s = BRIEF_LEADS[1] + "\n\n" + NOTICE
+    b = SHORT_LEAD + "\n\n" + REWORDED
+    return a, s, b
+
+
+def _source(engine: Engine) -> int:
+    with session_scope(engine) as session:
+        return session.execute(
+            text("INSERT INTO sources (name) VALUES ('agency') RETURNING id")
+        ).scalar_one()
+
+
+def _store(engine: Engine, rows: list[ArticleRow]) -> list[StoreResult]:
+    with session_scope(engine) as session:
+        return store_articles(session, rows)
+
+
+def _stored(engine: Engine) -> dict[int, tuple[str, np.ndarray, list[int]]]:
+    """{id: (body, stored signature, band keys)}."""
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, body, minhash FROM articles ORDER BY id")).all()
+        bands: dict[int, list[int]] = {}
+        for key, aid in conn.execute(
+            text("SELECT key, article_id FROM minhash_bands ORDER BY key")
+        ):
+            bands.setdefault(aid, []).append(key)
+    return {
+        aid: (body, dedup.signature_from_bytes(mh), bands.get(aid, [])) for aid, body, mh in rows
+    }
+
+
+def test_the_reworded_notice_does_merge_while_the_notice_counts() -> None:
+    """The scenario's premise: with A's notice in its signature, B is a near copy of A."""
+    a, _, b = _articles()
+    sim = dedup.similarity(dedup.signature(a), dedup.signature(b))
+    assert sim >= dedup.THRESHOLD + 0.1
+    shared = set(dedup_index.lsh_keys(dedup.signature(a))) & set(
+        dedup_index.lsh_keys(dedup.signature(b))
+    )
+    assert len(shared) >= 2  # an LSH candidate, not only similar
+    lead_a = a.split("\n\n")[0]
+    assert dedup.similarity(dedup.signature(lead_a), dedup.signature(b)) < 0.1
+    assert dedup.estimated_shingles(dedup.signature(lead_a)) >= dedup.MIN_SHINGLES
+
+
+@pytest.mark.parametrize("batches", ["one per transaction", "one batch"])
+def test_first_carrier_of_a_notice_is_resigned_and_no_longer_merges(
+    database_url: str, batches: str
+) -> None:
+    engine = create_engine(database_url, poolclass=pool.NullPool)
+    sid = _source(engine)
+    a, s, b = _articles()
+    rows = [_row(sid, n, body) for n, body in enumerate((a, s, b))]
+    if batches == "one batch":
+        results = _store(engine, rows)
+    else:
+        results = [_store(engine, [row])[0] for row in rows]
+    assert [r.kind for r in results] == ["stored", "stored", "stored"]
+    stored = _stored(engine)
+    assert sorted(stored) == sorted(r.article_id for r in results)
+    # Every stored signature is that of the body without its recurring paragraphs, and
+    # its bands are those of that signature (A's too, stored before the notice recurred).
+    lead_a = a.split("\n\n")[0]
+    by_id = dict(zip([r.article_id for r in results], (a, s, b), strict=True))
+    expected = {
+        by_id[aid]: dedup.signature(body.split("\n\n")[0]) if body != b else dedup.signature(b)
+        for aid, body in by_id.items()
+    }
+    for aid, (body, sig, keys) in stored.items():
+        assert body == by_id[aid]
+        assert np.array_equal(sig, expected[body]), body[:30]
+        assert keys == dedup_index.lsh_keys(sig)
+    assert np.array_equal(stored[results[0].article_id][1], dedup.signature(lead_a))
+    engine.dispose()
+
+
+def test_resigning_in_a_later_transaction_keeps_ids_and_decisions(database_url: str) -> None:
+    """A and a copy of A stored; later the notice turns recurring: A is re-signed in place
+    (same id, same duplicate), and a republication of A still merges with it."""
+    engine = create_engine(database_url, poolclass=pool.NullPool)
+    sid = _source(engine)
+    a, s, b = _articles()
+    copy_of_a = "عمان (وكالات) - " + a
+    first = _store(engine, [_row(sid, 0, a), _row(sid, 1, copy_of_a)])
+    assert [r.kind for r in first] == ["stored", "near"]
+    a_id = first[0].article_id
+    with engine.connect() as conn:
+        carriers = conn.execute(
+            text("SELECT article_ids FROM recurring_text WHERE text IS NULL AND article_ids IS NOT NULL")
+        ).scalars().all()  # fmt: skip
+    assert carriers and all(c == [a_id] for c in carriers)
+    second = _store(engine, [_row(sid, 2, s)])
+    assert second[0].kind == "stored"
+    with engine.connect() as conn:
+        notice = conn.execute(
+            text("SELECT stories, article_ids FROM recurring_text WHERE text IS NOT NULL")
+        ).all()
+        dups = conn.execute(text("SELECT duplicate_of FROM duplicates")).scalars().all()
+    assert [tuple(n) for n in notice] == [(2, None)]
+    assert dups == [a_id]
+    stored = _stored(engine)
+    assert np.array_equal(stored[a_id][1], dedup.signature(a.split("\n\n")[0]))
+    third = _store(engine, [_row(sid, 3, b), _row(sid, 4, "بيروت (أونا) - " + a)])
+    assert third[0].kind == "stored"
+    assert (third[1].kind, third[1].article_id) == ("near", a_id)
+    engine.dispose()
+
+
+LABELLED = [json.loads(line) for line in (HERE / "articles.jsonl").read_text("utf-8").splitlines()]
+
+
+def _labelled_rows(sid: int) -> list[ArticleRow]:
+    rows = []
+    for r in sorted(LABELLED, key=lambda r: r["published"] or "9999"):
+        published = datetime.fromisoformat(r["published"]) if r["published"] else None
+        rows.append(
+            ArticleRow(source_id=sid, url=r["url"], canonical_url=r["url"], body=r["text"],
+                       title=r["title"], fetched_at=T0, published_at=published)
+        )  # fmt: skip
+    return rows
+
+
+def _index_state(engine: Engine) -> dict[int, tuple[bytes, list[int]]]:
+    return {aid: (bytes(sig), keys) for aid, (_, sig, keys) in _stored(engine).items()}
+
+
+def _learned(engine: Engine) -> set[int]:
+    with engine.connect() as conn:
+        return set(
+            conn.execute(
+                text("SELECT hash FROM recurring_text WHERE recurring_since IS NOT NULL")
+            ).scalars()
+        )
+
+
+def _rebuild(args: list[str]) -> dict[str, int]:
+    result = CliRunner().invoke(app, ["dedup-index", "rebuild", "--json", *args])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def _reset_to_whole_body_signatures(engine: Engine, *, forget: bool) -> None:
+    """Make the database look as before revision 0012 (no carriers) or, with ``forget``, as
+    before 0006 (nothing learned): every article signed and banded on its whole body."""
+    with session_scope(engine) as session:
+        if forget:
+            session.execute(text("DELETE FROM recurring_text"))
+        else:
+            session.execute(text("UPDATE recurring_text SET article_ids = NULL"))
+        stored = session.execute(text("SELECT id, body FROM articles ORDER BY id")).all()
+        whole = {aid: dedup.signature(body) for aid, body in stored}
+        dedup_index.save_signatures(session, whole)
+
+
+def _assert_residual_signatures(engine: Engine) -> None:
+    """The invariant both paths keep: every stored signature is that of its body without the
+    paragraphs learned as recurring, and its band rows are that signature's."""
+    learned = _learned(engine)
+    for aid, (body, sig, keys) in _stored(engine).items():
+        drop = [h for h in dedup.paragraphs(body).hashes.tolist() if h in learned]
+        assert np.array_equal(sig, dedup.residual_signature(body, drop)), aid
+        assert keys == dedup_index.lsh_keys(sig)
+
+
+def _store_labelled(engine: Engine) -> None:
+    rows = _labelled_rows(_source(engine))
+    for start in range(0, len(rows), 25):
+        _store(engine, rows[start : start + 25])
+
+
+def test_rebuild_restores_the_incremental_index(database_url: str) -> None:
+    """The labelled set stored in crawl batches of 25; then every article is given its
+    whole-body signature and bands and the carriers are dropped (a database from before
+    revision 0012); the rebuild brings back exactly the incremental path's signatures and
+    bands, and a second run writes nothing."""
+    engine = create_engine(database_url, poolclass=pool.NullPool)
+    _store_labelled(engine)
+    _assert_residual_signatures(engine)
+    incremental, learned = _index_state(engine), _learned(engine)
+    _reset_to_whole_body_signatures(engine, forget=False)
+    assert _index_state(engine) != incremental
+
+    first = _rebuild(["--batch", "40"])
+    assert first["examined"] == len(incremental)
+    assert first["resigned"] > 0
+    assert _index_state(engine) == incremental
+    assert _learned(engine) == learned
+    second = _rebuild(["--batch", "40"])
+    assert (second["resigned"], second["rebanded"], second["earlier_resigned"]) == (0, 0, 0)
+    assert second["recurring_rows_written"] == 0
+    assert _index_state(engine) == incremental
+    engine.dispose()
+
+
+def test_rebuild_learns_from_nothing_what_stored_bodies_teach(database_url: str) -> None:
+    """From an empty ``recurring_text`` (a database from before revision 0006). Briefs that
+    are all kept: the rebuild finds the incremental index exactly (the first brief's notice
+    included, through the carriers of an earlier batch: batches of 1)."""
+    engine = create_engine(database_url, poolclass=pool.NullPool)
+    sid = _source(engine)
+    a, s, b = _articles()
+    bodies = [a, *(lead + "\n\n" + NOTICE for lead in BRIEF_LEADS[5:8]), s, b]
+    for n, body in enumerate(bodies):
+        _store(engine, [_row(sid, n, body)])
+    incremental, learned = _index_state(engine), _learned(engine)
+    _reset_to_whole_body_signatures(engine, forget=True)
+    first = _rebuild(["--batch", "1"])
+    assert first["earlier_resigned"] == 1  # A, read in the first batch
+    assert _index_state(engine) == incremental
+    assert _learned(engine) == learned
+    second = _rebuild(["--batch", "3"])
+    assert (second["resigned"], second["rebanded"], second["earlier_resigned"]) == (0, 0, 0)
+    engine.dispose()
+
+
+def test_rebuild_cannot_learn_from_copies_it_does_not_store(database_url: str) -> None:
+    """The labelled set from an empty ``recurring_text``: paragraphs the crawl learned from
+    republications (recorded as duplicates, whose text is not kept: site boilerplate,
+    a reworded notice) are not learned again; everything else is as the incremental path
+    left it, the invariant holds for what was learned, and a second run writes nothing."""
+    engine = create_engine(database_url, poolclass=pool.NullPool)
+    _store_labelled(engine)
+    incremental, learned = _index_state(engine), _learned(engine)
+    _reset_to_whole_body_signatures(engine, forget=True)
+    _rebuild(["--batch", "40"])
+    relearned = _learned(engine)
+    assert relearned and relearned < learned
+    _assert_residual_signatures(engine)
+    from_copies = learned - relearned
+    after = _index_state(engine)
+    for aid, (body, _, _) in _stored(engine).items():
+        carries = set(dedup.paragraphs(body).hashes.tolist()) & from_copies
+        assert (after[aid] == incremental[aid]) == (not carries), aid
+    second = _rebuild(["--batch", "40"])
+    assert (second["resigned"], second["rebanded"], second["earlier_resigned"]) == (0, 0, 0)
+    assert second["recurring_rows_written"] == 0
+    engine.dispose()
+
+
+def test_rebuild_rebands_after_a_band_change_and_relearns(database_url: str) -> None:
+    """Missing band rows (as after a change of the banding) are written again; --relearn
+    forgets the learned rows first and learns the same set."""
+    engine = create_engine(database_url, poolclass=pool.NullPool)
+    sid = _source(engine)
+    a, s, b = _articles()
+    _store(engine, [_row(sid, n, body) for n, body in enumerate((a, s, b))])
+    before = _index_state(engine)
+    learned = _learned(engine)
+    with session_scope(engine) as session:
+        session.execute(text("DELETE FROM minhash_bands"))
+    report = _rebuild(["--relearn"])
+    assert report["forgot_learned"] > 0
+    assert (report["resigned"], report["rebanded"]) == (0, 3)
+    assert _index_state(engine) == before
+    assert _learned(engine) == learned
+    engine.dispose()
+
+
+def test_rebuild_refuses_a_bad_batch_size(database_url: str) -> None:
+    result = CliRunner().invoke(app, ["dedup-index", "rebuild", "--batch", "0"])
+    assert result.exit_code == 2
+    assert "--batch must be at least 1" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_reprocessing_that_turns_a_paragraph_recurring_resigns_its_carriers(
+    database_url: str,
+) -> None:
+    """Article S stored without the notice; re-extracted, it has it: the notice turns
+    recurring (A and S) and A, stored with it, is signed again in the same transaction."""
+    from db.article_store import reprocess_article
+
+    engine = create_engine(database_url, poolclass=pool.NullPool)
+    sid = _source(engine)
+    a, s, _ = _articles()
+    lead_s = s.split("\n\n")[0]
+    a_res, s_res = _store(engine, [_row(sid, 0, a), _row(sid, 1, lead_s)])
+    assert np.array_equal(_stored(engine)[a_res.article_id][1], dedup.signature(a))
+    with session_scope(engine) as session:
+        result = reprocess_article(session, s_res.article_id, _row(sid, 1, s))
+    assert (result.kind, result.article_id) == ("stored", s_res.article_id)
+    stored = _stored(engine)
+    assert np.array_equal(stored[a_res.article_id][1], dedup.signature(a.split("\n\n")[0]))
+    assert np.array_equal(stored[s_res.article_id][1], dedup.signature(lead_s))
+    _assert_residual_signatures(engine)
+    engine.dispose()
