@@ -6,6 +6,7 @@ re-processing stored HTML (``akhbar reprocess``): the same function either way.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from akhbar import dedup
@@ -47,3 +48,12 @@ def process_page(page: FetchedPage) -> ProcessedPage:
     return judge_and_fingerprint(
         ProcessedPage(page=page, article=article, extractor_version=EXTRACTOR_VERSION)
     )
+
+
+def process_page_remote(page: FetchedPage) -> ProcessedPage:
+    """``process_page`` for a worker process: the result travels back without the page's
+    body (the caller still holds the page it sent and puts it back), so the HTML crosses
+    the process boundary once, not twice."""
+    processed = process_page(page)
+    processed.page = replace(page, body=b"")
+    return processed

@@ -33,7 +33,7 @@ from scrapy import Request, signals
 from scrapy.exceptions import NotConfigured
 from sqlalchemy import text
 
-from crawlers.middlewares import ARTICLE_META
+from crawlers.middlewares import ARTICLE_META, CHECKED_META
 from crawlers.runs import Thresholds, decide_outcome
 from db.engine import get_engine
 
@@ -46,11 +46,15 @@ CLEAN_REASONS = ("finished", "closespider")
 DONE_OUTCOMES = ("finished", "degraded", "empty")
 
 
+# Not journaled: a resumed request's URL is checked again (it may have been stored since).
+_NOT_KEPT = {URL_META, CHECKED_META}
+
+
 def _encode_meta(meta: dict[str, Any]) -> dict[str, Any]:
     """The spider's own meta keys (``akhbar*``, ``listed_published``), JSON-safe."""
     out: dict[str, Any] = {}
     for key, value in meta.items():
-        if not (key.startswith("akhbar") or key == "listed_published") or key == URL_META:
+        if not (key.startswith("akhbar") or key == "listed_published") or key in _NOT_KEPT:
             continue
         if isinstance(value, datetime):
             out[key] = {"$dt": value.isoformat()}

@@ -16,7 +16,13 @@ from sqlalchemy import create_engine, pool, text
 
 from akhbar.article import Article
 from akhbar.page import FetchedPage, ProcessedPage
-from crawlers.middlewares import ARTICLE_META, BackoffRetryMiddleware, SkipKnownUrlsMiddleware
+from crawlers.middlewares import (
+    ARTICLE_META,
+    CHECKED_META,
+    BackoffRetryMiddleware,
+    KnownUrlsBatchMiddleware,
+    SkipKnownUrlsMiddleware,
+)
 from pipelines.quality import QualityFilterPipeline
 from pipelines.template import TemplateTextPipeline
 
@@ -68,9 +74,62 @@ def test_known_article_url_is_not_fetched_again(stored_url: str) -> None:
     assert asyncio.run(middleware.process_request(Request(stored_url))) is None
 
 
+async def _collect(iterator) -> list:  # type: ignore[no-untyped-def]
+    return [item async for item in iterator]
+
+
+async def _aiter(items: list):  # type: ignore[no-untyped-def]
+    for item in items:
+        yield item
+
+
+def test_known_article_urls_are_dropped_in_batches(stored_url: str) -> None:
+    crawler = _crawler()
+    batch = KnownUrlsBatchMiddleware.from_crawler(crawler)
+    fresh = [f"http://site.test/news/{n}.html" for n in range(2, 2503)]  # three batches
+    output = [
+        Request(stored_url, meta={ARTICLE_META: True}),
+        Request("http://site.test/section/"),  # a listing: never checked
+        Request(stored_url),  # a listing that shares the stored URL: fetched
+        *(Request(url, meta={ARTICLE_META: True}) for url in fresh),
+        {"not": "a request"},
+    ]
+    response = HtmlResponse("http://site.test/sitemap.xml", body=b"")
+    kept = asyncio.run(_collect(batch.process_spider_output(response, _aiter(output))))
+    kept_urls = [item.url for item in kept if isinstance(item, Request)]
+    assert kept_urls.count(stored_url) == 1 and len(kept_urls) == len(fresh) + 2
+    assert set(fresh) <= set(kept_urls)
+    assert {"not": "a request"} in kept
+    assert crawler.stats.get_value("akhbar/skipped_known_url") == 1
+    checked = [r for r in kept if isinstance(r, Request) and r.meta.get(ARTICLE_META)]
+    assert all(r.meta[CHECKED_META] == r.url for r in checked)
+    # Start requests (resumed from the journal, say) are checked the same way.
+    start = [
+        Request(stored_url, meta={ARTICLE_META: True}),
+        Request(fresh[0], meta={ARTICLE_META: True}),
+    ]
+    kept = asyncio.run(_collect(batch.process_start(_aiter(start))))
+    assert [r.url for r in kept] == [fresh[0]]
+
+
+def test_downloader_check_asks_only_for_urls_the_batch_did_not_check(stored_url: str) -> None:
+    middleware = SkipKnownUrlsMiddleware.from_crawler(_crawler())
+    # Checked by a batch just now: not asked again (it is known in the table, yet passes).
+    checked = Request(stored_url, meta={ARTICLE_META: True, CHECKED_META: stored_url})
+    assert asyncio.run(middleware.process_request(checked)) is None
+    # A redirect to the stored URL from a checked one is asked about, and dropped.
+    redirected = Request(
+        stored_url, meta={ARTICLE_META: True, CHECKED_META: "http://site.test/old/1.html"}
+    )
+    with pytest.raises(IgnoreRequest):
+        asyncio.run(middleware.process_request(redirected))
+
+
 def test_skip_known_can_be_switched_off() -> None:
     with pytest.raises(NotConfigured):
         SkipKnownUrlsMiddleware.from_crawler(_crawler(AKHBAR_SKIP_KNOWN=False))
+    with pytest.raises(NotConfigured):
+        KnownUrlsBatchMiddleware.from_crawler(_crawler(AKHBAR_SKIP_KNOWN=False))
 
 
 # -- BackoffRetryMiddleware -------------------------------------------------------------------------
