@@ -6,15 +6,26 @@ re-processing stored HTML (``akhbar reprocess``): the same function either way.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import replace
 from datetime import UTC, datetime
 
 from akhbar import dedup
+from akhbar.cleanup import TemplateFilter, _n
 from akhbar.extract import EXTRACTOR_VERSION, extract
+from akhbar.normalize import normalize_arabic
 from akhbar.page import FetchedPage, ProcessedPage
 from akhbar.quality import rejection_reason
 from akhbar.search import search_vector
 from akhbar.siteparsers import apply_parser, load_parser
+
+# MinHash over text that is already normalised: equal to dedup.signature(text).
+_PRENORMALISED = replace(dedup.DEFAULT, normalize=False)
+
+
+def template_keys(paragraphs: list[str]) -> list[str | None]:
+    """TemplateFilter's fingerprint of each paragraph (None where it learns nothing)."""
+    return [TemplateFilter.fingerprint(p) if _n(p) else None for p in paragraphs]
 
 
 def judge_and_fingerprint(processed: ProcessedPage) -> ProcessedPage:
@@ -23,9 +34,12 @@ def judge_and_fingerprint(processed: ProcessedPage) -> ProcessedPage:
     article = processed.article
     processed.rejected = rejection_reason(article)
     if processed.rejected is None:
-        processed.content_hash = dedup.content_hash(article.text)
-        processed.signature = dedup.signature_to_bytes(dedup.signature(article.text))
-        processed.search_vector = search_vector(article.title, article.text)
+        text = article.text
+        # Normalised once for both (dedup.content_hash and dedup.signature each normalise).
+        normalised = normalize_arabic(text)
+        processed.content_hash = hashlib.sha256(normalised.encode("utf-8")).digest()
+        processed.signature = dedup.signature_to_bytes(dedup.signature(normalised, _PRENORMALISED))
+        processed.search_vector = search_vector(article.title, text)
     else:
         processed.content_hash = processed.signature = processed.search_vector = None
     return processed
@@ -45,9 +59,10 @@ def process_page(page: FetchedPage) -> ProcessedPage:
         )
     if article.published_at is None and page.listed_published is not None:
         article.published_at = page.listed_published
-    return judge_and_fingerprint(
-        ProcessedPage(page=page, article=article, extractor_version=EXTRACTOR_VERSION)
-    )
+    processed = ProcessedPage(page=page, article=article, extractor_version=EXTRACTOR_VERSION)
+    if article.is_article:
+        processed.template_keys = template_keys(article.paragraphs)
+    return judge_and_fingerprint(processed)
 
 
 def process_page_remote(page: FetchedPage) -> ProcessedPage:

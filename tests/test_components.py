@@ -14,8 +14,12 @@ from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 from sqlalchemy import create_engine, pool, text
 
+from akhbar import dedup
 from akhbar.article import Article
+from akhbar.cleanup import TemplateFilter
 from akhbar.page import FetchedPage, ProcessedPage
+from akhbar.processing import process_page_remote, template_keys
+from akhbar.samples import load_truth, read_page
 from crawlers.middlewares import (
     ARTICLE_META,
     CHECKED_META,
@@ -24,7 +28,7 @@ from crawlers.middlewares import (
     SkipKnownUrlsMiddleware,
 )
 from pipelines.quality import QualityFilterPipeline
-from pipelines.template import TemplateTextPipeline
+from pipelines.template import KeyedTemplateFilter, TemplateTextPipeline
 
 
 def _crawler(**settings: object):
@@ -201,3 +205,46 @@ def test_template_pipeline_learns_a_source_disclaimer_and_removes_it() -> None:
     # Learning is per source: another source's first page keeps the same line.
     other = pipeline.process_item(_page("http://other.test/1", [stories[0], disclaimer], "other"))
     assert disclaimer in other.article.paragraphs
+
+
+def test_keyed_template_filter_decides_as_the_plain_one() -> None:
+    """The crawl's filter takes fingerprints computed in the workers: its decisions on the
+    sample sites' articles (with their own boilerplate, plus repeated and empty lines) are
+    those of TemplateFilter.learn + filter on the paragraphs."""
+    plain, keyed = TemplateFilter(), KeyedTemplateFilter()
+    removed = 0
+    entries = [e for e in load_truth().values() if e.get("is_article") and e.get("paragraphs")]
+    assert len(entries) > 30
+    for round_ in range(3):  # later rounds see every paragraph on many pages
+        for n, entry in enumerate(entries):
+            paragraphs = [*entry["paragraphs"], "«»", "تابعونا على فيسبوك", entry["paragraphs"][0]]
+            page_id, source = f"{entry['url_path']}#{round_}", entry["source"]
+            plain.learn(source, page_id, paragraphs)
+            expected = plain.filter(source, paragraphs)
+            keys = template_keys(paragraphs)
+            keyed.learn_keyed(source, page_id, keys)
+            assert keyed.filter_keyed(source, paragraphs, keys) == expected, (n, round_)
+            removed += len(paragraphs) - len(expected)
+    assert removed > 0  # the comparison covered removals, not only pages kept whole
+
+
+def test_worker_result_fingerprints_what_dedup_would_and_comes_back_without_the_body() -> None:
+    """process_page_remote (what the crawl's workers run) gives the content hash and MinHash
+    signature akhbar.dedup computes from the text, and returns the page without its HTML
+    (the extraction pipeline puts back the page it sent)."""
+    checked = 0
+    for entry in list(load_truth().values())[:40]:
+        if not entry.get("is_article") or entry.get("encoding", "utf-8") != "utf-8":
+            continue
+        url = "http://127.0.0.9" + entry["url_path"]
+        body = read_page(entry["source"], entry["url_path"], "http://127.0.0.9")
+        page = FetchedPage(source=entry["source"], url=url, body=body, fetched_at=datetime.now(UTC))
+        processed = process_page_remote(page)
+        assert processed.page.body == b"" and processed.page.url == url
+        assert processed.template_keys == template_keys(processed.article.paragraphs)
+        if processed.rejected is None:
+            text = processed.article.text
+            assert processed.content_hash == dedup.content_hash(text)
+            assert processed.signature == dedup.signature_to_bytes(dedup.signature(text))
+            checked += 1
+    assert checked >= 10
