@@ -362,7 +362,14 @@ def _result(
     }
 
 
-def crawl(site_root: Path, site: SiteServer, db_url: str, workers: int, db_pid: int | None) -> dict:
+def crawl(
+    site_root: Path,
+    site: SiteServer,
+    db_url: str,
+    workers: int,
+    db_pid: int | None,
+    log_level: str = "INFO",
+) -> dict:
     env = dict(
         os.environ,
         **site.env(),
@@ -373,7 +380,8 @@ def crawl(site_root: Path, site: SiteServer, db_url: str, workers: int, db_pid: 
         AKHBAR_DOWNLOAD_DELAY="0",
         AKHBAR_CONCURRENT_PER_DOMAIN="32",
         AKHBAR_CONCURRENT_REQUESTS="64",
-        AKHBAR_LOG_LEVEL="WARNING",
+        AKHBAR_LOG_LEVEL=log_level,
+        AKHBAR_VAR_DIR=str(site_root / "var"),  # the run logs go with the site
         PYTHONPATH=str(REPO),
     )
     cpu, wall, peak_rss, _ = measured_run(
@@ -535,6 +543,11 @@ def main() -> None:
         action="store_true",
         help="only the pipeline with workers and Scrapy fetch + extraction (the overhead)",
     )
+    parser.add_argument(
+        "--log-level",
+        default="INFO",
+        help="the pipeline's AKHBAR_LOG_LEVEL (INFO, the production default: a JSON line a page)",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
@@ -548,10 +561,20 @@ def main() -> None:
         with SiteServer(site_root) as site:
             if not args.quick:
                 modes.append(
-                    ("inline", lambda: crawl(site_root, site, fresh_database(base_url), 0, db_pid))
+                    (
+                        "inline",
+                        lambda: crawl(
+                            site_root, site, fresh_database(base_url), 0, db_pid, args.log_level
+                        ),
+                    )
                 )
             modes.append(
-                ("pipeline", lambda: crawl(site_root, site, fresh_database(base_url), 2, db_pid))
+                (
+                    "pipeline",
+                    lambda: crawl(
+                        site_root, site, fresh_database(base_url), 2, db_pid, args.log_level
+                    ),
+                )
             )
             if not args.quick:
                 modes.append(("fetch", lambda: scrapy_alone(site_root, site, False)))
