@@ -17,8 +17,9 @@ from sqlalchemy import create_engine, pool, text
 from akhbar import dedup
 from akhbar.article import Article
 from akhbar.cleanup import TemplateFilter
+from akhbar.normalize import normalize_arabic
 from akhbar.page import FetchedPage, ProcessedPage
-from akhbar.processing import process_page_remote, template_keys
+from akhbar.processing import normalised_text, process_page_remote, template_keys
 from akhbar.samples import load_truth, read_page
 from crawlers.middlewares import (
     ARTICLE_META,
@@ -241,10 +242,34 @@ def test_worker_result_fingerprints_what_dedup_would_and_comes_back_without_the_
         page = FetchedPage(source=entry["source"], url=url, body=body, fetched_at=datetime.now(UTC))
         processed = process_page_remote(page)
         assert processed.page.body == b"" and processed.page.url == url
-        assert processed.template_keys == template_keys(processed.article.paragraphs)
+        paragraphs = processed.article.paragraphs
+        probe = TemplateFilter()  # which paragraphs the plain filter learns, and as what
+        probe.learn("probe", "page", paragraphs)
+        assert processed.template_keys == [
+            TemplateFilter.fingerprint(p) if probe.pages_with("probe", p) else None
+            for p in paragraphs
+        ]
         if processed.rejected is None:
             text = processed.article.text
             assert processed.content_hash == dedup.content_hash(text)
             assert processed.signature == dedup.signature_to_bytes(dedup.signature(text))
             checked += 1
     assert checked >= 10
+
+
+@pytest.mark.parametrize(
+    "paragraphs",
+    [
+        ["ΟΔΟΣ ΣΟΦΙΑΣ", "Σοφία ΣΣ", "ΣΑΣ."],  # Greek final sigma at paragraph edges
+        ["", "«»", "  ", "نصٌّ عربيٌّ، مع تشكيل!", "_x_"],  # empty and punctuation-only
+        ["ﻻ إله", "النص"],  # presentation forms: NFKC over the whole text
+        ["أحمد\u0654 ١٢٣", "İstanbul ǅ"],  # combining hamza, dotted I, titlecase
+    ],
+)
+def test_text_normalised_from_its_paragraphs_is_normalize_arabic_of_the_text(
+    paragraphs: list[str],
+) -> None:
+    text = "\n\n".join(paragraphs)
+    forms = [normalize_arabic(p) for p in paragraphs]
+    assert normalised_text(text, forms) == normalize_arabic(text)
+    assert normalised_text(text, None) == normalize_arabic(text)
