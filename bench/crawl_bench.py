@@ -3,20 +3,25 @@
 
 Builds a site of N article pages from the sample sites' real layouts (each page keeps its
 template's boilerplate, with body paragraphs recombined so pages are distinct articles),
-serves it on 127.0.0.x, and crawls it with `scrapy crawl` into a fresh PostgreSQL database:
+serves it on 127.0.0.x from its own process, and crawls it with `scrapy crawl` into a fresh
+PostgreSQL database:
 
-* with extraction inline in Scrapy's thread (AKHBAR_WORKERS=0: the "before"),
-* with extraction and MinHash in worker processes (AKHBAR_WORKERS=2: the "after"),
+* with extraction inline in Scrapy's thread (AKHBAR_WORKERS=0),
+* with extraction and fingerprints in 2 worker processes (AKHBAR_WORKERS=2: the pipeline),
 * with Scrapy alone (bench/fetch_spider.py: fetch, no pipelines), and with Scrapy alone
   calling ``extract()`` on each page (fetch + extraction, nothing else: the floor the
-  pipeline is judged against),
+  pipeline is judged against, with the same Scrapy concurrency settings),
 
-then runs trafilatura alone over the same pages on both cores. Prints pages/s, CPU seconds
-per page of the crawler's process tree and of the PostgreSQL server (its backends), peak
-memory (the crawler's whole process tree) for each, and the ratios. The pipeline's overhead
-is its CPU per page, server included, above "Scrapy fetch + extraction alone".
+then runs trafilatura alone over the same pages on both cores. For each it prints pages/s and
+CPU seconds per page split by process kind, every process counted the same way for every
+mode: the Scrapy process, its worker pool (forkserver and workers), the PostgreSQL server
+(postmaster and backends) and the HTTP server; and peak memory of the crawl's process tree.
+The pipeline's overhead is its total CPU per page above "Scrapy fetch + extraction alone".
+CPU seconds grow when both cores are busy (the pipeline keeps them busy, the in-process
+floor uses one), and with other load on the machine: compare medians of runs taken together
+(``--repeat``; modes are interleaved).
 
-    .venv/bin/python bench/crawl_bench.py [--pages 1500] [--json]
+    .venv/bin/python bench/crawl_bench.py [--pages 1500] [--repeat 3] [--quick] [--json]
 """
 
 from __future__ import annotations
@@ -420,6 +425,9 @@ def scrapy_alone(site_root: Path, site: SiteServer, with_extraction: bool) -> di
     settings = {
         "CONCURRENT_REQUESTS": "64",
         "CONCURRENT_REQUESTS_PER_DOMAIN": "32",
+        # As crawlers/settings.py: Scrapy's default (100 tasks per response) costs the
+        # floor ~10% of its CPU too.
+        "CONCURRENT_ITEMS": "4",
         "DOWNLOAD_DELAY": "0",
         "AUTOTHROTTLE_ENABLED": "False",
         "ROBOTSTXT_OBEY": "True",
