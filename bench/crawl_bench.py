@@ -8,6 +8,8 @@ PostgreSQL database:
 
 * with extraction inline in Scrapy's thread (AKHBAR_WORKERS=0),
 * with extraction and fingerprints in 2 worker processes (AKHBAR_WORKERS=2: the pipeline),
+* the same as a dry run without any database work (no storage, known-URL checks, resume
+  journal or run row), which splits the overhead into the database's part and the rest,
 * with Scrapy alone (bench/fetch_spider.py: fetch, no pipelines), and with Scrapy alone
   calling ``extract()`` on each page (fetch + extraction, nothing else: the floor the
   pipeline is judged against, with the same Scrapy concurrency settings),
@@ -417,6 +419,36 @@ def crawl(
     )
 
 
+def crawl_without_database(site_root: Path, site: SiteServer, log_level: str = "INFO") -> dict:
+    """The pipeline with workers as a dry run: no storage, no known-URL checks, no resume
+    journal, no run row (AKHBAR_STORE=0, AKHBAR_SKIP_KNOWN=0), so no database at all. What
+    the full pipeline costs above this is its database work, both sides of the connection."""
+    stats_file = site_root / "dry-run-stats.json"
+    env = dict(
+        os.environ,
+        **site.env(),
+        DATABASE_URL="postgresql+psycopg://nobody@127.0.0.1:9/none",  # never connected to
+        AKHBAR_SOURCES=str(site_root / "sources.toml"),
+        AKHBAR_STORE="0",
+        AKHBAR_SKIP_KNOWN="0",
+        AKHBAR_INCREMENTAL="0",
+        AKHBAR_WORKERS="2",
+        AKHBAR_AUTOTHROTTLE="0",
+        AKHBAR_DOWNLOAD_DELAY="0",
+        AKHBAR_CONCURRENT_PER_DOMAIN="32",
+        AKHBAR_CONCURRENT_REQUESTS="64",
+        AKHBAR_LOG_LEVEL=log_level,
+        AKHBAR_VAR_DIR=str(site_root / "var"),
+        PYTHONPATH=str(REPO),
+    )
+    command = [sys.executable, "-c", _STATS_WRAPPER, str(stats_file), "crawl", "bench"]
+    cpu, wall, peak_rss, _ = measured_run(command, REPO, env, site, None)
+    stats = json.loads(stats_file.read_text())
+    pages = int(stats.get("akhbar/dry_run_articles", 0)) + int(stats.get("akhbar/non_articles", 0))
+    elapsed = float(stats.get("elapsed_time_seconds", wall))
+    return _result("pipeline without database (dry run)", pages, elapsed, cpu, peak_rss)
+
+
 def scrapy_alone(site_root: Path, site: SiteServer, with_extraction: bool) -> dict:
     """Scrapy with no akhbar component (bench/fetch_spider.py), same concurrency as the crawl."""
     run_dir = site_root / "scrapy-alone"
@@ -549,7 +581,8 @@ def main() -> None:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="only the pipeline with workers and Scrapy fetch + extraction (the overhead)",
+        help="only the pipeline with workers (with and without database) and Scrapy fetch +"
+        " extraction (the overhead)",
     )
     parser.add_argument(
         "--log-level",
@@ -584,6 +617,7 @@ def main() -> None:
                     ),
                 )
             )
+            modes.append(("no database", lambda: crawl_without_database(site_root, site)))
             if not args.quick:
                 modes.append(("fetch", lambda: scrapy_alone(site_root, site, False)))
             modes.append(("fetch+extract", lambda: scrapy_alone(site_root, site, True)))
@@ -608,6 +642,9 @@ def main() -> None:
         "pipeline_pages_per_s (workers, 2 cores)": pipeline["pages_per_s"],
         "fetch_and_extraction_pages_per_s (in-process, 1 core)": floor["pages_per_s"],
     }
+    dry_cpu = results["no database"]["total_cpu_s_per_page"]
+    ratios["pipeline_without_database_overhead"] = f"{(dry_cpu / floor_cpu - 1):.0%}"
+    ratios["database_work_cpu_per_page (both sides)"] = round(pipeline_cpu - dry_cpu, 4)
     if "fetch" in results:
         fetch_cpu = results["fetch"]["total_cpu_s_per_page"]
         ratios["extraction_cpu_per_page"] = round(floor_cpu - fetch_cpu, 4)
