@@ -29,9 +29,11 @@ test: install
 test-fast: install
 	$(BIN)/python -m pytest -m "not slow"
 
+# lint-imports: the layer contracts of pyproject.toml (docs/architecture.md, "Layers").
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 format: install
 	$(BIN)/ruff check --fix .

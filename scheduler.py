@@ -256,8 +256,9 @@ def _terminate(proc: subprocess.Popen[bytes], grace: float) -> None:
 def run_source_crawl(source: str) -> None:
     """The job: claim this trigger of ``source``, then crawl it in a subprocess (making sure
     its run row ends right), or put it on the queue for the workers."""
+    from crawlers.runlog import run_log_path
     from crawlers.runner import crawl_command
-    from crawlers.runs import close_runs_of_pid, reap_stale_runs, run_log_path, running_run
+    from db.crawl_runs import close_runs_of_pid, reap_stale_runs, running_run
     from db.engine import get_engine, session_scope
 
     config = _config or load_config()
@@ -380,7 +381,7 @@ def _crawl(
 
 def _log_outcomes(source: str, pid: int, started: datetime, returncode: int) -> None:
     """One line per run with its outcome and counts (a failure at ERROR level)."""
-    from crawlers.runs import describe_runs_of_pid
+    from db.crawl_runs import describe_runs_of_pid
 
     try:
         described = describe_runs_of_pid(pid, since=started)
@@ -535,7 +536,7 @@ def serve(config: ScheduleConfig) -> int:
         sync_jobs(scheduler, config, names)
         scheduler.resume()
         if metrics_port:
-            from akhbar.metrics import serve_metrics
+            from crawlers.exporter import serve_metrics
 
             serve_metrics(metrics_port, engine)
         logger.info(
@@ -576,7 +577,7 @@ def serve(config: ScheduleConfig) -> int:
         if scheduler.running:
             scheduler.shutdown(wait=False)
         if metrics_port:
-            from akhbar.metrics import stop_metrics
+            from crawlers.exporter import stop_metrics
 
             stop_metrics()
         engine.dispose()

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 
 @dataclass(slots=True)
@@ -36,9 +35,3 @@ class Article:
     def text(self) -> str:
         """Body paragraphs joined by blank lines."""
         return "\n\n".join(self.paragraphs)
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["text"] = self.text
-        data["published_at"] = self.published_at.isoformat() if self.published_at else None
-        return data

@@ -14,10 +14,20 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from akhbar.normalize import TRANSLATION, normalize_arabic
+from akhbar.vocabulary import (
+    ARABIC_SCRIPT,
+    AUTHOR_LABELS,
+    MONTH_NAMES,
+    MORE_FROM_HEADINGS,
+    READ_ALSO_HEADINGS,
+    RELATED_HEADINGS,
+    SOURCE_LABELS,
+    WEEKDAY_NAMES,
+)
 
 _WS = re.compile(r"\s+")
 _WORD = re.compile(r"\w+", re.UNICODE)
-_ARABIC = re.compile("[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
+_ARABIC = re.compile(f"[{ARABIC_SCRIPT}]")
 _LATIN = re.compile("[A-Za-z]")
 _NO_WORDS = re.compile(r"^[\W_\u0640]*$", re.UNICODE)
 
@@ -52,28 +62,10 @@ def _alt(*phrases: str) -> str:
 
 # ---- block headings: the heading and the list of links after it go ------------------
 
-# Headings after which the rest of the body is never the story.
+# Headings after which the rest of the body is never the story: lists of other stories,
+# reader comments, tags.
 _TAIL_HEADINGS = _alt(
-    "الأكثر قراءة",
-    "الأكثر مشاهدة",
-    "الأكثر تداولا",
-    "الأكثر شعبية",
-    "الأكثر تعليقا",
-    "الأخبار الأكثر قراءة",
-    "حول هذه القصة",
-    "أخبار ذات صلة",
-    "أخبار متعلقة",
-    "مواضيع ذات صلة",
-    "مقالات ذات صلة",
-    "موضوعات ذات صلة",
-    "ذات صلة",
-    "قد يهمك أيضا",
-    "قد يعجبك أيضا",
-    "شاهد أيضا",
-    "اقرأ في هذا الملف",
-    "المزيد من الأخبار",
-    "آخر الأخبار",
-    "أحدث الأخبار",
+    *RELATED_HEADINGS,
     "التعليقات",
     "تعليقات القراء",
     "أضف تعليقك",
@@ -83,20 +75,6 @@ _TAIL_HEADINGS = _alt(
     "تعليقات الزوار",
     "اترك تعليقا",
     "اترك تعليقاً",
-    "most read",
-    "most popular",
-    "most viewed",
-    "related articles",
-    "related stories",
-    "related news",
-    "related posts",
-    "related content",
-    "you may also like",
-    "more stories",
-    "more from",
-    "recommended",
-    "trending now",
-    "read next",
     "leave a comment",
     "leave a reply",
     "comments",
@@ -109,38 +87,24 @@ _TAIL_HEADINGS = _alt(
 )
 _TAIL_RE = re.compile(rf"^(?:{_TAIL_HEADINGS})\s*$")
 # «المزيد من أزمات» — "more from <section>" as a heading.
-_MORE_FROM_RE = re.compile(rf"^(?:{_alt('المزيد من', 'more from', 'more in')})\b.{{0,30}}$")
+_MORE_FROM_RE = re.compile(rf"^(?:{_alt(*MORE_FROM_HEADINGS)})\b.{{0,30}}$")
 
 # Inline headings: «اقرأ أيضاً» may sit between body paragraphs, followed by link titles.
+# Alone on their line these words are headings too («شاهد», "watch" before a video).
 _INLINE_HEADINGS = _alt(
-    "اقرأ أيضا",
-    "اقرأ ايضا",
-    "إقرأ أيضا",
-    "اقرا ايضا",
-    "اقرأ المزيد",
-    "إقرأ المزيد",
-    "طالع أيضا",
+    *READ_ALSO_HEADINGS,
     "شاهد",
-    "شاهد أيضا",
     "للمزيد",
     "لمزيد من المعلومات",
-    "read more",
-    "read also",
-    "also read",
-    "see also",
-    "related",
     "watch",
     "don't miss",
     "dont miss",
-    "see more",
     "لا تفوت",
     "لا يفوتك",
 )
 _INLINE_RE = re.compile(rf"^(?:{_INLINE_HEADINGS})\s*$")
 # The heading and the linked title on one line: «اقرأ أيضاً: عنوان مقال آخر».
-_INLINE_WITH_TEXT_RE = re.compile(
-    rf"^(?:{_alt('اقرأ أيضا', 'اقرأ ايضا', 'إقرأ أيضا', 'اقرأ المزيد', 'طالع أيضا', 'شاهد أيضا', 'read more', 'read also', 'also read', 'see also', 'see more', 'related', 'also on')})\b"
-)
+_INLINE_WITH_TEXT_RE = re.compile(rf"^(?:{_alt(*READ_ALSO_HEADINGS, 'also on')})\b")
 # Contact and follow lines: "Write to X at x@y.com", "Follow @BGRDeals on Twitter",
 # «للتواصل مع الكاتب: ...». Need both a contact verb and an address/handle.
 _CONTACT_VERB = re.compile(
@@ -282,17 +246,21 @@ _PHOTO_AGENCY = re.compile(
 
 # ---- dates and render headers --------------------------------------------------------
 
-_MONTHS = (
-    "يناير|فبراير|مارس|أبريل|ابريل|إبريل|مايو|يونيو|يونيه|يوليو|يوليه|أغسطس|اغسطس|سبتمبر|أكتوبر|اكتوبر|"
-    "نوفمبر|ديسمبر|كانون الثاني|كانون الأول|كانون|شباط|آذار|اذار|نيسان|أيار|ايار|حزيران|تموز|آب|اب|"
-    "أيلول|ايلول|تشرين الأول|تشرين الثاني|تشرين|جانفي|فيفري|أفريل|ماي|جوان|جويلية|أوت|"
-    "january|february|march|april|may|june|july|august|september|october|november|december|"
-    "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
+# Month and weekday names (akhbar.vocabulary) as an alternation: as written, normalised
+# (hamza-less «اب»), and each word of two-word names («كانون», «تشرين»).
+_MONTHS = "|".join(
+    sorted(
+        {
+            form
+            for names in MONTH_NAMES.values()
+            for name in names
+            for form in (name, _n(name), *name.split(), *_n(name).split())
+        },
+        key=len,
+        reverse=True,
+    )
 )
-_DAYS = (
-    "السبت|الأحد|الاحد|الاثنين|الإثنين|الثلاثاء|الأربعاء|الاربعاء|الخميس|الجمعة|"
-    "saturday|sunday|monday|tuesday|wednesday|thursday|friday"
-)
+_DAYS = "|".join(WEEKDAY_NAMES)
 _DATE_WORDS = (
     "published|updated|last updated|posted|on|at|am|pm|gmt|utc|ص|م|صباحا|مساء|نشر|نشر في|"
     "تاريخ النشر|آخر تحديث|اخر تحديث|محدث|تحديث|بتوقيت|مكة|غرينتش|"
@@ -310,12 +278,12 @@ _CALENDAR_TOKEN = re.compile(
 # ---- attribution lines ---------------------------------------------------------------
 
 _ATTRIB = re.compile(
-    r"(?P<key>المصدر|مصدر الخبر|المصادر|الكاتب|الكاتبة|بقلم|كتب|كتبت|كتبه|إعداد|اعداد|تحرير|"
-    r"Source|Sources|Author|Written by|By)\s*[:：]\s*",
+    r"(?P<key>"
+    + "|".join(sorted((*AUTHOR_LABELS, *SOURCE_LABELS), key=len, reverse=True))
+    + r")\s*[:：]\s*",
     re.IGNORECASE,
 )
-_AUTHOR_KEYS = {"الكاتب", "الكاتبة", "بقلم", "كتب", "كتبت", "كتبه", "إعداد", "اعداد", "تحرير"}
-_AUTHOR_KEYS_EN = {"author", "written by", "by"}
+_AUTHOR_KEYS = {label.lower() for label in AUTHOR_LABELS}
 
 
 @dataclass
@@ -390,7 +358,7 @@ def parse_attribution(text: str) -> dict[str, str] | None:
         if not value:
             continue
         key = m.group("key")
-        if key in _AUTHOR_KEYS or key.lower() in _AUTHOR_KEYS_EN:
+        if key.lower() in _AUTHOR_KEYS:
             out.setdefault("author", value)
         else:
             out.setdefault("source", value)
@@ -701,6 +669,9 @@ def clean_paragraphs(
     return result
 
 
+_BYLINE_LABEL = re.compile(rf"^(?:{_alt(*sorted(AUTHOR_LABELS, key=len, reverse=True))})\s+")
+
+
 def drop_author_lines(paragraphs: list[str], author: str) -> list[str]:
     """Remove short paragraphs that are just the byline (the author's name, maybe with
     «بقلم»/«كتب» or a place in parentheses)."""
@@ -711,7 +682,7 @@ def drop_author_lines(paragraphs: list[str], author: str) -> list[str]:
     for p in paragraphs:
         if _words(p) <= len(key.split()) + 4:
             bare = _n(re.sub(r"[(\[][^)\]]*[)\]]", " ", p))
-            bare = re.sub(r"^(?:بقلم|كتب|كتبت|الكاتب|اعداد|تحرير|by)\s+", "", bare)
+            bare = _BYLINE_LABEL.sub("", bare)
             if bare == key:
                 continue
         out.append(p)

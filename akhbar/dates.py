@@ -22,6 +22,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from akhbar.normalize import DIACRITICS, DIGITS, LETTER_VARIANTS
+from akhbar.vocabulary import HIJRI_MONTH_NAMES, MONTH_NAMES, WEEKDAY_NAMES
 
 __all__ = [
     "DateMatch",
@@ -99,77 +100,19 @@ def normalize_date_text(text: str) -> str:
 
 
 # --------------------------------------------------------------------------------------
-# Month names (written in normalised form: no hamza on alef, ة -> ه, ى -> ي)
+# Month and weekday names (akhbar.vocabulary), in normalised form
 # --------------------------------------------------------------------------------------
 
-_MONTHS: dict[str, int] = {}
-
-
-def _add(month: int, *names: str) -> None:
-    for n in names:
-        _MONTHS[normalize_date_text(n).lower()] = month
-
-
-# Egyptian / Gulf (transliterated) names and spelling variants.
-_add(1, "يناير", "كانون الثاني", "كانون ثاني", "جانفي", "جانفييه", "ينار")
-_add(2, "فبراير", "شباط", "فيفري", "فبرير")
-_add(3, "مارس", "آذار", "اذار")
-_add(4, "أبريل", "إبريل", "ابريل", "ابرِيل", "نيسان", "أفريل", "افريل")
-_add(5, "مايو", "أيار", "ايار", "ماي")
-_add(6, "يونيو", "يونيه", "حزيران", "جوان")
-_add(7, "يوليو", "يوليه", "تموز", "جويلية", "جويلييه", "يوليوز", "جويليه")
-_add(8, "أغسطس", "اغسطس", "آب", "أوت", "اوت", "غشت", "اغسطوس")
-_add(9, "سبتمبر", "أيلول", "ايلول", "شتنبر", "سيبتمبر")
-_add(10, "أكتوبر", "اكتوبر", "تشرين الأول", "تشرين أول", "تشرين الاول", "أوكتوبر")
-_add(11, "نوفمبر", "تشرين الثاني", "تشرين ثاني", "نونبر", "نوفمبير")
-_add(12, "ديسمبر", "كانون الأول", "كانون أول", "دجنبر", "دسمبر")
-# English, full and abbreviated.
-for _i, _n in enumerate(
-    [
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-    ],
-    start=1,
-):
-    _add(_i, _n)
-    _add(_i, _n[:3])
-_add(9, "sept")
-
-_HIJRI_MONTHS = [
-    "محرم",
-    "صفر",
-    "ربيع الأول",
-    "ربيع أول",
-    "ربيع الثاني",
-    "ربيع الآخر",
-    "ربيع ثاني",
-    "ربيع الاخر",
-    "جمادى الأولى",
-    "جمادى الاولى",
-    "جمادى الأول",
-    "جمادى الآخرة",
-    "جمادى الثانية",
-    "جمادى الاخرة",
-    "جمادى الثاني",
-    "رجب",
-    "شعبان",
-    "رمضان",
-    "شوال",
-    "ذو القعدة",
-    "ذي القعدة",
-    "ذو الحجة",
-    "ذي الحجة",
-]
+_MONTHS: dict[str, int] = {
+    normalize_date_text(name).lower(): month
+    for month, names in MONTH_NAMES.items()
+    for name in names
+}
+_HIJRI_MONTHS = [normalize_date_text(n) for n in HIJRI_MONTH_NAMES]
+# Arabic weekdays, normalised («الجمعه»): the ones printed next to Arabic dates.
+_WEEKDAYS = "|".join(
+    dict.fromkeys(normalize_date_text(d) for d in WEEKDAY_NAMES if not d.isascii())
+)
 
 
 def _alternation(names: list[str]) -> str:
@@ -179,7 +122,7 @@ def _alternation(names: list[str]) -> str:
 
 
 _MONTH_ALT = _alternation(list(_MONTHS))
-_HIJRI_ALT = _alternation([normalize_date_text(n) for n in _HIJRI_MONTHS])
+_HIJRI_ALT = _alternation(_HIJRI_MONTHS)
 
 # Letters that can never be part of a month word (Arabic or Latin): a word boundary that
 # also works for Arabic, where \b is fine but prefixes like "ب" in "بمارس" are not allowed.
@@ -212,7 +155,7 @@ _GAP = r"(?:[\s,;|/•·\-T]|الساعه|الساعة|الساعة:|at|في|ب�
 _TIME_AFTER = re.compile(rf"{_GAP}{_TIME_CORE}", re.IGNORECASE)
 _TIME_BEFORE = re.compile(
     rf"{_TIME_CORE}(?:[\s,;|/•·\-]|الساعه)*"
-    r"(?:(?:يوم\s+)?(?:الاحد|الاثنين|الإثنين|الثلاثاء|الاربعاء|الخميس|الجمعه|السبت)[\s,]*)?\Z",
+    rf"(?:(?:يوم\s+)?(?:{_WEEKDAYS})[\s,]*)?\Z",
     re.IGNORECASE,
 )
 
@@ -317,7 +260,7 @@ _AGO_EN_RE = re.compile(
 )
 _DAYWORD_RE = re.compile(
     r"^\s*(?:نشر\s*:?\s*)?(?P<word>اول\s+امس|امس\s+الاول|امس|البارحه|اليوم|yesterday|today)"
-    r"(?:[\s,]*(?:الاحد|الاثنين|الثلاثاء|الاربعاء|الخميس|الجمعه|السبت))?"
+    rf"(?:[\s,]*(?:{_WEEKDAYS}))?"
     r"(?P<rest>.*)$",
     re.IGNORECASE | re.DOTALL,
 )

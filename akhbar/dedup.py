@@ -1,7 +1,8 @@
 """Dedup core: content hashes, MinHash signatures, LSH band keys and the decision rules.
 
-No database here: ``db/dedup_index.py`` persists the band keys; ``MinHashIndex`` below is the
-in-memory equivalent that serves ``akhbar dedup`` on a JSONL file and the quality experiments.
+No database here: ``db/dedup_index.py`` persists the band keys and ``db/article_store.py``
+writes articles; both decide with ``DedupEngine`` below, as ``akhbar dedup`` does on a JSONL
+file (``CorpusDeduplicator``). ``MinHashIndex`` is the in-memory LSH index the engine uses.
 Settings were chosen on the labelled set (``bench/dedup_quality.py``, ``docs/dedup.md``).
 
 Rules, in order:
@@ -22,9 +23,9 @@ from __future__ import annotations
 
 import hashlib
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 
 import numpy as np
 
@@ -194,8 +195,9 @@ def band_hashes(sigs: np.ndarray, settings: Settings = DEFAULT) -> np.ndarray:
     return acc.view(np.int64)
 
 
-def band_keys(sig: np.ndarray, settings: Settings = DEFAULT) -> list[tuple[int, int]]:
-    """(band, signed 64-bit hash of the band's rows): the persisted LSH keys."""
+def band_key_pairs(sig: np.ndarray, settings: Settings = DEFAULT) -> list[tuple[int, int]]:
+    """(band number, signed 64-bit hash of the band's rows), one per band (the hash alone,
+    band mixed in, is the persisted key: ``db.dedup_index.lsh_keys``)."""
     return list(enumerate(band_hashes(sig, settings)[0].tolist()))
 
 
@@ -278,11 +280,21 @@ class MinHashIndex:
     def __len__(self) -> int:
         return len(self._sigs)
 
-    def add(self, key: int | str, sig: np.ndarray, chash: bytes | None = None) -> None:
+    def __contains__(self, key: object) -> bool:
+        return key in self._sigs
+
+    def add(
+        self,
+        key: int | str,
+        sig: np.ndarray,
+        chash: bytes | None = None,
+        keys: list[tuple[int, int]] | None = None,
+    ) -> None:
+        """Index ``key``; ``keys`` are ``band_key_pairs(sig)`` when already computed."""
         if key in self._sigs:
             raise KeyError(f"{key!r} is already indexed")
         self._sigs[key] = sig
-        self._keys[key] = band_keys(sig, self.settings)
+        self._keys[key] = keys if keys is not None else band_key_pairs(sig, self.settings)
         for bk in self._keys[key]:
             self._buckets.setdefault(bk, []).append(key)
         if chash is not None:
@@ -300,13 +312,33 @@ class MinHashIndex:
         if chash is not None and self._hashes.get(chash) == key:
             del self._hashes[chash]
 
+    def replace(
+        self, key: int | str, sig: np.ndarray, keys: list[tuple[int, int]] | None = None
+    ) -> None:
+        """Index ``key`` under a new signature, keeping its place in insertion order (its age:
+        a representative that takes a new copy keeps its id)."""
+        if key not in self._sigs:
+            self.add(key, sig, keys=keys)
+            return
+        for bk in self._keys[key]:
+            bucket = self._buckets[bk]
+            bucket.remove(key)
+            if not bucket:
+                del self._buckets[bk]
+        self._sigs[key] = sig  # an existing key: its position in the dict is kept
+        self._keys[key] = keys if keys is not None else band_key_pairs(sig, self.settings)
+        for bk in self._keys[key]:
+            self._buckets.setdefault(bk, []).append(key)
+
     def exact(self, chash: bytes) -> int | str | None:
         return self._hashes.get(chash)
 
-    def candidates(self, sig: np.ndarray) -> list[tuple[int | str, np.ndarray]]:
+    def candidates(
+        self, sig: np.ndarray, keys: list[tuple[int, int]] | None = None
+    ) -> list[tuple[int | str, np.ndarray]]:
         """Indexed articles sharing at least one band key with ``sig``, in insertion order."""
         seen: dict[int | str, None] = {}
-        for bk in band_keys(sig, self.settings):
+        for bk in keys if keys is not None else band_key_pairs(sig, self.settings):
             for key in self._buckets.get(bk, ()):
                 seen.setdefault(key, None)
         order = {k: i for i, k in enumerate(self._sigs)} if len(seen) > 1 else {}
@@ -554,21 +586,252 @@ def fingerprint(text: str, settings: Settings = DEFAULT) -> Fingerprint:
     return Fingerprint(sig, content_hash(text), found, zlib.compress(text.encode("utf-8"), 1))
 
 
+# An article's key in the engine: a database id, a corpus id, or a writer's placeholder.
+Key = int | str | tuple
+
+
+@dataclass(frozen=True, slots=True)
+class Signed:
+    """An article as the decision rules see it: its text (signed again without recurring
+    paragraphs when it has some), the whole text's signature and content hash, and its
+    paragraphs (computed from the text when None). ``Fingerprint`` serves the same way."""
+
+    text: str
+    signature: np.ndarray
+    content_hash: bytes
+    paragraphs: Paragraphs | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """A stored article a lookup found (a possible original)."""
+
+    key: Key
+    signature: np.ndarray | None
+    content_hash: bytes | None = None
+    published: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The engine's decision for one article."""
+
+    decision: Decision  # duplicate_of: the key of a known article or of one kept earlier
+    signature: np.ndarray  # the signature decided with (without recurring paragraphs)
+    # Published strictly before the representative (``should_replace``): the article takes
+    # the representative's place (same key), and the representative becomes the copy.
+    replace: bool = False
+
+
+def publication_order(published: Sequence[datetime | None]) -> list[int]:
+    """Decision order of a batch: earliest published first, undated last, then given order
+    (so within a batch the kept copy is the one one-by-one storing would keep in the end)."""
+    never = datetime.max.replace(tzinfo=UTC)
+    return sorted(range(len(published)), key=lambda i: (published[i] or never, i))
+
+
+class DedupEngine:
+    """The decision rules in one place, with no database: every writer (crawl, import,
+    reprocess) and ``akhbar dedup`` decide through it.
+
+    Known articles (``know``: the stored candidates a database lookup found, in id order, so
+    that ties go to the one stored first) and known URLs (``know_url``) come first; then
+    ``decide`` takes articles one at a time, in the order given, and remembers each kept one
+    (and each representative it replaces) for the next. Rules, in order: URL already known
+    -> count the paragraphs (``RecurringText``) and sign the text without its recurring ones
+    -> exact (content hash) -> near (LSH candidates verified on the signature)."""
+
+    def __init__(self, settings: Settings = DEFAULT, recurring: RecurringText | None = None):
+        self.settings = settings
+        self.index = MinHashIndex(settings)
+        self.recurring = recurring if recurring is not None else RecurringText(settings.recurring)
+        self.recurring_texts: dict[int, str] = {}  # texts of paragraphs that became recurring
+        self._urls: dict[str, Key] = {}
+        self._exact: dict[bytes, Key] = {}
+        self._hash_of: dict[Key, bytes] = {}
+        self._published: dict[Key, datetime | None] = {}
+
+    def know(
+        self,
+        key: Key,
+        sig: np.ndarray | None,
+        content_hash: bytes | None = None,
+        published: datetime | None = None,
+        pairs: list[tuple[int, int]] | None = None,
+    ) -> None:
+        """A stored article that can be an original (call in id order; ``pairs``: its band
+        key pairs when computed)."""
+        if key in self._published:
+            return
+        self._published[key] = published
+        if sig is not None:
+            self.index.add(key, sig, keys=pairs)
+        if content_hash is not None:
+            self._exact.setdefault(content_hash, key)
+            self._hash_of[key] = content_hash
+
+    def know_url(self, url: str, key: Key) -> None:
+        self._urls.setdefault(url, key)
+
+    def decide(
+        self,
+        key: Key,
+        article: Signed | Fingerprint,
+        published: datetime | None = None,
+        urls: Iterable[str] = (),
+    ) -> Verdict:
+        """Decide one article (URL, counting, exact, near) and remember it."""
+        urls = tuple(urls)
+        known = next((self._urls[u] for u in urls if u in self._urls), None)
+        if known is not None:  # a URL repeat: neither counted nor decided on its text
+            return Verdict(Decision(known, 1.0, "url"), article.signature)
+        return self.judge(key, article, self.sign(article), published, urls)
+
+    def decide_batch(
+        self,
+        keys: Sequence[Key],
+        articles: Sequence[Signed | Fingerprint],
+        published: Sequence[datetime | None],
+        urls: Sequence[tuple[str, ...]],
+        lookup: Callable[[np.ndarray, list[bytes]], Iterable[Stored]] | None = None,
+    ) -> list[Verdict]:
+        """Decide a batch in publication order, as ``decide`` one by one would; results in
+        the given order. Counting runs first (it does not depend on decisions), so the
+        signatures to decide with are known before ``lookup`` is asked for the stored
+        articles that can match them (``lookup(signatures, content_hashes)``, rows to
+        ``know`` in id order)."""
+        order = publication_order(published)
+        repeats_known: dict[int, Key] = {}  # URL repeats of a known article
+        repeats_item: dict[int, int] = {}  # URL repeats of an earlier item of the batch
+        sigs: dict[int, np.ndarray] = {}
+        seen: dict[str, int] = {}
+        for i in order:
+            known = next((self._urls[u] for u in urls[i] if u in self._urls), None)
+            earlier = next((seen[u] for u in urls[i] if u in seen), None)
+            if known is not None:
+                repeats_known[i] = known
+                continue
+            if earlier is not None:
+                repeats_item[i] = earlier
+                continue
+            for u in urls[i]:
+                seen.setdefault(u, i)
+            sigs[i] = self.sign(articles[i])
+        pending = sorted(sigs)
+        # Band keys of the whole batch at once (vectorised), then of what the lookup found.
+        pairs = dict(zip(pending, self._pairs([sigs[i] for i in pending]), strict=True))
+        if lookup is not None and sigs:
+            rows = list(
+                lookup(
+                    np.stack([sigs[i] for i in pending]),
+                    [articles[i].content_hash for i in pending],
+                )
+            )
+            with_sig = [k for k, row in enumerate(rows) if row.signature is not None]
+            row_pairs = dict(
+                zip(with_sig, self._pairs([rows[k].signature for k in with_sig]), strict=True)
+            )
+            for k, row in enumerate(rows):
+                self.know(row.key, row.signature, row.content_hash, row.published, row_pairs.get(k))
+        verdicts: list[Verdict | None] = [None] * len(articles)
+        for i in order:
+            if i in repeats_item:  # the article that item was kept as, or its original
+                first = verdicts[repeats_item[i]]
+                assert first is not None
+                dup = first.decision.duplicate_of
+                repeats_known[i] = keys[repeats_item[i]] if dup is None else dup
+            if i in repeats_known:
+                verdicts[i] = Verdict(Decision(repeats_known[i], 1.0, "url"), articles[i].signature)
+                continue
+            verdicts[i] = self.judge(keys[i], articles[i], sigs[i], published[i], urls[i], pairs[i])
+        return verdicts  # type: ignore[return-value]
+
+    def _pairs(self, sigs: list[np.ndarray]) -> list[list[tuple[int, int]]]:
+        """``band_key_pairs`` of many signatures in one vectorised pass."""
+        if not sigs:
+            return []
+        return [list(enumerate(row)) for row in band_hashes(np.stack(sigs), self.settings).tolist()]
+
+    def sign(self, article: Signed | Fingerprint) -> np.ndarray:
+        """Count the article's paragraphs and return the signature to decide it with (of
+        the text without its recurring paragraphs)."""
+        if not self.settings.recurring:
+            return article.signature
+        found = article.paragraphs
+        if found is None:
+            found = paragraphs(article.text)
+        recurring = self.recurring.observe(found)
+        if self.recurring.last_new:
+            self.recurring_texts.update(paragraph_texts(article.text, self.recurring.last_new))
+        if not recurring:
+            return article.signature
+        return signature(without_paragraphs(article.text, recurring), self.settings)
+
+    def judge(
+        self,
+        key: Key,
+        article: Signed | Fingerprint,
+        sig: np.ndarray,
+        published: datetime | None,
+        urls: tuple[str, ...] = (),
+        pairs: list[tuple[int, int]] | None = None,
+    ) -> Verdict:
+        """Decide an article already counted (``sig`` from ``sign``; ``pairs`` its band key
+        pairs when computed), and remember it."""
+        if pairs is None:
+            pairs = band_key_pairs(sig, self.settings)
+        original = self._exact.get(article.content_hash)
+        if original is not None:
+            decision = Decision(original, 1.0, "exact")
+        else:
+            decision = decide(
+                sig,
+                self.index.candidates(sig, pairs),
+                self.settings.threshold,
+                self.settings.min_shingles,
+            )
+        if decision.duplicate_of is not None:
+            rep = decision.duplicate_of
+            replace = should_replace(published, self._published.get(rep))
+            if replace:  # the representative now holds this copy (as the writer does)
+                self._take_over(rep, sig, article.content_hash, published, pairs)
+            for url in urls:
+                self.know_url(url, rep)
+            return Verdict(decision, sig, replace)
+        self.know(key, sig, article.content_hash, published, pairs)
+        for url in urls:
+            self.know_url(url, key)
+        return Verdict(decision, sig)
+
+    def _take_over(
+        self,
+        key: Key,
+        sig: np.ndarray,
+        chash: bytes,
+        published: datetime | None,
+        pairs: list[tuple[int, int]],
+    ) -> None:
+        self.index.replace(key, sig, pairs)
+        old = self._hash_of.get(key)
+        if old is not None and self._exact.get(old) == key:
+            del self._exact[old]
+        self._exact.setdefault(chash, key)
+        self._hash_of[key] = chash
+        self._published[key] = published
+
+
 class CorpusDeduplicator:
-    """Decisions for a corpus in memory (``akhbar dedup``, the quality bench): the learned
-    recurring text and the LSH index, applied in the order articles are given; the same
-    rules, in the same order, as ``db.dedup_index``."""
+    """Decisions for a corpus in memory (``akhbar dedup``, the quality bench): the engine
+    with nothing stored, applied in the order articles are given."""
 
     def __init__(self, settings: Settings = DEFAULT) -> None:
         self.settings = settings
-        self.index = MinHashIndex(settings)
-        self.recurring = RecurringText(settings.recurring)
+        self.engine = DedupEngine(settings)
+        self.index = self.engine.index
+        self.recurring = self.engine.recurring
 
     def check_and_add(self, key: int | str, article: Fingerprint) -> tuple[Decision, np.ndarray]:
         """Decide one article (counting its paragraphs first), index it when kept; returns
         the decision and the signature it was decided (and is indexed) with."""
-        recurring = self.recurring.observe(article.paragraphs)
-        sig = article.signature
-        if recurring:
-            sig = signature(without_paragraphs(article.text, recurring), self.settings)
-        return self.index.check_and_add(key, sig, article.content_hash), sig
+        verdict = self.engine.decide(key, article)
+        return verdict.decision, verdict.signature

@@ -1,9 +1,10 @@
 """``extract(html, url, headers) -> Article``: decoding, trafilatura, our cleanup, metadata.
 
-The page is decoded (BOM, HTTP charset, <meta>, detection) and parsed once. The metadata
-readers (title, canonical URL, date, author, section, language hints, link texts) read
-that tree first; then scripts and reader polls are stripped, layout tables unwrapped and
-trafilatura's cascade runs on the same tree (fast favor_precision, full balanced cascade when that finds
+The page is decoded (BOM, HTTP charset, <meta>, detection) and parsed once into an
+``akhbar.parsed.ParsedPage``. The metadata readers (title, canonical URL, date, author,
+section, language hints, link texts) and a source's site parser read it first; then scripts
+and reader polls are stripped, layout tables unwrapped and trafilatura's cascade runs on the
+same tree (fast favor_precision, full balanced cascade when that finds
 under 50 words); then our cleanup (akhbar.cleanup) and links-only runs are removed.
 ``extract`` never raises: anything that goes wrong gives an Article with
 ``is_article=False`` and a ``reason``.
@@ -29,9 +30,12 @@ from akhbar.article import Article
 from akhbar.cleanup import clean_paragraphs, drop_author_lines, drop_link_runs
 from akhbar.encoding import decode_html, header
 from akhbar.pagedates import published_date
+from akhbar.parsed import ParsedPage, parse_html
+from akhbar.siteparsers import SiteParser, apply_parser
+from akhbar.vocabulary import ARABIC_SCRIPT, ARTICLE_TYPES, LISTING_TYPES
 
 # Bump whenever the output for the same input changes; stored with every article.
-EXTRACTOR_VERSION = "1.1.0"
+EXTRACTOR_VERSION = "1.2.0"
 
 # trafilatura logs every page it discards at WARNING; a crawler sees thousands.
 logging.getLogger("trafilatura").setLevel(logging.ERROR)
@@ -41,8 +45,7 @@ _LONG_PARAGRAPH_WORDS = 25
 # trafilatura's own limit (MAX_FILE_SIZE); a bigger "page" is a dump, not an article.
 MAX_DOCUMENT_SIZE = 20_000_000
 _DEAD_TAGS = ("script", "style", "noscript", "template", "svg")
-_ARABIC = re.compile("[\u0600-\u06ff]")
-_ATTRIB_WORDS = ("الكاتب", "المصدر", "بقلم", "كتب")
+_ARABIC = re.compile(f"[{ARABIC_SCRIPT}]")
 
 
 def _words(text: str) -> int:
@@ -61,12 +64,25 @@ def extract(
     *,
     timezone: str = "UTC",
     fetched_at: datetime | None = None,
+    site_parser: SiteParser | None = None,
 ) -> Article:
-    """Extract one page into an Article. Never raises."""
+    """Extract one page into an Article. A source's ``site_parser`` then overrides the
+    fields the generic path gets wrong (``akhbar.siteparsers``), on the same parsed page.
+    Never raises on a bad page; a broken site parser's error is raised (a bug to fix)."""
     try:
-        return _extract(html, url, headers, timezone=timezone, fetched_at=fetched_at)
+        article, page = _extract(
+            html,
+            url,
+            headers,
+            timezone=timezone,
+            fetched_at=fetched_at,
+            keep_tree=site_parser is not None,
+        )
     except Exception as exc:  # arbitrary bytes from the web: report, don't crash the crawl
         return _not_article(url, f"extraction error: {type(exc).__name__}: {exc}"[:300])
+    if site_parser is not None and page is not None:
+        article = apply_parser(site_parser, page, article)
+    return article
 
 
 _LAYOUT_HINTS = (
@@ -107,6 +123,10 @@ def drop_polls(tree: Any) -> int:
     """Remove reader polls (two or more radio buttons with a short question and options),
     which table-era layouts print inside the article's cell. The outermost box that is still
     small goes, so the question and the vote button go with the options."""
+    # Most pages have no radio buttons at all: one cheap scan spares the XPath below.
+    radios = sum(1 for i in tree.iter("input") if (i.get("type") or "").lower() == "radio")
+    if radios < 2:
+        return 0
     removed: list[Any] = []
     for box in tree.xpath(_POLL_BOXES):
         if any(box is r or r in box.iterancestors() for r in removed):
@@ -232,44 +252,44 @@ def _extract(
     *,
     timezone: str,
     fetched_at: datetime | None,
-) -> Article:
+    keep_tree: bool,
+) -> tuple[Article, ParsedPage | None]:
+    """The generic Article and the parsed page (None if the page did not parse); with
+    ``keep_tree`` the page's tree stays intact for a site parser."""
     if html is None or len(html) == 0:
-        return _not_article(url, "empty document")
+        return _not_article(url, "empty document"), None
     if len(html) > MAX_DOCUMENT_SIZE:
-        return _not_article(url, f"document too large ({len(html)} bytes)")
+        return _not_article(url, f"document too large ({len(html)} bytes)"), None
     text, _encoding = decode_html(html, headers)
     if not text.strip() or "<" not in text:
-        return _not_article(url, "not HTML")
-    tree = load_html(text)
-    if tree is None or not isinstance(tree, etree._Element):
-        return _not_article(url, "unparseable HTML")
+        return _not_article(url, "not HTML"), None
+    tree = parse_html(text)
+    if tree is None:
+        return _not_article(url, "unparseable HTML"), None
+    page = ParsedPage(tree, url, text=text, headers=headers, timezone=timezone)
 
-    objs = meta.jsonld_objects(tree)
-    sites = meta.site_names(tree, url, objs)
-    title = meta.find_title(tree, url, objs, sites)
-    canonical = meta.find_canonical(tree, url)
+    sites = meta.site_names(page)
+    title = meta.find_title(page, sites)
+    canonical = meta.find_canonical(page)
     content_language = header(headers, "content-language")
-    published = _published(tree, url, timezone, fetched_at)
-    section = meta.find_section(tree, objs, title)
-    own_names = meta.site_names(tree, url, objs, handles=False)
-    author, dateline = meta.find_byline(tree, objs, section, own_names)
-    language_declared = meta.declared_language(tree, content_language)
+    published = _published(page, timezone, fetched_at)
+    section = meta.find_section(page, title)
+    own_names = meta.site_names(page, handles=False)
+    author, dateline = meta.find_byline(page, section, own_names)
+    language_declared = meta.declared_language(page, content_language)
     # «المصدر:» / «الكاتب:» lines outside the extracted body; only Arabic pages have them.
     arabic_page = language_declared == "ar" or bool(title and _ARABIC.search(title))
-    attribution = (
-        meta.attribution_in_page(tree)
-        if arabic_page and any(w in text for w in _ATTRIB_WORDS)
-        else {}
-    )
+    attribution = meta.attribution_in_page(page) if arabic_page else {}
 
-    anchors = list(tree.iter("a"))
-    link_count = sum(1 for a in anchors if a.get("href"))
-    anchor_texts = [a.text_content() for a in anchors]  # about 0.3 ms a page
-    og_type = (meta.meta_tags(tree).get("og:type") or "").strip().lower()
+    link_count = page.link_count
+    anchor_texts = page.anchor_texts  # about 0.3 ms a page
+    og_type = (page.meta.get("og:type") or "").strip().lower()
 
-    # From here on trafilatura consumes the tree: everything above reads it first.
+    # From here on trafilatura consumes the tree: everything above reads it first (a site
+    # parser reads the page afterwards, so then trafilatura gets a copy).
     # Scripts and styles are dropped by every extractor in trafilatura's cascade anyway;
     # stripping them once here makes each of its tree copies and walks smaller.
+    tree = page.take_tree(keep=keep_tree)
     etree.strip_elements(tree, *_DEAD_TAGS, with_tail=False)
     drop_polls(tree)
     unwrap_layout_tables(tree)
@@ -305,16 +325,16 @@ def _extract(
         language=language,
         source_credit=cleaned.source_credit or attribution.get("source"),
     )
-    reason = page_kind(og_type, objs, paragraphs, link_count)
+    reason = page_kind(og_type, page.jsonld_type_names, paragraphs, link_count)
     if reason:
         article.is_article = False
         article.reason = reason
-    return article
+    return article, page
 
 
-def _published(tree: Any, url: str, timezone: str, fetched_at: datetime | None) -> datetime | None:
+def _published(page: ParsedPage, timezone: str, fetched_at: datetime | None) -> datetime | None:
     try:
-        return published_date(tree, tz=timezone, now=fetched_at, url=url)
+        return published_date(page, tz=timezone, now=fetched_at, url=page.url)
     except Exception:  # a date bug must not lose the article
         return None
 
@@ -322,22 +342,21 @@ def _published(tree: Any, url: str, timezone: str, fetched_at: datetime | None) 
 # ---- page kind -------------------------------------------------------------------------
 
 _VIDEO_TYPES = {"video", "video.other", "video.movie", "video.episode", "video.tv_show"}
-_LISTING_TYPES = {"CollectionPage", "ItemList", "SearchResultsPage", "ProfilePage"}
 
 
-def page_kind(
-    og_type: str, objs: list[dict[str, Any]], paragraphs: list[str], link_count: int
-) -> str | None:
-    """Why this page is not an article (listing, tag, video-only, empty), or None."""
+def page_kind(og_type: str, types: set[str], paragraphs: list[str], link_count: int) -> str | None:
+    """Why this page is not an article (listing, tag, video-only, empty), or None.
+    ``types``: the page's JSON-LD ``@type`` names (``ParsedPage.jsonld_type_names``)."""
     words = sum(_words(p) for p in paragraphs)
     longest = max((_words(p) for p in paragraphs), default=0)
-    types = {t for o in objs for t in ([o.get("@type")] if isinstance(o.get("@type"), str) else [])}
-    video = og_type in _VIDEO_TYPES or ("VideoObject" in types and not types & meta._ARTICLE_TYPES)
+    video = og_type in _VIDEO_TYPES or (
+        "VideoObject" in types and not types & (ARTICLE_TYPES | {"WebPage"})
+    )
     if video and words < 150:
         return "video page"
     if words == 0:
         return "no body text"
-    listing_type = types & _LISTING_TYPES and not types & (meta._ARTICLE_TYPES - {"WebPage"})
+    listing_type = types & LISTING_TYPES and not types & ARTICLE_TYPES
     if listing_type and longest < 2 * _LONG_PARAGRAPH_WORDS:
         return "listing page"
     # Listing/tag pages: teasers are short; an article has running text. No paragraph of

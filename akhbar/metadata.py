@@ -1,159 +1,52 @@
-"""Page metadata from a parsed lxml tree: title, author, section, language, canonical URL.
+"""Page metadata: title, author, section, language, canonical URL.
 
-Plain functions over one tree, so extraction parses the page once.
+Plain functions over one ``akhbar.parsed.ParsedPage``: the tree, JSON-LD and meta tags are
+found once per page and shared with the page-date reader and site parsers.
 """
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from lxml import etree
 from w3lib.url import canonicalize_url, url_query_cleaner
 
 from akhbar.normalize import normalize_arabic
+from akhbar.parsed import ParsedPage, jsonld_types, names_in, text_of
+from akhbar.vocabulary import (
+    ARABIC_SCRIPT,
+    AUTHOR_LABELS,
+    ENGLISH_MONTH_NAMES,
+    SOURCE_LABELS,
+    WEEKDAY_NAMES,
+)
 
 _WS = re.compile(r"\s+")
 # Separators between a headline and the site name. A bare ":" only counts with a space
 # after it, and only when the other side is the site name (titles use colons a lot).
 _SEP = re.compile(r"\s+[|–—•·»«\-]\s+|\s*\|\s*|\s+::?\s+|:\s+")
-_ARABIC = re.compile("[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
+_ARABIC = re.compile(f"[{ARABIC_SCRIPT}]")
 _LATIN = re.compile("[A-Za-z\u00c0-\u024f]")
-
-
-def text_of(el: Any) -> str:
-    try:
-        return _WS.sub(" ", el.text_content()).strip()
-    except (ValueError, AttributeError):
-        return ""
-
-
-# (root, {key: content}) of the last page seen; replaced as one tuple so that a thread
-# never pairs one page's root with another page's tags.
-_META_CACHE: tuple[Any, dict[str, str]] = (None, {})
-
-
-def meta_tags(root: Any) -> dict[str, str]:
-    """All <meta> property/name/itemprop -> content (first wins), built once per tree."""
-    global _META_CACHE
-    cached_root, cached_tags = _META_CACHE
-    if cached_root is root:
-        return cached_tags
-    tags: dict[str, str] = {}
-    # <head> holds the tags we read; walking the whole body costs more than the rest.
-    head = root.find("head")
-    scope = head if head is not None and head.find("meta") is not None else root
-    for el in scope.iter("meta"):
-        content = el.get("content")
-        if not content:
-            continue
-        for attr in ("property", "name", "itemprop"):
-            key = el.get(attr)
-            if key:
-                tags.setdefault(key.strip().lower(), content)
-    _META_CACHE = (root, tags)
-    return tags
-
-
-def _meta(root: Any, *keys: str) -> str | None:
-    tags = meta_tags(root)
-    for key in keys:
-        value = tags.get(key.lower())
-        if value:
-            value = _WS.sub(" ", value).strip()
-            if value:
-                return value
-    return None
-
-
-# ---- JSON-LD ------------------------------------------------------------------------
-
-
-def jsonld_objects(root: Any) -> list[dict[str, Any]]:
-    """Every JSON-LD object on the page, ``@graph`` and lists flattened."""
-    out: list[dict[str, Any]] = []
-
-    def walk(obj: Any) -> None:
-        if isinstance(obj, list):
-            for item in obj:
-                walk(item)
-        elif isinstance(obj, dict):
-            out.append(obj)
-            if "@graph" in obj:
-                walk(obj["@graph"])
-
-    for script in root.xpath("//script[@type='application/ld+json']"):
-        raw = (script.text or "").strip()
-        if not raw:
-            continue
-        try:
-            walk(json.loads(raw))
-        except (ValueError, RecursionError):
-            continue
-    return out
-
-
-def _types(obj: dict[str, Any]) -> set[str]:
-    t = obj.get("@type")
-    if isinstance(t, str):
-        return {t}
-    if isinstance(t, list):
-        return {x for x in t if isinstance(x, str)}
-    return set()
-
-
-_ARTICLE_TYPES = {
-    "Article",
-    "NewsArticle",
-    "ReportageNews",
-    "AnalysisNewsArticle",
-    "OpinionNewsArticle",
-    "BlogPosting",
-    "WebPage",
-    "ReportageNewsArticle",
-    "BackgroundNewsArticle",
-}
-
-
-def _article_objects(objs: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    # Real article types first, WebPage last.
-    arts = [o for o in objs if _types(o) & _ARTICLE_TYPES]
-    arts.sort(key=lambda o: "WebPage" in _types(o))
-    yield from arts
-
-
-def _names(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, dict):
-        return _names(value.get("name"))
-    if isinstance(value, list):
-        return [n for v in value for n in _names(v)]
-    return []
 
 
 # ---- site name and title -------------------------------------------------------------
 
 
-def site_names(
-    root: Any, url: str, objs: list[dict[str, Any]], *, handles: bool = True
-) -> list[str]:
+def site_names(page: ParsedPage, *, handles: bool = True) -> list[str]:
     """The site's names (og:site_name, JSON-LD publisher, host...). ``handles=False`` leaves
     out the twitter:site account, which is often a desk's ("TelegraphSport"), not the site's."""
     names = []
     keys = ("og:site_name", "application-name", "twitter:site", "apple-mobile-web-app-title")
     for key in keys if handles else tuple(k for k in keys if k != "twitter:site"):
-        value = _meta(root, key)
+        value = page.meta_value(key)
         if value:
             names.append(value.lstrip("@"))
-    for obj in objs:
-        if _types(obj) & {"Organization", "NewsMediaOrganization", "WebSite"}:
-            names += _names(obj.get("name"))
-        names += _names(obj.get("publisher"))
-    host = urlsplit(url).hostname or ""
+    for obj in page.jsonld:
+        if jsonld_types(obj) & {"Organization", "NewsMediaOrganization", "WebSite"}:
+            names += names_in(obj.get("name"))
+        names += names_in(obj.get("publisher"))
+    host = urlsplit(page.url).hostname or ""
     host = re.sub(r"^(www\d?|m|ar|arabic|amp)\.", "", host)
     if host:
         names.append(host)
@@ -213,33 +106,19 @@ def _dedouble(title: str) -> str:
     return t
 
 
-def _h1s(root: Any) -> list[str]:
+def _h1s(page: ParsedPage) -> list[str]:
     out = []
-    for h in root.xpath("//h1"):
+    for h in page.h1s:
         t = text_of(h)
         if 2 <= len(t) <= 400:
             out.append(_dedouble(t))
     return out
 
 
-def find_title(
-    root: Any, url: str, objs: list[dict[str, Any]], sites: list[str] | None = None
-) -> str | None:
-    sites = site_names(root, url, objs) if sites is None else sites
-    candidates: list[str] = []
-    for obj in _article_objects(objs):
-        candidates += [h for h in _names(obj.get("headline")) if h.strip()]
-    for key in ("og:title", "twitter:title"):
-        value = _meta(root, key)
-        if value:
-            candidates.append(value)
-    titles = root.xpath("//head/title | //title")
-    if titles:
-        t = text_of(titles[0])
-        if t:
-            candidates.append(t)
-    candidates = [_dedouble(_WS.sub(" ", c).strip()) for c in candidates]
-    h1s = _h1s(root)
+def find_title(page: ParsedPage, sites: list[str] | None = None) -> str | None:
+    sites = site_names(page) if sites is None else sites
+    candidates = [_dedouble(c) for c in page.headline_candidates]
+    h1s = _h1s(page)
     # An h1 that the meta titles contain is the headline without the site name.
     for h in h1s:
         nh = _norm(h)
@@ -256,10 +135,13 @@ def find_title(
 
 # ---- author --------------------------------------------------------------------------
 
-_BYLINE_PREFIX = re.compile(
-    r"^\s*(?:بقلم|كتب(?:ت)?|الكاتبة|الكاتب|كاتبة|كاتب|إعداد|اعداد|تحرير|by|written by|author)\s*[:：\-–]?\s*",
-    re.IGNORECASE,
-)
+
+def _labels(labels: tuple[str, ...]) -> str:
+    # Longest first: «الكاتبة» before «الكاتب».
+    return "|".join(sorted(labels, key=len, reverse=True))
+
+
+_BYLINE_PREFIX = re.compile(rf"^\s*(?:{_labels(AUTHOR_LABELS)})\s*[:：\-–]?\s*", re.IGNORECASE)
 # One traversal finds every byline candidate; they are then ranked by how explicit the
 # markup is (rel=author, itemprop name, itemprop, author-name class, looser classes).
 _AUTHOR_CANDIDATES = (
@@ -290,7 +172,7 @@ def _author_rank(el: Any) -> int | None:
 # A trailing place in parentheses after a byline: «محمد عبدالسميع (أبوظبي)».
 _PLACE_SUFFIX = re.compile(r"\s*[(\[][^()\[\]]{1,30}[)\]]\s*$")
 # A source credit in the byline slot («المصدر: النهار العربي») names no author.
-_SOURCE_PREFIX = re.compile(r"^\s*(?:المصدر|المصادر|مصدر الخبر|source)\s*[:：]", re.IGNORECASE)
+_SOURCE_PREFIX = re.compile(rf"^\s*(?:{_labels(SOURCE_LABELS)})\s*[:：]", re.IGNORECASE)
 # A dateline: a place, a colon, then the reporter («القاهرة: محمد نبيل») or the paper's own
 # name in quotes («لندن: «الشرق الأوسط»»). The place is one to three words, no digits.
 _DATELINE = re.compile(r"^(?P<place>[^\W\d_][^\d:：«»\"“”]{0,30}?)\s*[:：]\s*(?P<rest>\S.*)$")
@@ -304,8 +186,8 @@ _ROLES = {
 # A publication's name in quotes: «الشرق الأوسط», "النهار".
 # "Jeff FoustMonday, November 18, 2019": a date glued to the end of the name.
 _TRAILING_DATE = re.compile(
-    r"\s*(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s*)?(?:january|february|march|april|"
-    r"may|june|july|august|september|october|november|december)\s+\d{1,2},?\s+(?:19|20)\d\d\s*$",
+    rf"\s*(?:(?:{'|'.join(d for d in WEEKDAY_NAMES if d.isascii())}),?\s*)?"
+    rf"(?:{'|'.join(ENGLISH_MONTH_NAMES)})\s+\d{{1,2}},?\s+(?:19|20)\d\d\s*$",
     re.IGNORECASE,
 )
 _DATE_IN_NAME = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)|\d{1,2}:\d\d|\d+\s*min", re.IGNORECASE)
@@ -394,8 +276,7 @@ def not_an_author(name: str | None, section: str | None, sites: list[str]) -> bo
 
 
 def find_byline(
-    root: Any,
-    objs: list[dict[str, Any]],
+    page: ParsedPage,
     section: str | None = None,
     sites: list[str] | None = None,
 ) -> tuple[str | None, str | None]:
@@ -407,18 +288,20 @@ def find_byline(
     def accept(author: str | None) -> str | None:
         return None if not_an_author(author, section, sites) else author
 
-    for obj in _article_objects(objs):
-        names = [clean_author(n) for n in _names(obj.get("author"))]
+    for obj in page.article_objects:
+        names = [clean_author(n) for n in names_in(obj.get("author"))]
         names = [n for n in names if n and accept(n)]
         if names:
             return "، ".join(dict.fromkeys(names)), None
     value, dateline = split_byline(
-        _meta(root, "author", "article:author", "dc.creator", "parsely-author", "sailthru.author")
+        page.meta_value(
+            "author", "article:author", "dc.creator", "parsely-author", "sailthru.author"
+        )
     )
     if accept(value):
         return value, dateline
     ranked = []
-    for i, el in enumerate(root.xpath(_AUTHOR_CANDIDATES)):
+    for i, el in enumerate(page.tree.xpath(_AUTHOR_CANDIDATES)):
         if el.tag in _SKIP_AUTHOR_TAGS:
             continue
         rank = _author_rank(el)
@@ -436,27 +319,24 @@ def find_byline(
     return None, dateline
 
 
-def find_author(
-    root: Any,
-    objs: list[dict[str, Any]],
-    section: str | None = None,
-    sites: list[str] | None = None,
-) -> str | None:
-    return find_byline(root, objs, section, sites)[0]
-
-
+# Elements whose own text holds one of these labels (they also cover «الكاتبة», «كتبت»). Only
+# these few page-wide: «تحرير»/«إعداد» lines in a page's chrome name the site's staff.
+_ATTRIB_WORDS = ("الكاتب", "المصدر", "بقلم", "كتب")  # a subset of AUTHOR_LABELS, SOURCE_LABELS
 _ATTRIB_XPATH = (
-    "//body//*[not(self::script or self::style)][text()[contains(., 'الكاتب') or "
-    "contains(., 'المصدر') or contains(., 'بقلم') or contains(., 'كتب')]]"
+    "//body//*[not(self::script or self::style)][text()["
+    + " or ".join(f"contains(., '{w}')" for w in _ATTRIB_WORDS)
+    + "]]"
 )
 
 
-def attribution_in_page(root: Any) -> dict[str, str]:
+def attribution_in_page(page: ParsedPage) -> dict[str, str]:
     """«المصدر: ... الكاتب: ...» lines anywhere in the page (short elements only)."""
     from akhbar.cleanup import parse_attribution
 
     out: dict[str, str] = {}
-    for el in root.xpath(_ATTRIB_XPATH):
+    if not any(w in page.text for w in _ATTRIB_WORDS):
+        return out  # the page's text has none: skip the walk
+    for el in page.tree.xpath(_ATTRIB_XPATH):
         text = text_of(el)
         if len(text) > 160:
             continue
@@ -473,36 +353,38 @@ def attribution_in_page(root: Any) -> dict[str, str]:
 # ---- section -------------------------------------------------------------------------
 
 
-def find_section(root: Any, objs: list[dict[str, Any]], title: str | None) -> str | None:
-    for obj in _article_objects(objs):
+def find_section(page: ParsedPage, title: str | None) -> str | None:
+    for obj in page.article_objects:
         sec = obj.get("articleSection")
-        names = _names(sec) if not isinstance(sec, list) else [s for s in sec if isinstance(s, str)]
+        names = (
+            names_in(sec) if not isinstance(sec, list) else [s for s in sec if isinstance(s, str)]
+        )
         if names and names[0].strip():
             return names[0].strip()
-    value = _meta(root, "article:section", "section", "category")
+    value = page.meta_value("article:section", "section", "category")
     if value:
         return value
     ntitle = _norm(title or "")
-    for obj in objs:
-        if "BreadcrumbList" in _types(obj):
+    for obj in page.jsonld:
+        if "BreadcrumbList" in jsonld_types(obj):
             items = obj.get("itemListElement") or []
             if not isinstance(items, list):
                 continue
             items = sorted(
                 (i for i in items if isinstance(i, dict)), key=lambda i: _int(i.get("position"))
             )
-            names = [n for i in items for n in (_names(i.get("item")) or _names(i))]
+            names = [n for i in items for n in (names_in(i.get("item")) or names_in(i))]
             names = [n for n in names if _norm(n) and _norm(n) != ntitle]
             if len(names) >= 2:
                 return names[-1].strip()
-    for crumbs in root.xpath(
+    for crumbs in page.tree.xpath(
         "//*[contains(@class,'breadcrumb') or contains(@id,'breadcrumb')][.//a]"
     ):
         links = [text_of(a) for a in crumbs.xpath(".//a")]
         links = [t for t in links if t and _norm(t) != ntitle]
         if len(links) >= 2:
             return links[-1]
-    return _section_label(root)
+    return _section_label(page)
 
 
 # A section label next to the headline: class "section-name", "article__section", "cat",
@@ -515,16 +397,16 @@ _SECTION_LABELS = (
 _SECTION_HREF = re.compile(r"/(?:section|sections|category|categories|cat|qism)/", re.I)
 
 
-def _section_label(root: Any) -> str | None:
-    for el in root.xpath(_SECTION_LABELS):
+def _section_label(page: ParsedPage) -> str | None:
+    for el in page.tree.xpath(_SECTION_LABELS):
         if len(el.xpath(".//a")) > 1:
             continue  # a menu, not a label
         text = text_of(el).strip(" ●•|·-–—:")
         if text and len(text.split()) <= 4 and not any(c.isdigit() for c in text):
             return text
-    h1 = root.find(".//h1")
-    if h1 is None:
+    if not page.h1s:
         return None
+    h1 = page.h1s[0]
     # The container of the headline (or its previous sibling) with exactly one category link.
     near = [h1.getparent(), h1.getprevious()]
     for box in near:
@@ -566,26 +448,20 @@ def script_language(text: str) -> str | None:
     return None
 
 
-def declared_language(root: Any, content_language: str | None = None) -> str | None:
-    for value in root.xpath("/html/@lang | /html/@xml:lang"):
-        declared = _primary(str(value))
+def declared_language(page: ParsedPage, content_language: str | None = None) -> str | None:
+    for value in page.html_lang:
+        declared = _primary(value)
         if declared:
             return declared
     declared = _primary(content_language) or _primary(
-        _meta(root, "content-language", "og:locale", "language")
+        page.meta_value("content-language", "og:locale", "language")
     )
     if declared:
         return declared
-    for el in root.iter("meta"):
+    for el in page.meta_elements:
         if (el.get("http-equiv") or "").lower() == "content-language":
             return _primary(el.get("content"))
     return None
-
-
-def find_language(root: Any, content_language: str | None, body_text: str) -> str | None:
-    """Declared language checked against the script of the body: a page declared "en" whose
-    body is Arabic is Arabic (common with templated sites)."""
-    return language_of(declared_language(root, content_language), body_text)
 
 
 def language_of(declared: str | None, body_text: str) -> str | None:
@@ -628,14 +504,11 @@ def canonicalize(url: str) -> str:
         return url
 
 
-def find_canonical(root: Any, url: str) -> str:
+def find_canonical(page: ParsedPage) -> str:
+    url = page.url
     base_site = _site(urlsplit(url).hostname) if url else ""
-    candidates = [
-        link.get("href") or ""
-        for link in root.iter("link")
-        if (link.get("rel") or "").strip().lower() == "canonical"
-    ]
-    og_url = meta_tags(root).get("og:url")
+    candidates = list(page.canonical_links)
+    og_url = page.meta.get("og:url")
     if og_url:
         candidates.append(og_url)
     for href in candidates:
@@ -652,7 +525,3 @@ def find_canonical(root: Any, url: str) -> str:
         ):
             return canonicalize(absolute)
     return canonicalize(url) if url else url
-
-
-def is_element(node: Any) -> bool:
-    return isinstance(node, etree._Element)

@@ -7,13 +7,12 @@ then ``<time>``, then dates printed near the headline (read with the grammar in
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from typing import Any
 
-import lxml.html
 from lxml import etree
 
 from akhbar.dates import (
@@ -24,6 +23,14 @@ from akhbar.dates import (
     normalize_date_text,
     parse_date,
     url_date,
+)
+from akhbar.parsed import ParsedPage, jsonld_types
+from akhbar.vocabulary import (
+    ARTICLE_TYPES,
+    MORE_FROM_HEADINGS,
+    PAGE_TYPES,
+    READ_ALSO_HEADINGS,
+    RELATED_HEADINGS,
 )
 
 __all__ = ["PublishedDate", "detect_published", "published_date"]
@@ -40,21 +47,9 @@ class PublishedDate:
 # Public: pages
 # --------------------------------------------------------------------------------------
 
-_ARTICLE_TYPES = {
-    "newsarticle",
-    "article",
-    "reportagenewsarticle",
-    "reportagenews",
-    "analysisnewsarticle",
-    "opinionnewsarticle",
-    "backgroundnewsarticle",
-    "reviewnewsarticle",
-    "blogposting",
-    "liveblogposting",
-    "socialmediaposting",
-    "report",
-    "videoobject",
-}
+# A video's own date is the date of a video page. Sites write types in any case.
+_DATED_TYPES = {t.lower() for t in (*ARTICLE_TYPES, "VideoObject")}
+_PAGE_TYPES = {t.lower() for t in PAGE_TYPES}
 _META_KEYS = [
     "article:published_time",
     "og:published_time",
@@ -95,40 +90,14 @@ _EXCLUDED_CLASS = re.compile(
 # Headings after which the page lists other stories: stop reading there.
 _STOP_HEADINGS = [
     normalize_date_text(s)
-    for s in [
-        "اقرأ أيضا",
-        "اقرأ ايضاً",
-        "إقرأ أيضا",
-        "اقرأ المزيد",
-        "الأكثر قراءة",
-        "الأكثر مشاهدة",
-        "الأكثر تداولا",
-        "الأكثر تعليقا",
-        "ذات صلة",
-        "أخبار ذات صلة",
-        "مواضيع ذات صلة",
-        "مقالات ذات صلة",
-        "حول هذه القصة",
-        "المزيد من",
-        "شاهد أيضا",
-        "قد يهمك",
-        "قد يعجبك",
-        "اخترنا لك",
-        "آخر الأخبار",
-        "أخبار متعلقة",
-        "تابعونا",
-        "related",
-        "read more",
-        "read also",
-        "most read",
-        "more stories",
-        "more from",
-    ]
+    for s in (*RELATED_HEADINGS, *MORE_FROM_HEADINGS, *READ_ALSO_HEADINGS, "تابعونا")
 ]
 _STOP_RE = re.compile(
     r"^\s*(?:"
-    + "|".join(re.escape(s.strip("ً")).replace(r"\ ", r"\s+") for s in _STOP_HEADINGS)
-    + r")",
+    + "|".join(re.escape(s) for s in sorted(set(_STOP_HEADINGS), key=len, reverse=True)).replace(
+        r"\ ", r"\s+"
+    )
+    + r")(?![^\W\d_])",
     re.IGNORECASE,
 )
 _SKIP_TAGS = {"script", "style", "noscript", "template", "svg", "iframe", "select", "option"}
@@ -137,7 +106,7 @@ _TEXT_BEFORE_H1 = 400
 
 
 def published_date(
-    html: str | bytes | lxml.html.HtmlElement,
+    html: ParsedPage | str | bytes | Any,
     *,
     tz: str | tzinfo = "UTC",
     now: datetime | None = None,
@@ -149,13 +118,14 @@ def published_date(
 
 
 def detect_published(
-    html: str | bytes | lxml.html.HtmlElement,
+    html: ParsedPage | str | bytes | Any,
     *,
     tz: str | tzinfo = "UTC",
     now: datetime | None = None,
     url: str | None = None,
 ) -> PublishedDate | None:
-    """Like ``published_date`` but also says where the date came from.
+    """Like ``published_date`` but also says where the date came from. ``html`` is the
+    parsed page (an lxml tree or HTML text is parsed first).
 
     Order: JSON-LD ``datePublished`` of an article type (also in ``@graph``), meta tags,
     ``<time datetime>`` near the headline, dates printed near the headline (not in the
@@ -163,21 +133,22 @@ def detect_published(
     """
     zone = as_tzinfo(tz)
     now_aware = aware_now(now, zone)
-    root = _as_tree(html)
-    if root is None:
+    page = _as_page(html)
+    if page is None:
         return None
     if url is None:
-        url = _page_url(root)
+        url = page.url or _page_url(page)
     udate = url_date(url)
 
     for method, finder in (("jsonld", _from_jsonld), ("meta", _from_meta)):
-        value = finder(root, zone, now_aware)
+        value = finder(page, zone, now_aware)
         if value is not None:
             return PublishedDate(value, method, _has_time_value(value))
 
-    h1 = _headline(root)
+    h1 = _headline(page)
     h1_chain = set(h1.iterancestors()) | {h1} if h1 is not None else set()
 
+    root = page.tree
     value = _from_time_elements(root, h1, h1_chain, zone, now_aware, udate)
     if value is not None:
         return PublishedDate(value[0], "time", value[1])
@@ -197,25 +168,17 @@ def _has_time_value(value: datetime) -> bool:
     return (value.hour, value.minute, value.second) != (0, 0, 0)
 
 
-def _as_tree(html: str | bytes | lxml.html.HtmlElement) -> lxml.html.HtmlElement | None:
-    if isinstance(html, etree._Element):
-        return html.getroottree().getroot()
-    if not html or (isinstance(html, str) and not html.strip()):
-        return None
+def _as_page(html: ParsedPage | str | bytes | Any) -> ParsedPage | None:
     try:
-        if isinstance(html, str) and html.lstrip().startswith("<?xml"):
-            html = html.encode("utf-8")  # lxml refuses str with an encoding declaration
-        return lxml.html.document_fromstring(html)
+        return ParsedPage.of(html)
     except (etree.ParserError, ValueError):
         return None
 
 
-def _page_url(root: lxml.html.HtmlElement) -> str | None:
-    for xp in ("//link[@rel='canonical']/@href", "//meta[@property='og:url']/@content"):
-        got = root.xpath(xp)
-        if got:
-            return str(got[0])
-    return None
+def _page_url(page: ParsedPage) -> str | None:
+    for href in page.canonical_links:
+        return href
+    return page.meta.get("og:url")
 
 
 # ---- JSON-LD --------------------------------------------------------------------------
@@ -223,23 +186,15 @@ def _page_url(root: lxml.html.HtmlElement) -> str | None:
 _JSONLD_DATE_RE = re.compile(r'"datePublished"\s*:\s*"([^"]{6,40})"')
 
 
-def _from_jsonld(root, tz: tzinfo, now: datetime | None) -> datetime | None:
+def _from_jsonld(page: ParsedPage, tz: tzinfo, now: datetime | None) -> datetime | None:
     best: tuple[int, datetime] | None = None
-    for script in root.xpath(
-        "//script[@type='application/ld+json' or @type='application/json+ld']"
-    ):
-        raw = (script.text or "").strip()
-        if not raw:
-            continue
-        try:
-            data = json.loads(raw)
-        except ValueError:
-            # Broken JSON is common (trailing commas, raw newlines): fall back to a regex.
-            for m in _JSONLD_DATE_RE.finditer(raw):
-                value = parse_date(m.group(1), tz=tz, now=now)
-                if value is not None and (best is None or best[0] > 5):
-                    best = (5, value)
-            continue
+    # Broken JSON is common (trailing commas, raw newlines): a regex reads those.
+    for raw in page.jsonld_broken:
+        for m in _JSONLD_DATE_RE.finditer(raw):
+            value = parse_date(m.group(1), tz=tz, now=now)
+            if value is not None and best is None:
+                best = (5, value)
+    for data in page.jsonld_documents:
         for rank, raw_date in _jsonld_dates(data):
             if best is not None and best[0] <= rank:
                 continue
@@ -259,13 +214,12 @@ def _jsonld_dates(data, depth: int = 0) -> Iterator[tuple[int, object]]:
         return
     if not isinstance(data, dict):
         return
-    types = data.get("@type")
-    type_names = {str(t).lower() for t in (types if isinstance(types, list) else [types])}
+    types = {t.lower() for t in jsonld_types(data)}
     published = data.get("datePublished") or data.get("dateCreated")
     if published:
-        if type_names & _ARTICLE_TYPES:
+        if types & _DATED_TYPES:
             yield 0, published
-        elif type_names & {"webpage", "itempage", "collectionpage"}:
+        elif types & _PAGE_TYPES:
             yield 3, published  # the page, usually the same date; worse than an article's
     # Not itemListElement / hasPart: those are other stories.
     for key in ("@graph", "mainEntity", "mainEntityOfPage"):
@@ -277,29 +231,18 @@ def _jsonld_dates(data, depth: int = 0) -> Iterator[tuple[int, object]]:
 # ---- meta -----------------------------------------------------------------------------
 
 
-def _from_meta(root, tz: tzinfo, now: datetime | None) -> datetime | None:
+def _from_meta(page: ParsedPage, tz: tzinfo, now: datetime | None) -> datetime | None:
     best: tuple[int, datetime] | None = None
-    for meta in root.iter("meta"):
-        key = (
-            meta.get("property")
-            or meta.get("name")
-            or meta.get("itemprop")
-            or meta.get("http-equiv")
-        )
-        if not key:
-            continue
-        rank = _META_RANK.get(key.strip().lower())
+    for key, content in page.meta_items:
+        rank = _META_RANK.get(key)
         if rank is None or (best is not None and best[0] <= rank):
-            continue
-        content = meta.get("content")
-        if not content:
             continue
         value = parse_date(content, tz=tz, now=now)
         if value is not None:
             best = (rank, value)
     # itemprop=datePublished on any element (microdata)
     if best is None:
-        for el in root.xpath("//*[@itemprop='datePublished']"):
+        for el in page.tree.xpath("//*[@itemprop='datePublished']"):
             content = el.get("content") or el.get("datetime") or el.text_content()
             value = parse_date((content or "").strip(), tz=tz, now=now)
             if value is not None:
@@ -310,11 +253,11 @@ def _from_meta(root, tz: tzinfo, now: datetime | None) -> datetime | None:
 # ---- <time> and page text -------------------------------------------------------------
 
 
-def _headline(root) -> lxml.html.HtmlElement | None:
+def _headline(page: ParsedPage) -> Any:
     """The article's h1 (not the logo's), else the element that repeats og:title."""
     best = None
     best_penalty = 99
-    for h in root.iter("h1"):
+    for h in page.h1s:
         if not h.text_content().strip():
             continue
         ancestors = list(h.iterancestors())
@@ -330,11 +273,10 @@ def _headline(root) -> lxml.html.HtmlElement | None:
             best, best_penalty = h, penalty
     if best is not None:
         return best
-    og = root.xpath("//meta[@property='og:title']/@content")
-    title = normalize_date_text(str(og[0])).strip() if og else ""
+    title = normalize_date_text(page.meta.get("og:title") or "").strip()
     if title:
         key = title[:40]
-        for el in root.iter("h2", "h3", "div", "p", "span"):
+        for el in page.tree.iter("h2", "h3", "div", "p", "span"):
             txt = (el.text or "").strip()
             if txt and normalize_date_text(txt).startswith(key):
                 return el

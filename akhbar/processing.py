@@ -17,7 +17,7 @@ from akhbar.normalize import _NEEDS_NFKC, normalize_arabic
 from akhbar.page import FetchedPage, ProcessedPage
 from akhbar.quality import rejection_reason
 from akhbar.search import search_vector
-from akhbar.siteparsers import apply_parser, load_parser
+from akhbar.siteparsers import load_parser
 
 # MinHash over text that is already normalised: equal to dedup.signature(text).
 _PRENORMALISED = replace(dedup.DEFAULT, normalize=False)
@@ -73,11 +73,8 @@ def process_page(page: FetchedPage) -> ProcessedPage:
         page.headers,
         timezone=page.timezone,
         fetched_at=page.fetched_at or datetime.now(UTC),
+        site_parser=load_parser(page.parser) if page.parser else None,
     )
-    if page.parser:
-        article = apply_parser(
-            load_parser(page.parser), page.body, page.url, page.headers, page.timezone, article
-        )
     if article.published_at is None and page.listed_published is not None:
         article.published_at = page.listed_published
     processed = ProcessedPage(page=page, article=article, extractor_version=EXTRACTOR_VERSION)

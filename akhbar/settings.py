@@ -218,6 +218,20 @@ _declare(
     "crawl",
 )
 _declare(
+    "AKHBAR_STORE_BATCH_SIZE",
+    int,
+    100,
+    "Processed pages a crawl stores in one transaction (one dedup decision pass, COPY).",
+    "crawl",
+)
+_declare(
+    "AKHBAR_STORE_BATCH_SECONDS",
+    float,
+    1.0,
+    "Longest a processed page waits for its batch to fill before the batch is stored anyway.",
+    "crawl",
+)
+_declare(
     "AKHBAR_RUN_FLUSH_INTERVAL",
     float,
     5.0,

@@ -13,27 +13,25 @@ A parser overrides a field in one of two ways:
 * a method named after the field, ``def author(self, page, article)``, returning the value,
   or None to keep the generic one.
 
-``page`` is a ``SitePage``: the parsed tree (one parse shared by every override), URL,
-headers and the source's time zone. A site's layout changes: keep the old class and add a new
+``page`` is the ``akhbar.parsed.ParsedPage`` extraction built (one parse shared by the
+generic path and every override): the tree, URL, headers, the source's time zone, JSON-LD
+objects and meta tags. A site's layout changes: keep the old class and add a new
 one (``V2``) when it does, so pages stored earlier can still be re-processed. No Scrapy here.
 """
 
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from functools import lru_cache
 from typing import Any, ClassVar
 
-import lxml.html
-from lxml import etree
-
 from akhbar.article import Article
 from akhbar.dates import parse_date
-from akhbar.encoding import decode_html
+from akhbar.parsed import ParsedPage
 
-__all__ = ["FIELDS", "SitePage", "SiteParser", "SiteParserError", "apply_parser", "load_parser"]
+__all__ = ["FIELDS", "SiteParser", "SiteParserError", "apply_parser", "load_parser"]
 
 # Fields of Article a parser may override.
 FIELDS = ("title", "paragraphs", "published_at", "author", "section", "language")
@@ -41,32 +39,6 @@ FIELDS = ("title", "paragraphs", "published_at", "author", "section", "language"
 
 class SiteParserError(ValueError):
     """A registry names a parser that cannot be loaded; the message is one sentence."""
-
-
-@dataclass(frozen=True)
-class SitePage:
-    url: str
-    tree: Any  # lxml.html.HtmlElement, or None when the page does not parse
-    headers: dict[str, str]
-    timezone: str
-
-    def xpath(self, expression: str) -> list[str]:
-        """String results of ``expression``, whitespace-folded, empty ones dropped."""
-        if self.tree is None:
-            return []
-        found = self.tree.xpath(expression)
-        values = found if isinstance(found, list) else [found]
-        out = []
-        for value in values:
-            text = (
-                value
-                if isinstance(value, str)
-                else etree.tostring(value, method="text", encoding="unicode")
-            )
-            text = " ".join(str(text).split())
-            if text:
-                out.append(text)
-        return out
 
 
 class SiteParser:
@@ -80,7 +52,7 @@ class SiteParser:
     section_xpath: ClassVar[str | None] = None
     language_xpath: ClassVar[str | None] = None
 
-    def override(self, name: str, page: SitePage, article: Article) -> Any:
+    def override(self, name: str, page: ParsedPage, article: Article) -> Any:
         """The overriding value of field ``name``, or None to keep the generic one."""
         method = getattr(self, name, None)
         if callable(method):
@@ -105,21 +77,8 @@ def _checked(name: str, value: Any) -> Any:
     return value
 
 
-def apply_parser(
-    parser: SiteParser,
-    html: bytes | str,
-    url: str,
-    headers: dict[str, str],
-    timezone: str,
-    article: Article,
-) -> Article:
+def apply_parser(parser: SiteParser, page: ParsedPage, article: Article) -> Article:
     """The generic ``article`` with the parser's overrides applied (a new Article)."""
-    text, _ = decode_html(html, headers)
-    try:
-        tree = lxml.html.document_fromstring(text) if text.strip() else None
-    except (etree.ParserError, ValueError):
-        tree = None
-    page = SitePage(url=url, tree=tree, headers=headers, timezone=timezone)
     changes = {}
     for name in FIELDS:
         value = parser.override(name, page, article)

@@ -3,132 +3,37 @@ ranked search, sources and crawl runs. OpenAPI docs at /docs.
 
 It connects with ``AKHBAR_READER_URL`` when set (the ``akhbar_reader`` role: see
 docs/schema.md), else ``DATABASE_URL`` / the embedded database. Served by ``akhbar serve``.
+This module assembles the application: endpoints in api/routes.py, their shared
+dependencies in api/dependencies.py, response models in api/schemas.py.
 """
 
-# No `from __future__ import annotations`: FastAPI reads the endpoint annotations at runtime,
-# and some of them are aliases local to create_app.
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime
-from enum import StrEnum
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request, Response
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
-from pydantic import BaseModel
-from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError, ProgrammingError
 
-from db.models import RUN_STATUSES
-from db.search import SearchHit
-from db.views import MAX_BIGINT, Page
-
-RunStatus = StrEnum("RunStatus", {status: status for status in RUN_STATUSES})  # type: ignore[misc]
+from api.routes import router
 
 
-class ArticleSummary(BaseModel):
-    id: int
-    source: str
-    url: str
-    canonical_url: str
-    title: str | None
-    published_at: datetime | None
-    author: str | None
-    section: str | None
-    language: str | None
-    word_count: int
-    fetched_at: datetime
-    first_seen_at: datetime
-
-
-class ArticlePage(BaseModel):
-    items: list[ArticleSummary]
-    next_cursor: str | None
-
-
-class Copy(BaseModel):
-    id: int
-    url: str
-    source: str
-    kind: str
-    similarity: float
-    title: str | None
-    published_at: datetime | None
-    seen_at: datetime
-
-
-class ArticleDetail(ArticleSummary):
-    body: str
-    duplicates: list[Copy]
-
-
-class SearchPage(BaseModel):
-    items: list[SearchHit]  # the search function's own result type (a dataclass)
-    next_cursor: str | None
-
-
-class SourceOut(BaseModel):
-    id: int
-    name: str
-    title: str | None
-    domains: list[str]
-    language: str
-    timezone: str
-    created_at: datetime
-    updated_at: datetime
-
-
-class RunOut(BaseModel):
-    id: int
-    source: str
-    spider: str
-    trigger: str
-    status: str
-    started_at: datetime
-    finished_at: datetime | None
-    pages_fetched: int
-    articles_stored: int
-    exact_duplicates: int
-    near_duplicates: int
-    non_articles: int
-    errors: int
-    hostname: str | None
-
-
-class RunPage(BaseModel):
-    items: list[RunOut]
-    next_cursor: str | None
-
-
-def reader_url() -> str:
-    import os
-
-    from db.engine import database_url
-
-    url = os.environ.get("AKHBAR_READER_URL")
-    if url:
-        if url.startswith("postgresql://"):
-            url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-        return url
-    return database_url()
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    engine = getattr(app.state, "engine", None)
+    if engine is not None:
+        app.state.engine = None
+        engine.dispose()
 
 
 def create_app(url: str | None = None) -> FastAPI:
-    """The application; ``url`` overrides the environment (tests, embedding)."""
-    from sqlalchemy import create_engine
-
-    state: dict[str, Engine] = {}
-
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
-        if "engine" in state:
-            state.pop("engine").dispose()
-
+    """The application; ``url`` overrides the environment (tests, embedding). The endpoints
+    are in api/routes.py, what they share in api/dependencies.py."""
     # FastAPIOffline: /docs and /redoc load their scripts from this server, not from a CDN.
     app = FastAPIOffline(
-        lifespan=lifespan,
+        lifespan=_lifespan,
         title="akhbar",
         version="1",
         summary="Read-only access to clean, deduplicated Arabic news articles.",
@@ -141,155 +46,10 @@ def create_app(url: str | None = None) -> FastAPI:
             "database is unreachable or not migrated."
         ),
     )
+    app.state.database_url = url
+    app.state.engine = None
     add_error_handlers(app)
-
-    def engine() -> Engine:
-        if "engine" not in state:
-            state["engine"] = create_engine(
-                url or reader_url(), pool_pre_ping=True, pool_size=5, max_overflow=5
-            )
-        return state["engine"]
-
-    def connection() -> Iterator[Connection]:
-        with engine().connect() as conn:
-            yield conn
-
-    Conn = Annotated[Connection, Depends(connection)]
-    Limit = Annotated[int, Query(ge=1, le=200, description="page size")]
-    Since = Annotated[
-        str | None, Query(description="published on or after: 2024-05-01, ISO timestamp, 3d, 12h")
-    ]
-    Until = Annotated[str | None, Query(description="published before; a date: whole day")]
-    Cursor = Annotated[str | None, Query(max_length=512, description="a page's next_cursor")]
-    SourceName = Annotated[str | None, Query(max_length=64, description="a source name")]
-
-    def bounds(since: str | None, until: str | None) -> tuple[datetime | None, datetime | None]:
-        from akhbar.timebounds import parse_bound
-
-        try:
-            return parse_bound(since, name="since"), parse_bound(until, end=True, name="until")
-        except ValueError as exc:
-            raise HTTPException(422, str(exc)) from None
-
-    def known_source(conn: Connection, source: str | None) -> None:
-        from db.views import source_names
-
-        if source is None:
-            return
-        names = source_names(conn)
-        if source not in names:
-            raise HTTPException(
-                422, f"unknown source {source!r}; known sources: {', '.join(names) or '(none)'}"
-            )
-
-    def page_or_400(fn, *args: Any, **kwargs: Any) -> Page:  # noqa: ANN001
-        try:
-            return fn(*args, **kwargs)
-        except ValueError as exc:  # a bad cursor
-            raise HTTPException(400, str(exc)) from None
-
-    @app.get("/health", tags=["meta"])
-    def health(conn: Conn) -> dict[str, Any]:
-        from sqlalchemy import text
-
-        revision, role = conn.execute(
-            text("SELECT (SELECT version_num FROM alembic_version), current_user")
-        ).one()
-        return {"status": "ok", "schema_revision": revision, "role": role}
-
-    @app.get("/metrics", tags=["meta"], include_in_schema=False)
-    def metrics() -> Response:
-        """Prometheus metrics: crawl counters and per-source health (akhbar/metrics.py)."""
-        from akhbar.metrics import metrics_text
-
-        return Response(metrics_text(engine()), media_type="text/plain; version=0.0.4")
-
-    @app.get("/articles", response_model=ArticlePage, tags=["articles"])
-    def list_articles(
-        conn: Conn,
-        source: SourceName = None,
-        since: Since = None,
-        until: Until = None,
-        q: Annotated[
-            str | None, Query(description="full-text filter (order stays by date)")
-        ] = None,
-        limit: Limit = 20,
-        cursor: Cursor = None,
-    ) -> Page:
-        from db.views import list_articles as query
-
-        lo, hi = bounds(since, until)
-        known_source(conn, source)
-        return page_or_400(
-            query, conn, source=source, since=lo, until=hi, q=q, limit=limit, cursor=cursor
-        )
-
-    @app.get("/articles/{article_id}", response_model=ArticleDetail, tags=["articles"])
-    def get_article(
-        conn: Conn, article_id: Annotated[int, Path(ge=1, le=MAX_BIGINT)]
-    ) -> dict[str, Any]:
-        from db.views import get_article as query
-
-        article = query(conn, article_id)
-        if article is None:
-            raise HTTPException(404, f"no article {article_id}")
-        return article
-
-    @app.get("/search", response_model=SearchPage, tags=["articles"])
-    def search(
-        conn: Conn,
-        q: Annotated[str, Query(min_length=1, description='words; "phrase", -word, OR')],
-        source: SourceName = None,
-        since: Since = None,
-        until: Until = None,
-        limit: Limit = 10,
-        cursor: Cursor = None,
-    ) -> dict[str, Any]:
-        from db.search import search as query
-        from db.views import cursor_int, decode_cursor, encode_cursor
-
-        lo, hi = bounds(since, until)
-        known_source(conn, source)
-        try:
-            offset = cursor_int(decode_cursor(cursor), "o") if cursor else 0
-        except ValueError:
-            raise HTTPException(400, "invalid cursor") from None
-        if offset > MAX_BIGINT - limit - 1:
-            raise HTTPException(400, "invalid cursor")
-        # One extra row tells whether another page exists.
-        hits = query(conn, q, source=source, since=lo, until=hi, limit=limit + 1, offset=offset)
-        more = len(hits) > limit
-        return {
-            "items": [h.as_dict() for h in hits[:limit]],
-            "next_cursor": encode_cursor({"o": offset + limit}) if more else None,
-        }
-
-    @app.get("/sources", response_model=list[SourceOut], tags=["sources"])
-    def sources(conn: Conn) -> list[dict[str, Any]]:
-        from db.views import list_sources
-
-        return list_sources(conn)
-
-    @app.get("/runs", response_model=RunPage, tags=["sources"])
-    def runs(
-        conn: Conn,
-        source: SourceName = None,
-        status: Annotated[RunStatus | None, Query(description="only runs with this status")] = None,
-        limit: Limit = 20,
-        cursor: Cursor = None,
-    ) -> Page:
-        from db.views import list_runs
-
-        known_source(conn, source)
-        return page_or_400(
-            list_runs,
-            conn,
-            source=source,
-            status=status.value if status else None,
-            limit=limit,
-            cursor=cursor,
-        )
-
+    app.include_router(router)
     return app
 
 

@@ -5,7 +5,7 @@
 
 Without --database-url a throwaway PostgreSQL cluster (db.embedded, its durable defaults)
 is created under /tmp, migrated to head, and destroyed at the end (--keep to keep it).
-The load goes through ``db.dedup_index.store_batch`` (the production bulk path: index lock,
+The load goes through ``db.article_store.store_articles`` (the one writer: index lock,
 URL, exact and LSH lookups, decisions, COPY of articles and bands), one transaction per
 batch. Signatures are synthetic (NUM_PERM random values, scaled like the minima of ~600
 shingles so they pass the short-text minimum): they share no band with each other, so 1 % of each batch is made of near copies of earlier articles (40 %
@@ -34,12 +34,13 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import create_engine  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from akhbar import dedup  # noqa: E402
 from akhbar.search import search_vector  # noqa: E402
 from db import dedup_index  # noqa: E402
+from db.article_store import ArticleRow, store_articles  # noqa: E402
 
 SEED = 7
 # Share of each batch that are near copies of articles stored in earlier batches (the dedup
@@ -74,7 +75,7 @@ def near_copy(sig: np.ndarray, rng: np.random.Generator, frac: float = 0.4) -> n
 def batch_items(
     batch_no: int, size: int, source_id: int, now: datetime
 ) -> tuple[list[dict], np.ndarray, int]:
-    """One batch for store_batch: article values, signatures, and how many are near copies
+    """One batch for store_articles: article values, signatures, and how many are near copies
     of articles of earlier batches."""
     sigs = batch_signatures(batch_no, size)
     rng = np.random.default_rng([SEED, batch_no, 1])
@@ -96,7 +97,7 @@ def batch_items(
 
 
 def load(engine, source_id: int, n_articles: int, batch: int) -> tuple[list[tuple], int, int]:  # noqa: ANN001
-    """store_batch batch by batch, one transaction each; returns (stored, seconds, rate)
+    """store_articles batch by batch, one transaction each; returns (stored, seconds, rate)
     samples, the near copies injected and the duplicates recorded."""
     now = datetime.now(UTC)
     samples = []
@@ -107,11 +108,15 @@ def load(engine, source_id: int, n_articles: int, batch: int) -> tuple[list[tupl
             items, sigs, copies = batch_items(batch_no, size, source_id, now)
             paragraphs = [dedup.paragraphs(item["body"]) for item in items]
             t0 = time.perf_counter()
-            results = dedup_index.store_batch(session, items, sigs=sigs, paragraphs=paragraphs)
+            rows = [
+                ArticleRow(**item, signature=sig, paragraphs=found)
+                for item, sig, found in zip(items, sigs, paragraphs, strict=True)
+            ]
+            results = store_articles(session, rows)
             session.commit()
             dt = time.perf_counter() - t0
             injected += copies
-            recorded += sum(r.article_id is None for r in results)
+            recorded += sum(r.kind != "stored" for r in results)
             samples.append((start + size, dt, size / dt))
             if (batch_no + 1) % max(
                 1, (n_articles // batch) // 10
@@ -146,7 +151,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--articles", type=int, default=1_000_000)
     parser.add_argument("--batch", type=int, default=10_000)
     parser.add_argument("--lookups", type=int, default=2000)
-    parser.add_argument("--stores", type=int, default=2000, help="articles via store_with_dedup")
+    parser.add_argument(
+        "--stores", type=int, default=2000, help="articles stored one per store_articles call"
+    )
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--keep", action="store_true")
     parser.add_argument(
@@ -209,7 +216,7 @@ def main(argv: list[str] | None = None) -> None:
             ).fetchone()
         rates = [r for _, _, r in samples]
         tenth = max(1, len(rates) // 10)
-        print(f"bulk insert (store_batch: lock, URL + exact + LSH lookups, decisions, COPY; "
+        print(f"bulk insert (store_articles: lock, URL + exact + LSH lookups, decisions, COPY; "
               f"{args.batch:,}/batch, one transaction each): {args.articles:,} in {total:.0f} s = "
               f"{args.articles / total:,.0f} articles/s overall; first 10% of batches median "
               f"{statistics.median(rates[:tenth]):,.0f}/s, last 10% median "
@@ -233,25 +240,25 @@ def main(argv: list[str] | None = None) -> None:
         times: dict[str, list[float]] = {"near-copy": [], "fresh": []}
         found: dict[str, int] = {"near-copy": 0, "fresh": 0}
         with Session(engine) as session:
-            dedup_index.find_candidates(session, queries[0][1])  # connect, warm the plan
+            dedup_index.stored_candidates(session, queries[0][1][None, :], [])  # warm up
             session.rollback()
             for kind, sig in queries:
                 t = time.perf_counter()
-                cands = dedup_index.find_candidates(session, sig)
+                cands = dedup_index.stored_candidates(session, sig[None, :], [])
                 times[kind].append((time.perf_counter() - t) * 1000)
                 session.rollback()
                 found[kind] += bool(cands)
-            plan = (
-                session.execute(
-                    text("EXPLAIN (ANALYZE, BUFFERS) " + str(dedup_index._FIND.text)),
-                    {"keys": dedup_index.band_keys(queries[0][1], s)},
+            raw = session.connection().connection.driver_connection
+            plan = [
+                r[0]
+                for r in raw.execute(
+                    "EXPLAIN (ANALYZE, BUFFERS) " + dedup_index.CANDIDATES,
+                    (dedup_index.lsh_keys(queries[0][1][None, :], s), [], 0),
                 )
-                .scalars()
-                .all()
-            )
+            ]
             session.rollback()
         all_t = times["near-copy"] + times["fresh"]
-        print(f"lookup (find_candidates, one query, {len(all_t)} lookups): median "
+        print(f"lookup (stored_candidates, one query, {len(all_t)} lookups): median "
               f"{statistics.median(all_t):.2f} ms, p99 {pct(all_t, 99):.2f} ms")  # fmt: skip
         for kind in times:
             print(f"  {kind:9}: median {statistics.median(times[kind]):.2f} ms, p99 "
@@ -271,21 +278,20 @@ def main(argv: list[str] | None = None) -> None:
             for i in range(args.stores):
                 aid = i + 1
                 sig = rng.integers(0, SIG_RANGE, size=dedup.NUM_PERM, dtype=np.uint32)
-                res = dedup_index.store_with_dedup(
+                (res,) = store_articles(
                     session,
-                    {"source_id": source_id, "url": f"https://bench.example/new/{aid}",
-                     "canonical_url": f"https://bench.example/new/{aid}",
-                     "body": "\n\n".join(f"الفقرة {j} من المقال الجديد {aid}" for j in range(PARAGRAPHS)),
-                     "fetched_at": now},
-                    sig=sig,
+                    [ArticleRow(source_id=source_id, url=f"https://bench.example/new/{aid}",
+                     canonical_url=f"https://bench.example/new/{aid}",
+                     body="\n\n".join(f"الفقرة {j} من المقال الجديد {aid}" for j in range(PARAGRAPHS)),
+                     fetched_at=now, signature=sig)],
                 )  # fmt: skip
-                stored += res.article_id is not None
-                dups += res.article_id is None
+                stored += res.kind == "stored"
+                dups += res.kind != "stored"
                 if (i + 1) % per_tx == 0:
                     session.commit()
             session.commit()
         dt = time.perf_counter() - t
-        print(f"store_with_dedup (lock + exact + find + insert + bands, {per_tx}/transaction): "
+        print(f"store_articles, one article a call (lock + lookups + COPY, {per_tx}/transaction): "
               f"{args.stores:,} in {dt:.1f} s = {args.stores / dt:,.0f} articles/s "
               f"({stored} stored, {dups} duplicates)")  # fmt: skip
         print(f"RSS after lookups and stores: {rss_mb():.0f} MB (before load {rss0:.0f} MB)")

@@ -6,7 +6,11 @@
 2. The sample-site pages (samples/truth.json, Arabic): body token F1, exact titles, correct
    dates, authors found, boilerplate strings leaked.
 
-    python -m bench.extraction_bench [--json] [--samples DIR]
+3. With ``--dump FILE``: every field ``extract`` gives for all of those pages, as JSON, plus
+   the CPU ms per page. Dump before and after a change and diff the files: a change meant to
+   keep the output must leave them byte-for-byte equal.
+
+    python -m bench.extraction_bench [--json] [--samples DIR] [--dump FILE]
 """
 
 from __future__ import annotations
@@ -89,6 +93,50 @@ def run_benchmark() -> dict[str, Any]:
         result["akhbar"]["total_cpu_s"] / result["trafilatura"]["total_cpu_s"], 3
     )
     return result
+
+
+# ---- output dump -------------------------------------------------------------------
+
+DUMP_FIELDS = (
+    "title", "text", "author", "published_at", "section", "dateline", "canonical_url",
+    "language", "is_article", "reason", "source_credit",
+)  # fmt: skip
+
+
+def dump_outputs(samples_dir: Path, path: Path) -> dict[str, Any]:
+    """Write extract()'s fields for the 181 benchmark pages and every sample-site page
+    (as served, with headers) to ``path``; return CPU ms per page."""
+    out: dict[str, dict[str, Any]] = {}
+    cpu: dict[str, list[float]] = {"benchmark": [], "samples": []}
+
+    def record(key: str, kind: str, run: Any) -> None:
+        c0 = time.thread_time()
+        art = run()
+        cpu[kind].append((time.thread_time() - c0) * 1000)
+        fields = {name: getattr(art, name) for name in DUMP_FIELDS}
+        if art.published_at is not None:
+            fields["published_at"] = art.published_at.isoformat()
+        out[key] = fields
+
+    for key, url, html, _truth in load_benchmark():
+        record(f"benchmark/{key}", "benchmark", lambda html=html, url=url: extract(html, url))
+    for case in sample_cases(samples_dir):
+        record(
+            f"samples/{case.key}",
+            "samples",
+            lambda c=case: extract(c.html, c.url, c.headers, timezone=c.timezone),
+        )
+    path.write_text(
+        json.dumps(out, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8"
+    )
+    return {
+        kind: {
+            "pages": len(v),
+            "median_cpu_ms": round(statistics.median(v), 2) if v else None,
+            "mean_cpu_ms": round(statistics.mean(v), 2) if v else None,
+        }
+        for kind, v in cpu.items()
+    }
 
 
 # ---- sample sites --------------------------------------------------------------------
@@ -270,7 +318,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--samples", type=Path, default=ROOT / "samples")
     parser.add_argument("--skip-benchmark", action="store_true")
+    parser.add_argument(
+        "--dump", type=Path, metavar="FILE", help="write every page's extract() fields to FILE"
+    )
     args = parser.parse_args(argv)
+    if args.dump:
+        timing = dump_outputs(args.samples, args.dump)
+        print(f"wrote {args.dump}: {json.dumps(timing)}")
+        return 0
     out: dict[str, Any] = {"extractor_version": EXTRACTOR_VERSION}
     if not args.skip_benchmark:
         out["benchmark"] = run_benchmark()

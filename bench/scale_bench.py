@@ -144,7 +144,7 @@ def run_round(args: argparse.Namespace, base_url: str, root: Path, sites: Sample
         m.mkdir(parents=True)
         workers.append(
             subprocess.Popen(
-                [sys.executable, "-m", "akhbar.cli", "worker", "--concurrency", "1"],
+                [sys.executable, "-m", "cli", "worker", "--concurrency", "1"],
                 env={**env, "AKHBAR_VAR_DIR": str(m / "var")},
                 cwd=m,
                 stdout=(m / "worker.log").open("wb"),
@@ -165,7 +165,7 @@ def run_round(args: argparse.Namespace, base_url: str, root: Path, sites: Sample
         machine_cpu = psutil.cpu_times()
         started = time.monotonic()
         subprocess.run(
-            [sys.executable, "-m", "akhbar.cli", "crawl", "--enqueue", "--all"],
+            [sys.executable, "-m", "cli", "crawl", "--enqueue", "--all"],
             env=env,
             cwd=REPO,
             check=True,

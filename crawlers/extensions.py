@@ -1,5 +1,5 @@
 """CrawlRunRecorder: keeps the crawl_runs row of a crawl current and closes it with the
-outcome the run earned (crawlers/runs.py ``decide_outcome``); gives the run its log file
+outcome the run earned (akhbar/outcomes.py ``decide_outcome``); gives the run its log file
 (JSON lines, path in crawl_runs.log_path) and, with AKHBAR_METRICS_PORT, serves Prometheus
 metrics.
 
@@ -22,8 +22,9 @@ from sqlalchemy import func
 from twisted.internet import task
 
 from akhbar.logging import record_source, register_run, use_json_lines
-from crawlers.runlog import installed_run_log
-from crawlers.runs import Outcome, Thresholds, decide_outcome, run_context, run_log_path
+from akhbar.outcomes import Outcome, Thresholds, decide_outcome
+from crawlers.runlog import installed_run_log, run_log_path
+from db.crawl_runs import run_context
 from db.engine import get_engine, session_scope
 from db.queries import finish_run, update_run
 from pipelines.workers import GC_THRESHOLD
@@ -133,7 +134,7 @@ class CrawlRunRecorder:
             extra={"akhbar_event": "run_started", "source": spider.name, "run_id": context.run_id},
         )
         if port := self.crawler.settings.getint("AKHBAR_METRICS_PORT", 0):
-            from akhbar.metrics import serve_metrics
+            from crawlers.exporter import serve_metrics
 
             serve_metrics(port, get_engine())
         self.loop = task.LoopingCall(self.flush)

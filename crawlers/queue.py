@@ -254,7 +254,7 @@ def _live_local_run(source: str) -> int | None:
     live one here (a manual `akhbar crawl` takes no advisory lock), else None."""
     from sqlalchemy import select
 
-    from crawlers.runs import pid_alive, reap_stale_runs
+    from db.crawl_runs import pid_alive, reap_stale_runs
     from db.engine import get_engine, session_scope
     from db.models import CrawlRun
 
@@ -274,8 +274,8 @@ def _live_local_run(source: str) -> int | None:
 
 
 async def _run_crawl(job_id: int, source: str, full: bool, trigger: str) -> str:
+    from crawlers.runlog import run_log_path
     from crawlers.runner import crawl_command
-    from crawlers.runs import run_log_path
 
     config = _config
     log_file = run_log_path(source)
@@ -341,7 +341,7 @@ async def _terminate(proc: asyncio.subprocess.Process, grace: float) -> None:
 def _close_runs(
     pid: int, started: datetime, status: str, reason: str, every_status: bool
 ) -> list[int]:
-    from crawlers.runs import close_runs_of_pid
+    from db.crawl_runs import close_runs_of_pid
 
     statuses = ("running", "interrupted", "finished", "failed") if every_status else ("running",)
     return close_runs_of_pid(pid, status, reason, since=started, statuses=statuses)

@@ -33,8 +33,8 @@ from scrapy import Request, signals
 from scrapy.exceptions import NotConfigured
 from sqlalchemy import text
 
+from akhbar.outcomes import Thresholds, decide_outcome
 from crawlers.middlewares import ARTICLE_META, CHECKED_META
-from crawlers.runs import Thresholds, decide_outcome
 from db.engine import get_engine
 
 logger = logging.getLogger(__name__)

@@ -11,13 +11,29 @@ Scrapy's format and the run gets its own file in var/logs/<source>/.
 from __future__ import annotations
 
 import logging
+import os
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from akhbar.logging import use_json_lines
-from crawlers.runs import run_log_path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 _installed: tuple[logging.Handler, Path] | None = None
+
+
+def var_dir() -> Path:
+    """Where run logs (var/logs) live: AKHBAR_VAR_DIR or ./var."""
+    return Path(os.environ.get("AKHBAR_VAR_DIR") or REPO_ROOT / "var")
+
+
+def run_log_path(source: str, when: datetime | None = None) -> Path:
+    """A fresh log file path for one run of ``source`` (its directory is created)."""
+    when = when or datetime.now(UTC)
+    path = var_dir() / "logs" / source / f"{when:%Y%m%dT%H%M%S}-{os.getpid()}.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def install_run_log(settings: Any, label: str) -> Path | None:

@@ -11,8 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from crawlers.runlog import install_run_log
-from crawlers.runs import var_dir
+from crawlers.runlog import install_run_log, var_dir
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 

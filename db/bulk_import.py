@@ -15,7 +15,7 @@ every limit the database would enforce (column lengths from db/models.py, no NUL
 no lone surrogates, URLs short enough for their unique indexes, text small enough for a
 tsvector) and against our own cap on body size (``MAX_BODY_CHARS``): a bad line stops the
 import with its line number and one sentence, and nothing is stored. Over-long values are
-rejected, never truncated. Then articles go through ``store_batch`` batch by batch (one
+rejected, never truncated. Then articles go through ``db.article_store.store_articles`` batch by batch (one
 transaction each, so an interrupted import keeps every finished batch and a re-run skips
 what is stored as kind ``url``); a database error in a batch the checks did not foresee
 (the server going away, say) stops the import with ``ImportFailed``, naming the lines of
@@ -47,7 +47,7 @@ from sqlalchemy.orm import Session
 from akhbar import dedup
 from akhbar.jsonl import iso_date_field, object_line
 from akhbar.search import search_vector
-from db import dedup_index
+from db.article_store import ArticleRow, store_articles
 from db.models import Article, Source
 
 TEXT_FIELDS = ("title", "author", "section", "language")
@@ -280,8 +280,6 @@ def import_file(
         for lineno, line in _lines(path):
             values = parse_line(line, f"{path}:{lineno}", default_source)
             values["source_id"] = source_ids[values.pop("source")]
-            # Not from a crawl run or from our extractor (and cleared if the row is taken over).
-            values["crawl_run_id"] = values["extractor_version"] = None
             first_line = first_line if batch else lineno
             last_line = lineno
             batch.append(values)
@@ -332,32 +330,17 @@ def _store_batch(
     report: ImportReport,
 ) -> None:
     sigs, paragraphs = fingerprinted()
+    rows = [
+        ArticleRow(**values, signature=sig, paragraphs=found)
+        for values, sig, found in zip(batch, sigs, paragraphs, strict=True)
+    ]
     with Session(engine) as session:
-        results = dedup_index.store_batch(session, batch, sigs=sigs, paragraphs=paragraphs)
-        # Earlier originals of stored articles: the earliest of each takes the row over.
-        takeover: dict[int, int] = {}
-        stored = 0
-        kinds = dict.fromkeys(report.kinds, 0)
-        for i, result in enumerate(results):
-            if result.article_id is not None:
-                stored += 1
-                continue
-            kinds[result.decision.kind or "near"] += 1
-            if result.replace_stored:
-                stored_id = int(result.decision.duplicate_of)
-                j = takeover.get(stored_id)
-                if j is None or batch[i]["published_at"] < batch[j]["published_at"]:
-                    takeover[stored_id] = i
-        for stored_id, i in takeover.items():
-            sig = results[i].signature  # without recurring paragraphs
-            dedup_index.swap_representative(session, stored_id, batch[i], sig=sig)
-            # The fetched page belonged to the copy that is now a duplicate.
-            session.execute(
-                text("DELETE FROM article_html WHERE article_id = :a"), {"a": stored_id}
-            )
+        results = store_articles(session, rows)
         session.commit()
     # Counted once committed: a refused batch adds nothing.
-    report.stored += stored
-    report.replaced += len(takeover)
-    for kind, count in kinds.items():
-        report.kinds[kind] += count
+    for result in results:
+        if result.kind == "stored":
+            report.stored += 1
+        else:
+            report.replaced += result.kind == "replaced"
+            report.kinds[result.match or "near"] += 1

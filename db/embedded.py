@@ -14,7 +14,7 @@ are read by whoever runs akhbar there. Roles (none of the working ones is a supe
 * ``akhbar_owner``: owns the database and every table; migrations run as it;
 * ``akhbar_app``: reads and writes rows (crawls, imports, dedup); cannot alter or drop the
   owner's tables;
-* ``akhbar_reader``: read-only (``akhbar serve``), see akhbar/commands/roles.py.
+* ``akhbar_reader``: read-only (``akhbar serve``), see cli/commands/roles.py.
 
 initdb and postgres refuse to run as root. When we are root, the server runs as the
 unprivileged ``postgres`` account (``AKHBAR_PG_USER`` to choose another); if that account

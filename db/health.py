@@ -1,9 +1,9 @@
 """Source health: each source's last run against its own history (`akhbar health`, the
-per-source Prometheus gauges in akhbar/metrics.py). docs/operations.md says what each flag
+per-source Prometheus gauges of crawlers/exporter.py). docs/operations.md says what each flag
 means and what to do about it.
 
 Read-only SQL over ``crawl_runs`` and ``articles``; the caller decides whether to reap
-stale runs first (crawlers/runs.py ``reap_stale_runs``).
+stale runs first (db/crawl_runs.py ``reap_stale_runs``).
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
+from db import crawl_runs
+
 HISTORY_RUNS = 14  # the runs before the last one that make a source's "normal"
 DEFAULT_DUE_HOURS = 26.0  # a nightly source not crawled for longer is overdue
-DEFAULT_LEASE_SECONDS = 300.0  # same default as crawlers/runs.py (no Scrapy import here)
 
 # Thresholds of the flags (see docs/operations.md).
 YIELD_COLLAPSE_RATIO = 0.25  # last yield below a quarter of the median...
@@ -134,11 +135,7 @@ def source_health(
         if due_hours is not None
         else float(os.environ.get("AKHBAR_HEALTH_DUE_HOURS") or DEFAULT_DUE_HOURS)
     )
-    lease = (
-        lease_seconds
-        if lease_seconds is not None
-        else float(os.environ.get("AKHBAR_RUN_LEASE_SECONDS") or DEFAULT_LEASE_SECONDS)
-    )
+    lease = lease_seconds if lease_seconds is not None else crawl_runs.lease_seconds()
     names = list(names)
     result = {name: SourceHealth(source=name) for name in names}
     with engine.connect() as conn:

@@ -44,9 +44,10 @@ NAMING_CONVENTION = {
 
 
 # The full-text search document: Arabic-normalised, light-stemmed title (weight A) and body
-# (weight B). Writers send it precomputed (akhbar.search.search_vector, in worker
-# processes); a trigger computes it with SQL akhbar_search_vector(title, body) when they do
-# not (revision 0004; until then a generated column, revision 0002).
+# (weight B). Writers send it precomputed (akhbar.search.search_vector), so the normalising
+# runs in the crawl's worker processes rather than in the database; a trigger computes it
+# with SQL akhbar_search_vector(title, body) when a writer does not, so rows that other
+# tools insert are searchable too.
 
 
 class Base(DeclarativeBase):

@@ -20,7 +20,7 @@ from sqlalchemy.dialects.postgresql import REGCONFIG
 
 from akhbar.search import highlight, query_terms, websearch_query
 from db.models import Article, Source
-from db.views import v_articles
+from db.view_tables import v_articles
 
 articles = Article.__table__
 sources = Source.__table__

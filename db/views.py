@@ -1,9 +1,7 @@
 """The read side: the reporting views (created by revision 0002) and the queries the API,
 the export and the search command share.
 
-The views are described here as plain ``Table`` objects in their own ``MetaData`` so that
-queries are typed without alembic taking them for tables to create; tests/test_schema_doc.py
-checks these columns against the database and docs/schema.md.
+The views themselves are described in db/view_tables.py.
 """
 
 from __future__ import annotations
@@ -16,77 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    BigInteger,
-    Column,
-    Connection,
-    Date,
-    DateTime,
-    Float,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    and_,
-    or_,
-    select,
-)
+from sqlalchemy import Connection, and_, or_, select
 
 from akhbar.timebounds import parse_bound  # noqa: F401 - the one bound grammar, re-exported
 from db.models import CrawlRun, Duplicate, Source
-
-view_metadata = MetaData()
-
-v_articles = Table(
-    "v_articles",
-    view_metadata,
-    Column("id", BigInteger),
-    Column("source", String(64)),
-    Column("source_title", Text),
-    Column("url", Text),
-    Column("canonical_url", Text),
-    Column("title", Text),
-    Column("body", Text),
-    Column("published_at", DateTime(timezone=True)),
-    Column("author", Text),
-    Column("section", Text),
-    Column("language", String(16)),
-    Column("word_count", Integer),
-    Column("fetched_at", DateTime(timezone=True)),
-    Column("first_seen_at", DateTime(timezone=True)),
-    Column("updated_at", DateTime(timezone=True)),
-    Column("crawl_run_id", BigInteger),
-    Column("extractor_version", String(32)),
-)
-
-v_syndication = Table(
-    "v_syndication",
-    view_metadata,
-    Column("article_id", BigInteger),
-    Column("article_source", String(64)),
-    Column("article_url", Text),
-    Column("article_title", Text),
-    Column("article_published_at", DateTime(timezone=True)),
-    Column("kind", String(8)),
-    Column("source", String(64)),
-    Column("url", Text),
-    Column("similarity", Float),
-    Column("published_at", DateTime(timezone=True)),
-    Column("seen_at", DateTime(timezone=True)),
-)
-
-v_daily_counts = Table(
-    "v_daily_counts",
-    view_metadata,
-    Column("source", String(64)),
-    Column("day", Date),
-    Column("articles", BigInteger),
-    Column("duplicates", BigInteger),
-    Column("words", BigInteger),
-)
-
-VIEWS = {t.name: t for t in (v_articles, v_syndication, v_daily_counts)}
+from db.search import match_clause
+from db.view_tables import v_articles
 
 # What a listing or an export returns for each article (the body only where asked).
 ARTICLE_FIELDS = [
@@ -97,6 +30,7 @@ ARTICLE_FIELDS = [
     "title",
     "published_at",
     "author",
+    "dateline",
     "section",
     "language",
     "word_count",
@@ -187,8 +121,6 @@ def list_articles(
     The cursor holds the last row's (published_at, id). Dated and undated articles are read
     by two queries so each can walk an index instead of sorting the table.
     """
-    from db.search import match_clause
-
     after = decode_cursor(cursor) if cursor else None
     after_time = cursor_time(after, "p") if after is not None else None
     after_id = cursor_int(after, "i") if after is not None else 0

@@ -203,7 +203,7 @@ def akhbar(
     *args: str, env: dict[str, str], timeout: float = 90
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "akhbar.cli", *args],
+        [sys.executable, "-m", "cli", *args],
         env={**env, "COLUMNS": "200", "NO_COLOR": "1"},
         cwd=REPO_ROOT,
         capture_output=True,

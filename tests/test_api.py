@@ -15,8 +15,8 @@ import search_corpus
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import make_url
 
-from akhbar.commands.roles import DEFAULT_ROLE, create_reader
 from api.app import create_app
+from cli.commands.roles import DEFAULT_ROLE, create_reader
 from db import migrate
 from db.embedded import free_port
 
@@ -125,7 +125,7 @@ def test_serve_under_uvicorn_as_the_reader_role(database_url: str, corpus) -> No
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "AKHBAR_READER_URL": reader}
     server = subprocess.Popen(
-        [sys.executable, "-m", "akhbar.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "cli", "serve", "--port", str(port)],
         cwd=REPO,
         env=env,
         stdout=subprocess.PIPE,
@@ -283,3 +283,32 @@ def test_docs_are_served_without_a_cdn(client: TestClient) -> None:
         assert response.status_code == 200 and len(response.content) > 1000, asset
     redoc = client.get("/redoc").text
     assert "cdn." not in redoc and "googleapis" not in redoc
+
+
+def test_endpoints_are_functions_a_test_can_call(database_url: str, corpus) -> None:
+    """The endpoints of api/routes.py called directly with a connection, without an app or
+    HTTP: the same answers, and bad input raises the HTTPException the client would get."""
+    from fastapi import HTTPException
+    from sqlalchemy import create_engine
+
+    from api import routes
+
+    keys = {v: k for k, v in corpus.items()}
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            page = routes.list_articles(conn, source="alpha", limit=50)
+            expected = [a["key"] for a in search_corpus.articles() if a["source"] == "alpha"]
+            assert [keys[item["id"]] for item in page.items] == _newest_first(expected)
+            assert page.next_cursor is None
+            found = routes.search(conn, q="مستشفى", limit=10)
+            assert {keys[hit["id"]] for hit in found["items"]} == {"s05", "s06", "s32"}
+            with pytest.raises(HTTPException) as unknown:
+                routes.list_articles(conn, source="nowhere")
+            assert unknown.value.status_code == 422
+            assert "known sources: alpha" in unknown.value.detail
+            with pytest.raises(HTTPException) as missing:
+                routes.get_article(conn, article_id=2**40)
+            assert missing.value.status_code == 404
+    finally:
+        engine.dispose()

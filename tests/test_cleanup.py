@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from akhbar import metadata as meta
 from akhbar.cleanup import TemplateFilter, clean_paragraphs, drop_repeats, parse_attribution
+from akhbar.parsed import ParsedPage
 
 P1 = "أعرب وزير الخارجية الروسي سيرغي لافروف عن أمله في استمرار التعاون بين روسيا والولايات المتحدة لحل الأزمة في سورية وغيرها من الأزمات."
 P2 = "وقال لافروف خلال لقائه نظيره الأمريكي جون كيري في موسكو اليوم إن المباحثات ستركز على التعاون بين البلدين حول الأزمة في سورية."
@@ -168,8 +169,9 @@ class TestTemplateFilter:
 # ---- metadata ---------------------------------------------------------------------------
 
 
-def _tree(head: str, body: str = ""):
-    return lxml_html.document_fromstring(f"<html><head>{head}</head><body>{body}</body></html>")
+def _tree(head: str, body: str = "", url: str = "https://www.example-news.com/a/1") -> ParsedPage:
+    html = f"<html><head>{head}</head><body>{body}</body></html>"
+    return ParsedPage(lxml_html.document_fromstring(html), url)
 
 
 @pytest.mark.parametrize(
@@ -198,19 +200,19 @@ def _tree(head: str, body: str = ""):
 )
 def test_title_without_site_name(head, body, want):
     tree = _tree(head, body)
-    assert (
-        meta.find_title(tree, "https://www.example-news.com/a/1", meta.jsonld_objects(tree)) == want
-    )
+    assert meta.find_title(tree) == want
 
 
 def test_canonical_url():
-    tree = _tree("<link rel='canonical' href='/news/1?utm_source=x&id=5&fbclid=abc#top'>")
-    assert (
-        meta.find_canonical(tree, "https://www.site.com/news/1?ref=rss")
-        == "https://www.site.com/news/1?id=5"
+    tree = _tree(
+        "<link rel='canonical' href='/news/1?utm_source=x&id=5&fbclid=abc#top'>",
+        url="https://www.site.com/news/1?ref=rss",
     )
-    offsite = _tree("<link rel='canonical' href='https://other.org/x'>")
-    assert meta.find_canonical(offsite, "https://site.com/a?utm_medium=m") == "https://site.com/a"
+    assert meta.find_canonical(tree) == "https://www.site.com/news/1?id=5"
+    offsite = _tree(
+        "<link rel='canonical' href='https://other.org/x'>", url="https://site.com/a?utm_medium=m"
+    )
+    assert meta.find_canonical(offsite) == "https://site.com/a"
 
 
 def test_author_section_language():
@@ -219,27 +221,26 @@ def test_author_section_language():
         '"articleSection":"سياسة"}</script>',
         "<p>نص</p>",
     )
-    objs = meta.jsonld_objects(tree)
-    assert meta.find_author(tree, objs) == "سامر الشغري"
-    assert meta.find_section(tree, objs, None) == "سياسة"
+    assert meta.find_byline(tree)[0] == "سامر الشغري"
+    assert meta.find_section(tree, None) == "سياسة"
     byline = _tree("", "<div class='writer'><a href='/a'>محمد عبدالسميع</a> (أبوظبي)</div>")
-    assert meta.find_author(byline, []) == "محمد عبدالسميع"
+    assert meta.find_byline(byline)[0] == "محمد عبدالسميع"
     crumbs = _tree(
         "", "<nav class='breadcrumb'><a href='/'>الرئيسية</a><a href='/eco'>اقتصاد</a></nav>"
     )
-    assert meta.find_section(crumbs, [], None) == "اقتصاد"
-    en_declared = lxml_html.document_fromstring("<html lang='en'><body><p>x</p></body></html>")
-    assert meta.find_language(en_declared, None, P1) == "ar"
-    assert (
-        meta.find_language(en_declared, None, "Some English words here for the test only.") == "en"
-    )
+    assert meta.find_section(crumbs, None) == "اقتصاد"
+    en_declared = ParsedPage.parse("<html lang='en'><body><p>x</p></body></html>")
+    declared = meta.declared_language(en_declared)
+    assert declared == "en"
+    assert meta.language_of(declared, P1) == "ar"
+    assert meta.language_of(declared, "Some English words here for the test only.") == "en"
 
 
 # ---- CLI --------------------------------------------------------------------------------
 
 
 def test_extract_command(tmp_path):
-    from akhbar.commands.extract import register
+    from cli.commands.extract import register
 
     app = typer.Typer()
 
@@ -391,35 +392,35 @@ def test_commenter_section_label_and_site_name_are_not_authors():
     )
     table_era = "<table class='tbl_comm'><tr><td class='comm_name'><span class='author'>ريم</span></td></tr></table>"
     for markup in (comments, microdata, table_era):
-        assert meta.find_author(_tree("", "<h1>عنوان</h1><p>نص</p>" + markup), []) is None
+        assert meta.find_byline(_tree("", "<h1>عنوان</h1><p>نص</p>" + markup))[0] is None
     # The article's own byline still wins over the commenters.
     byline = "<div class='writer'>اللاذقية: سامر الحلبي</div>"
-    assert meta.find_author(_tree("", byline + comments), []) == "سامر الحلبي"
+    assert meta.find_byline(_tree("", byline + comments))[0] == "سامر الحلبي"
     # A page wrapper flagged for comments still holds the article's own byline.
     wrapped = "<article class='post has-comments'><span class='author'>رنا سعيد</span></article>"
-    assert meta.find_author(_tree("", wrapped), []) == "رنا سعيد"
+    assert meta.find_byline(_tree("", wrapped))[0] == "رنا سعيد"
     # «recommended» is not a comment box.
     recommended = "<div class='recommended'><span class='author'>رنا سعيد</span></div>"
-    assert meta.find_author(_tree("", recommended), []) == "رنا سعيد"
+    assert meta.find_byline(_tree("", recommended))[0] == "رنا سعيد"
     # The template's author slot holding the section link, or the section's name.
     section_slot = (
         "<h1>عنوان</h1><span class='writer'><a href='/news/category/15/'>منوعات</a></span>"
     )
     tree = _tree("", section_slot)
-    assert meta.find_section(tree, [], "عنوان") == "منوعات"
-    assert meta.find_author(tree, [], section="منوعات") is None
+    assert meta.find_section(tree, "عنوان") == "منوعات"
+    assert meta.find_byline(tree, section="منوعات")[0] is None
     plain_slot = _tree("", "<span class='author'>منوعات</span>")
-    assert meta.find_author(plain_slot, [], section="منوعات") is None
+    assert meta.find_byline(plain_slot, section="منوعات")[0] is None
     # The publisher named as the author (JSON-LD Organization) is the site, not a byline.
     ld = _tree(
         "<meta property='og:site_name' content='إرم نيوز'>"
         '<script type=\'application/ld+json\'>{"@type":"NewsArticle",'
-        '"author":{"@type":"Organization","name":"إرم نيوز"}}</script>'
+        '"author":{"@type":"Organization","name":"إرم نيوز"}}</script>',
+        url="https://www.eremnews.com/news/1",
     )
-    objs = meta.jsonld_objects(ld)
-    sites = meta.site_names(ld, "https://www.eremnews.com/news/1", objs)
-    assert meta.find_author(ld, objs, sites=sites) is None
-    assert meta.find_author(ld, objs) == "إرم نيوز"  # without the site names it cannot tell
+    sites = meta.site_names(ld)
+    assert meta.find_byline(ld, sites=sites)[0] is None
+    assert meta.find_byline(ld)[0] == "إرم نيوز"  # without the site names it cannot tell
 
 
 def test_only_the_site_name_itself_is_not_an_author():
@@ -434,6 +435,7 @@ def test_only_the_site_name_itself_is_not_an_author():
     page = _tree(
         "<meta property='og:site_name' content='BBC News'>",
         "<span class='author'>BBC News</span><div class='author-box'>Follow us on Twitter</div>",
+        url="https://www.bbc.com/news/1",
     )
-    sites = meta.site_names(page, "https://www.bbc.com/news/1", [])
-    assert meta.find_author(page, [], sites=sites) is None
+    sites = meta.site_names(page)
+    assert meta.find_byline(page, sites=sites)[0] is None

@@ -7,7 +7,11 @@ import json
 import urllib.request
 from pathlib import Path
 
+import pytest
+import typer
+
 from akhbar.samples import SampleSites
+from cli.commands.runs import runs
 from db.embedded import free_port
 from tests.crawl_helpers import akhbar, crawl_env, make_site, query
 
@@ -97,7 +101,7 @@ def test_unreachable_database_is_a_sentence_with_masked_url(
 def test_metrics_endpoint_reports_crawl_runs(
     database_url: str, subprocess_env: dict[str, str]
 ) -> None:
-    from akhbar.metrics import serve_metrics, stop_metrics
+    from crawlers.exporter import serve_metrics, stop_metrics
     from db.engine import get_engine
 
     query(database_url, "INSERT INTO sources (name) VALUES ('tiny')")
@@ -119,3 +123,25 @@ def test_metrics_endpoint_reports_crawl_runs(
     assert 'akhbar_crawl_errors_total{source="tiny"} 1.0' in body
     assert 'akhbar_crawl_runs_total{source="tiny",status="finished"} 1.0' in body
     assert 'akhbar_last_success_timestamp_seconds{source="tiny"}' in body
+
+
+def test_commands_are_functions_a_test_can_call(
+    database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A command of cli/commands/ called as a plain function (no Typer, no subprocess):
+    `akhbar runs --json` and its --status check."""
+    query(database_url, "INSERT INTO sources (name) VALUES ('tiny'), ('other')")
+    query(
+        database_url,
+        "INSERT INTO crawl_runs (source_id, spider, status, pages_fetched, articles_stored,"
+        " finished_at) SELECT id, name, 'finished', 7, 5, now() FROM sources ORDER BY id",
+    )
+    runs(source="tiny", limit=5, status=None, logs=False, as_json=True)
+    [record] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert (record["source"], record["status"]) == ("tiny", "finished")
+    assert (record["pages_fetched"], record["articles_stored"]) == (7, 5)
+
+    with pytest.raises(typer.Exit) as bad:
+        runs(source=None, limit=5, status="done", logs=False, as_json=True)
+    assert bad.value.exit_code == 2
+    assert "Unknown status: done." in capsys.readouterr().err

@@ -88,6 +88,49 @@ def test_mistakes_are_one_sentence(
     _assert_clean_failure(akhbar(*args, env=env), message, code)
 
 
+# Mistakes Typer itself catches, before any command runs: (arguments, the whole stderr).
+USAGE_ERRORS = [
+    (
+        ["runs", "--limit", "-5"],
+        "error: Invalid value for '--limit' / '-n': Input should be greater than or equal to 1",
+    ),
+    (
+        ["runs", "--limit", "many"],
+        "error: Invalid value for '--limit' / '-n': Input should be a valid integer, "
+        "unable to parse string as an integer",
+    ),
+    (["search"], "error: Missing argument 'query'."),
+    (["sources", "--jsn"], "error: No such option: --jsn (Possible options: --json)"),
+    (["crawlx"], "error: No such command 'crawlx'. Did you mean 'crawl'?"),
+    (["db", "upgrade", "head", "extra"], "error: Got unexpected extra argument(s) (extra)"),
+]
+
+
+@pytest.mark.parametrize(
+    ("args", "stderr"), USAGE_ERRORS, ids=[" ".join(u[0]) for u in USAGE_ERRORS]
+)
+def test_usage_errors_are_one_line_without_a_box(
+    args: list[str], stderr: str, tmp_path: Path
+) -> None:
+    """A bad option value, a missing argument, an unknown option or command: exactly the one
+    line of `error: ...` on stderr (no usage block, no framed box), nothing on stdout, exit 2.
+    The database is never reached, so none is given."""
+    env = {**os.environ, "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"}
+    env["AKHBAR_VAR_DIR"] = str(tmp_path)
+    result = akhbar(*args, env=env)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stdout == ""
+    assert result.stderr == stderr + "\n"
+
+
+def test_a_group_alone_prints_its_help(tmp_path: Path) -> None:
+    """`akhbar db` with no sub-command: the group's help on stdout (exit 2, as Click does)."""
+    result = akhbar("db", env={**os.environ, "AKHBAR_VAR_DIR": str(tmp_path)})
+    assert result.returncode == 2
+    assert "upgrade" in result.stdout and "create-reader" in result.stdout
+    assert result.stderr == ""
+
+
 def test_relative_and_extreme_bounds_work_everywhere(
     env: dict[str, str], database_url: str
 ) -> None:
@@ -245,11 +288,11 @@ def test_central_handler_explains_database_errors(
     empty_database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Errors that escape a command (a server that goes away mid-command, a table missing)
-    become one sentence in akhbar.cli.main; other exceptions are bugs and keep their traceback."""
+    become one sentence in cli.main.main; other exceptions are bugs and keep their traceback."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
-    from akhbar.cli import explain
+    from cli.main import explain
 
     dead = f"postgresql+psycopg://akhbar:pw@127.0.0.1:{free_port()}/news"
     monkeypatch.setenv("DATABASE_URL", dead)

@@ -36,7 +36,7 @@ def crawl_all(sites: SampleSites, env: dict[str, str]) -> subprocess.CompletedPr
         "AKHBAR_RUN_FLUSH_INTERVAL": "1",
     }
     result = subprocess.run(
-        [sys.executable, "-m", "akhbar.cli", "crawl", "--all"],
+        [sys.executable, "-m", "cli", "crawl", "--all"],
         cwd=REPO,
         env=env,
         capture_output=True,

@@ -16,7 +16,7 @@ import typer
 from typer.testing import CliRunner
 
 from akhbar import dedup
-from akhbar.commands.dedup import register
+from cli.commands.dedup import register
 
 DATA = Path(__file__).parent / "data" / "dedup" / "articles.jsonl"
 SEEDS = Path(__file__).resolve().parent / "data" / "seeds"
@@ -27,7 +27,7 @@ def _app() -> typer.Typer:
     app = typer.Typer()
 
     @app.callback()
-    def main() -> None:  # a callback keeps `dedup` a subcommand, as in akhbar.cli
+    def main() -> None:  # a callback keeps `dedup` a subcommand, as in cli.main
         pass
 
     register(app)
@@ -139,16 +139,16 @@ def test_form_variants_share_the_content_hash() -> None:
     assert dedup.content_hash(plain) != dedup.content_hash(plain + " غدا")
 
 
-def test_band_keys_and_serialisation() -> None:
+def test_band_key_pairs_and_serialisation() -> None:
     sig = dedup.signature(ROWS[0]["text"])
-    keys = dedup.band_keys(sig)
+    keys = dedup.band_key_pairs(sig)
     assert [b for b, _ in keys] == list(range(dedup.BANDS))
     assert len({h for _, h in keys}) == dedup.BANDS  # band mixed in: usable as lock keys
     assert all(-(2**63) <= h < 2**63 for _, h in keys)
     other = dedup.signature(ROWS[1]["text"])
     batch = dedup.band_hashes(np.stack([sig, other]))
     assert batch[0].tolist() == [h for _, h in keys]
-    assert batch[1].tolist() == [h for _, h in dedup.band_keys(other)]
+    assert batch[1].tolist() == [h for _, h in dedup.band_key_pairs(other)]
     raw = dedup.signature_to_bytes(sig)
     assert len(raw) == 4 * dedup.NUM_PERM
     assert np.array_equal(dedup.signature_from_bytes(raw), sig)

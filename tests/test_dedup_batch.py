@@ -1,5 +1,6 @@
-"""Bulk storing (`db.dedup_index.store_batch`) decides exactly as one-by-one storing does,
-waits for and is waited on by single stores, and deleting articles removes their bands."""
+"""The writer (`db.article_store.store_articles`) decides a batch exactly as one-by-one
+storing does, a writer waits for a batch in progress, and deleting articles removes their
+bands."""
 
 from __future__ import annotations
 
@@ -7,15 +8,15 @@ import json
 import multiprocessing as mp
 import random
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from akhbar import dedup
-from db import dedup_index
+from db.article_store import ArticleRow, store_articles
 
 DATA = Path(__file__).parent / "data" / "dedup" / "articles.jsonl"
 ROWS = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines()]
@@ -23,17 +24,17 @@ BY_ID = {r["id"]: r for r in ROWS}
 NOW = datetime(2025, 1, 1, tzinfo=UTC)
 
 
-def _values(source_id: int, row: dict) -> dict:
+def _values(source_id: int, row: dict) -> ArticleRow:
     url = f"https://example.test/{row['id']}"
-    return {
-        "source_id": source_id,
-        "url": url,
-        "canonical_url": url,
-        "title": row["title"],
-        "body": row["text"],
-        "published_at": datetime.fromisoformat(row["published"]) if row["published"] else None,
-        "fetched_at": NOW,
-    }
+    return ArticleRow(
+        source_id=source_id,
+        url=url,
+        canonical_url=url,
+        title=row["title"],
+        body=row["text"],
+        published_at=datetime.fromisoformat(row["published"]) if row["published"] else None,
+        fetched_at=NOW,
+    )
 
 
 def _source(session: Session) -> int:
@@ -67,8 +68,8 @@ def _publication_order(rows: list[dict]) -> list[dict]:
 
 def test_batch_decides_like_one_by_one(database_url: str) -> None:
     """165 labelled articles: a random half stored one by one, the rest in one batch, gives
-    the same articles, copies, kinds, similarities and replace flags as storing everything
-    one by one in the order the batch uses (publication order)."""
+    the same articles, copies, kinds, similarities and outcomes as storing everything one
+    by one in the order the batch uses (publication order)."""
     rng = random.Random(5)
     first = rng.sample(ROWS, len(ROWS) // 2)
     rest = [r for r in ROWS if r not in first]
@@ -77,33 +78,32 @@ def test_batch_decides_like_one_by_one(database_url: str) -> None:
     with Session(engine) as session:
         sid = _source(session)
         session.commit()
-        expected_flags = {}
+        expected_kinds = {}
         for row in first + _publication_order(rest):
-            res = dedup_index.store_with_dedup(session, _values(sid, row))
-            expected_flags[row["id"]] = res.replace_stored
+            (res,) = store_articles(session, [_values(sid, row)])
+            expected_kinds[row["id"]] = res.kind
         expected = _by_key(session)
         session.rollback()
 
         for row in first:
-            dedup_index.store_with_dedup(session, _values(sid, row))
-        results = dedup_index.store_batch(session, [_values(sid, r) for r in rest])
+            store_articles(session, [_values(sid, row)])
+        results = store_articles(session, [_values(sid, r) for r in rest])
         got = _by_key(session)
         session.commit()
         stored_ids = set(got[0])
         for row, res in zip(rest, results, strict=True):
-            assert res.replace_stored == expected_flags[row["id"]], row["id"]
-            if res.article_id is not None:
-                assert res.article_id in stored_ids
-            else:
-                assert res.decision.duplicate_of in stored_ids
+            assert res.kind == expected_kinds[row["id"]], row["id"]
+            assert res.article_id in stored_ids
     engine.dispose()
     assert set(got[0].values()) == set(expected[0].values())
     assert got[1] == expected[1]
-    # The set really exercises the batch: copies of stored articles and of batch members.
+    # The set really exercises the batch: copies of stored articles and of batch members,
+    # and earlier originals taking a stored copy's row over.
     batch_keys = {r["id"] for r in rest}
     reps_in_batch = {rep for key, (rep, _, _) in got[1].items() if key in batch_keys}
     assert reps_in_batch & batch_keys and reps_in_batch - batch_keys
     assert {kind for _, kind, _ in got[1].values()} == {"near", "exact"}
+    assert "replaced" in {r.kind for r in results}
     # Every stored article is indexed, with one band row per band key.
     with engine.connect() as conn:
         bands = conn.execute(
@@ -117,44 +117,33 @@ def test_batch_url_repeats_exact_copies_and_publication_order(database_url: str)
     engine = create_engine(database_url)
     with Session(engine) as session:
         sid = _source(session)
-        stored = dedup_index.store_with_dedup(session, _values(sid, BY_ID["reuters-opec-cut"]))
-        later = _values(sid, base) | {
-            "url": "https://example.test/republished",
-            "canonical_url": "https://example.test/republished",
-            "body": base["text"] + "\n\nتابعونا على فيسبوك",
-            "published_at": datetime(2023, 9, 10, tzinfo=UTC),
-        }
-        original = _values(sid, base) | {"published_at": datetime(2023, 9, 9, tzinfo=UTC)}
-        again = dict(original)  # the same URL twice in one batch
-        stored_url = _values(sid, BY_ID["reuters-opec-cut"]) | {"body": "نص آخر تماما"}
-        exact = original | {
-            "url": "https://mirror.test/x",
-            "canonical_url": "https://mirror.test/x",
-        }
-        results = dedup_index.store_batch(session, [later, original, again, stored_url, exact])
+        (stored,) = store_articles(session, [_values(sid, BY_ID["reuters-opec-cut"])])
+        later = replace(
+            _values(sid, base),
+            url="https://example.test/republished",
+            canonical_url="https://example.test/republished",
+            body=base["text"] + "\n\nتابعونا على فيسبوك",
+            published_at=datetime(2023, 9, 10, tzinfo=UTC),
+        )
+        original = replace(_values(sid, base), published_at=datetime(2023, 9, 9, tzinfo=UTC))
+        again = original  # the same URL twice in one batch
+        stored_url = replace(_values(sid, BY_ID["reuters-opec-cut"]), body="نص آخر تماما")
+        exact = replace(
+            original, url="https://mirror.test/x", canonical_url="https://mirror.test/x"
+        )
+        results = store_articles(session, [later, original, again, stored_url, exact])
+        # A URL recorded as a duplicate stands for its representative.
+        (known_copy,) = store_articles(session, [replace(later, body="نص مختلف")])
         session.commit()
     engine.dispose()
     r_later, r_original, r_again, r_stored_url, r_exact = results
     # The earlier-published original is kept although it came second; no swap is needed.
-    assert r_original.article_id is not None
-    assert r_later.article_id is None and r_later.decision.kind == "near"
-    assert r_later.decision.duplicate_of == r_original.article_id
-    assert not r_later.replace_stored
-    assert r_again.decision == dedup.Decision(r_original.article_id, 1.0, "url")
-    assert r_stored_url.decision == dedup.Decision(stored.article_id, 1.0, "url")
-    assert r_exact.decision.kind == "exact"
-    assert r_exact.decision.duplicate_of == r_original.article_id
-
-
-def test_batch_rejects_mixed_columns(database_url: str) -> None:
-    engine = create_engine(database_url)
-    with Session(engine) as session:
-        sid = _source(session)
-        a, b = _values(sid, ROWS[0]), _values(sid, ROWS[1])
-        del b["title"]
-        with pytest.raises(ValueError, match="same columns"):
-            dedup_index.store_batch(session, [a, b])
-    engine.dispose()
+    assert r_original.kind == "stored"
+    assert (r_later.kind, r_later.article_id) == ("near", r_original.article_id)
+    assert (r_again.kind, r_again.article_id) == ("url", r_original.article_id)
+    assert (r_stored_url.kind, r_stored_url.article_id) == ("url", stored.article_id)
+    assert (r_exact.kind, r_exact.article_id) == ("exact", r_original.article_id)
+    assert (known_copy.kind, known_copy.article_id) == ("url", r_original.article_id)
 
 
 def _batch_holder(url: str, ready, out) -> None:  # noqa: ANN001
@@ -162,12 +151,12 @@ def _batch_holder(url: str, ready, out) -> None:  # noqa: ANN001
     engine = create_engine(url)
     with Session(engine) as session:
         sid = session.execute(text("SELECT id FROM sources WHERE name = 's'")).scalar_one()
-        res = dedup_index.store_batch(session, [_values(sid, BY_ID["anadolu-derna-floods"])])
+        res = store_articles(session, [_values(sid, BY_ID["anadolu-derna-floods"])])
         ready.set()
         time.sleep(1.0)
         session.commit()
     engine.dispose()
-    out.put(("batch", res[0].article_id is not None, time.monotonic()))
+    out.put(("batch", res[0].kind == "stored", time.monotonic()))
 
 
 def _single(url: str, ready, out) -> None:  # noqa: ANN001
@@ -176,13 +165,13 @@ def _single(url: str, ready, out) -> None:  # noqa: ANN001
         sid = session.execute(text("SELECT id FROM sources WHERE name = 's'")).scalar_one()
         session.commit()
         ready.wait(10)
-        res = dedup_index.store_with_dedup(session, _values(sid, BY_ID["anadolu-derna-floods~c8"]))
+        (res,) = store_articles(session, [_values(sid, BY_ID["anadolu-derna-floods~c8"])])
         session.commit()
     engine.dispose()
-    out.put(("single", res.article_id is not None, time.monotonic()))
+    out.put(("single", res.kind == "stored", time.monotonic()))
 
 
-def test_single_store_waits_for_a_batch_in_progress(database_url: str) -> None:
+def test_a_writer_waits_for_a_batch_in_progress(database_url: str) -> None:
     engine = create_engine(database_url)
     with Session(engine) as session:
         _source(session)
@@ -217,11 +206,10 @@ def test_deleting_articles_removes_their_bands(database_url: str) -> None:
         ).scalar_one()
         ids = [
             r.article_id
-            for r in dedup_index.store_batch(
+            for r in store_articles(
                 session, [_values(sid, ROWS[0]), _values(sid, ROWS[60]), _values(other, ROWS[120])]
             )
         ]
-        assert all(ids)
         session.commit()
 
         def bands() -> dict[int, int]:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from akhbar import dedup
 from db import dedup_index
+from db.article_store import ArticleRow, StoreResult, store_articles
 
 DATA = Path(__file__).parent / "data" / "dedup" / "articles.jsonl"
 ROWS = {r["id"]: r for r in map(json.loads, DATA.read_text(encoding="utf-8").splitlines())}
@@ -26,10 +27,14 @@ def _source(session: Session) -> int:
     ).scalar_one()  # fmt: skip
 
 
-def _values(source_id: int, key: str, body: str, published: datetime | None = None) -> dict:
+def _row(source_id: int, key: str, body: str, published: datetime | None = None) -> ArticleRow:
     url = f"https://example.test/{key}"
-    return {"source_id": source_id, "url": url, "canonical_url": url, "body": body,
-            "fetched_at": NOW, "published_at": published}  # fmt: skip
+    return ArticleRow(source_id=source_id, url=url, canonical_url=url, body=body,
+                      fetched_at=NOW, published_at=published)  # fmt: skip
+
+
+def _store(session: Session, row: ArticleRow) -> StoreResult:
+    return store_articles(session, [row])[0]
 
 
 def test_add_find_and_explain(database_url: str) -> None:
@@ -37,62 +42,71 @@ def test_add_find_and_explain(database_url: str) -> None:
     base, copy, other = (ROWS[k]["text"] for k in ("reuters-opec-cut", "reuters-opec-cut~c1", "afp-morocco-quake"))  # fmt: skip
     with Session(engine) as session:
         sid = _source(session)
-        stored = dedup_index.store_with_dedup(session, _values(sid, "base", base))
+        stored = _store(session, _row(sid, "base", base))
         session.commit()
-        assert stored.article_id is not None
+        assert stored.kind == "stored"
         n_bands = session.execute(
             text("SELECT count(*) FROM minhash_bands WHERE article_id = :a"),
             {"a": stored.article_id},
         ).scalar()
         assert n_bands == dedup.BANDS
-        cands = dedup_index.find_candidates(session, dedup.signature(copy))
-        assert [c[0] for c in cands] == [stored.article_id]
-        assert (cands[0][1] == dedup.signature(base)).all()
-        assert dedup_index.find_candidates(session, dedup.signature(other)) == []
+        copy_sig = dedup.signature(copy)[None, :]
+        cands = dedup_index.stored_candidates(session, copy_sig, [])
+        assert [c.key for c in cands] == [stored.article_id]
+        assert (cands[0].signature == dedup.signature(base)).all()
+        assert dedup_index.stored_candidates(session, dedup.signature(other)[None, :], []) == []
+        by_hash = dedup_index.stored_candidates(
+            session, dedup.signature(other)[None, :], [dedup.content_hash(base)]
+        )
+        assert [c.key for c in by_hash] == [stored.article_id]
         # A tiny table is seq-scanned; with seq scans disabled the plan still falls back to
         # one if the query's types or shape could not use the (key, article_id) key.
         session.execute(text("SET LOCAL enable_seqscan = off"))
+        raw = session.connection().connection.driver_connection
         plan = "\n".join(
-            session.execute(
-                text("EXPLAIN " + dedup_index._FIND.text),
-                {"keys": dedup_index.band_keys(dedup.signature(copy))},
-            ).scalars()
+            r[0]
+            for r in raw.execute(
+                "EXPLAIN " + dedup_index.CANDIDATES,
+                (dedup_index.lsh_keys(copy_sig), [dedup.content_hash(base)], 0),
+            )
         )
         assert "pk_minhash_bands" in plan
+        assert "uq_articles_content_hash" in plan  # the exact lookup uses its unique index
 
-        res = dedup_index.store_with_dedup(session, _values(sid, "copy", copy))
-        assert res.article_id is None and res.decision.duplicate_of == stored.article_id
-        assert res.decision.kind == "near"
-        exact = dedup_index.store_with_dedup(session, _values(sid, "exact", base))
-        assert exact.decision.kind == "exact"
-        new = dedup_index.store_with_dedup(session, _values(sid, "other", other))
-        assert new.article_id is not None
+        res = _store(session, _row(sid, "copy", copy))
+        assert (res.kind, res.article_id) == ("near", stored.article_id)
+        exact = _store(session, _row(sid, "exact", base))
+        assert exact.kind == "exact"
+        new = _store(session, _row(sid, "other", other))
+        assert new.kind == "stored"
         session.commit()
         kinds = session.execute(text("SELECT kind FROM duplicates ORDER BY id")).scalars().all()
         assert kinds == ["near", "exact"]
     engine.dispose()
 
 
-def test_later_arriving_earlier_original_is_flagged(database_url: str) -> None:
+def test_later_arriving_earlier_original_takes_the_row_over(database_url: str) -> None:
     engine = create_engine(database_url)
     base = ROWS["afp-morocco-quake"]["text"]
     with Session(engine) as session:
         sid = _source(session)
-        dedup_index.store_with_dedup(
+        first = _store(
             session,
-            _values(sid, "republished", base + "\n\nتابعونا", datetime(2023, 9, 9, 12, tzinfo=UTC)),
+            _row(sid, "republished", base + "\n\nتابعونا", datetime(2023, 9, 9, 12, tzinfo=UTC)),
         )
-        res = dedup_index.store_with_dedup(
-            session, _values(sid, "original", base, datetime(2023, 9, 9, 10, tzinfo=UTC))
-        )
-        assert res.article_id is None and res.replace_stored
+        res = _store(session, _row(sid, "original", base, datetime(2023, 9, 9, 10, tzinfo=UTC)))
+        assert (res.kind, res.article_id, res.match) == ("replaced", first.article_id, "near")
         session.commit()
+        url = session.execute(text("SELECT url FROM articles")).scalar_one()
+        dup = session.execute(text("SELECT url, duplicate_of FROM duplicates")).one()
     engine.dispose()
+    assert url == "https://example.test/original"
+    assert tuple(dup) == ("https://example.test/republished", first.article_id)
 
 
 def _racer(url: str, key: str, body: str, barrier, use_lock: bool, out) -> None:  # noqa: ANN001
     """One crawler process storing one copy; holds its transaction open a moment after
-    deciding, so without the locks the other would decide on a stale view."""
+    deciding, so without the lock the other would decide on a stale view."""
     engine = create_engine(url)
     with Session(engine) as session:
         sid = session.execute(text("SELECT id FROM sources WHERE name = 's'")).scalar_one()
@@ -100,20 +114,20 @@ def _racer(url: str, key: str, body: str, barrier, use_lock: bool, out) -> None:
         barrier.wait()
         sig = dedup.signature(body)
         if use_lock:
-            res = dedup_index.store_with_dedup(session, _values(sid, key, body))
-            stored = res.article_id is not None
-        else:  # the same routine without lock_bands: the control that shows the race
-            decision = dedup.decide(sig, dedup_index.find_candidates(session, sig))
+            stored = _store(session, _row(sid, key, body)).kind == "stored"
+        else:  # the same decision without the index lock: the control that shows the race
+            candidates = dedup_index.stored_candidates(session, sig[None, :], [])
+            decision = dedup.decide(sig, [(c.key, c.signature) for c in candidates])
             stored = decision.duplicate_of is None
             if stored:
-                v = _values(sid, key, body)
+                v = _row(sid, key, body)
                 aid = session.execute(
                     text("INSERT INTO articles (source_id, url, canonical_url, body, fetched_at, "
                          "content_hash, minhash) VALUES (:s, :u, :u, :b, :f, :h, :m) RETURNING id"),
-                    {"s": sid, "u": v["url"], "b": body, "f": NOW, "h": dedup.content_hash(body),
+                    {"s": sid, "u": v.url, "b": body, "f": NOW, "h": dedup.content_hash(body),
                      "m": dedup.signature_to_bytes(sig)},
                 ).scalar_one()  # fmt: skip
-                dedup_index.add_bands(session, aid, sig)
+                dedup_index.add_bands(session, [aid], sig[None, :])
         time.sleep(0.5)
         session.commit()
     engine.dispose()

@@ -23,13 +23,13 @@ from typer.testing import CliRunner
 
 from akhbar import dedup
 from akhbar.article import Article
-from akhbar.cli import app
-from akhbar.commands import dedup as dedup_command
 from akhbar.normalize import normalize_arabic
 from akhbar.page import FetchedPage, ProcessedPage
+from cli.commands import dedup as dedup_command
+from cli.main import app
 from db import dedup_index
+from db.article_store import ArticleRow, row_from_processed, store_articles
 from db.engine import session_scope
-from db.store import store_processed
 
 HERE = Path(__file__).parent / "data" / "dedup"
 DATA = HERE / "articles.jsonl"
@@ -239,7 +239,9 @@ def test_crawl_dedup_command_and_import_decide_alike(
         sid = session.execute(text("INSERT INTO sources (name) VALUES ('t') RETURNING id")).scalar()
     for row in ordered:
         with session_scope(engine) as session:
-            store_processed(session, _processed(row), source_id=sid, run_id=None)
+            store_articles(
+                session, [row_from_processed(_processed(row), source_id=sid, run_id=None)]
+            )
     engine.dispose()
     assert _outcome(database_url) == expected
 
@@ -272,14 +274,14 @@ def test_the_learned_set_is_in_the_database(database_url: str) -> None:
                      "SET name = 's' RETURNING id")
             ).scalar_one()  # fmt: skip
             url = f"https://example.test/{i}"
-            res = dedup_index.store_with_dedup(
+            (res,) = store_articles(
                 session,
-                {"source_id": sid, "url": url, "canonical_url": url, "body": row["text"],
-                 "fetched_at": NOW},
+                [ArticleRow(source_id=sid, url=url, canonical_url=url, body=row["text"],
+                            fetched_at=NOW)],
             )  # fmt: skip
             session.commit()
         engine.dispose()
-        assert res.article_id is not None
+        assert res.kind == "stored"
     engine = create_engine(database_url, poolclass=pool.NullPool)
     with engine.connect() as conn:
         stored = conn.execute(
@@ -297,13 +299,12 @@ def _count_racer(url: str, key: str, body: str, barrier, use_lock: bool, out) ->
     engine = create_engine(url)
     with Session(engine) as session:
         barrier.wait()
-        if use_lock:  # locks, reads and counts, as store_with_dedup does first
-            state = dedup_index.prepare(session, body).state
-        else:  # the same counting without the paragraph locks: the control
-            state = dedup.RecurringText()
-            found = dedup.paragraphs(body)
-            dedup_index.read_recurring(session, found.hashes, state)
-            state.observe(found)
+        if use_lock:  # the index lock first, as the writer takes it before reading
+            dedup_index.lock_index(session)
+        state = dedup.RecurringText()
+        found = dedup.paragraphs(body)
+        dedup_index.read_recurring(session, found.hashes, state)
+        state.observe(found)
         time.sleep(0.5)
         dedup_index.save_recurring(session, state)
         session.commit()
@@ -314,7 +315,7 @@ def _count_racer(url: str, key: str, body: str, barrier, use_lock: bool, out) ->
 @pytest.mark.parametrize("use_lock", [True, False], ids=["locked", "control-without-locks"])
 def test_two_processes_count_one_notice(database_url: str, use_lock: bool) -> None:
     """Two different briefs with the notice counted at the same moment by two processes:
-    with the paragraph locks the second waits, reads the first's row and the notice is
+    with the index lock the second waits, reads the first's row and the notice is
     recurring; without them one count overwrites the other."""
     a, b = (r["text"] for r in published_order(briefs())[:2])
     ctx = mp.get_context("fork")

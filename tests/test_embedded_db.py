@@ -34,7 +34,7 @@ needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="connects as other OS 
 
 def akhbar(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "akhbar.cli", *args],
+        [sys.executable, "-m", "cli", *args],
         cwd=REPO,
         env=env,
         capture_output=True,
@@ -242,7 +242,7 @@ def test_unreachable_database_url_is_named_with_password_masked() -> None:
 def test_serve_reads_as_the_read_only_role_by_default(embedded_env: dict[str, str]) -> None:
     port = free_port()
     serve = subprocess.Popen(
-        [sys.executable, "-m", "akhbar.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "cli", "serve", "--port", str(port)],
         cwd=REPO,
         env=embedded_env,
         stdout=subprocess.DEVNULL,

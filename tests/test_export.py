@@ -15,7 +15,7 @@ import pytest
 import search_corpus
 from typer.testing import CliRunner
 
-from akhbar.cli import app
+from cli.main import app
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -75,7 +75,7 @@ def test_parquet_in_row_groups(database_url: str, corpus: dict[str, int], tmp_pa
 def test_parquet_to_stdout_from_the_installed_command(database_url: str, corpus) -> None:
     env = {**os.environ, "DATABASE_URL": database_url}
     done = subprocess.run(
-        [sys.executable, "-m", "akhbar.cli", "export", "--format", "parquet", "--source", "beta"],
+        [sys.executable, "-m", "cli", "export", "--format", "parquet", "--source", "beta"],
         cwd=REPO,
         env=env,
         capture_output=True,

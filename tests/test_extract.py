@@ -359,12 +359,13 @@ def test_dateline_is_kept_apart_from_the_author(database_url):
     from akhbar.page import FetchedPage
     from akhbar.processing import process_page
     from akhbar.sources import Source
+    from db.article_store import row_from_processed, store_articles
     from db.engine import session_scope
     from db.queries import upsert_source
-    from db.store import store_processed
 
     paper = _old_layout_case("لندن: «الشرق الأوسط»")
     reporter = _old_layout_case("اللاذقية: سامر الحلبي")
+    reporter_title = extracted(reporter).title
     assert (extracted(paper).author, extracted(paper).dateline) == (None, "لندن: «الشرق الأوسط»")
     assert (extracted(reporter).author, extracted(reporter).dateline) == ("سامر الحلبي", "اللاذقية")
 
@@ -384,9 +385,8 @@ def test_dateline_is_kept_apart_from_the_author(database_url):
                 timezone=case.timezone,
             )
             with session_scope(engine) as session:
-                outcome = store_processed(
-                    session, process_page(page), source_id=source_id, run_id=None
-                )
+                row = row_from_processed(process_page(page), source_id=source_id, run_id=None)
+                (outcome,) = store_articles(session, [row])
                 assert outcome.kind == "stored"
         with engine.connect() as conn:
             rows = conn.execute(
@@ -395,9 +395,20 @@ def test_dateline_is_kept_apart_from_the_author(database_url):
                 ),
                 {"s": source_id},
             ).all()
+            # Downstream readers see it too: the view and the search function that returns it.
+            in_view = conn.execute(
+                text("SELECT dateline FROM v_articles WHERE source = 'dateline-test' ORDER BY 1")
+            ).scalars()
+            found = conn.execute(
+                text("SELECT dateline FROM akhbar_search(:q) WHERE source = 'dateline-test'"),
+                {"q": reporter_title},
+            ).scalars()
+            in_view, found = list(in_view), list(found)
     finally:
         engine.dispose()
     assert [tuple(r) for r in rows] == [
         (None, "لندن: «الشرق الأوسط»"),
         ("سامر الحلبي", "اللاذقية"),
     ]
+    assert in_view == ["اللاذقية", "لندن: «الشرق الأوسط»"]
+    assert found == ["اللاذقية"], found

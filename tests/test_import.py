@@ -1,4 +1,4 @@
-"""`akhbar import`: bulk storing from JSON lines through `store_batch`, on the real server."""
+"""`akhbar import`: bulk storing from JSON lines through `store_articles`, on the real server."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import create_engine, pool, text
 from typer.testing import CliRunner
 
-from akhbar.cli import app
-from akhbar.commands import dedup as dedup_command
+from cli.commands import dedup as dedup_command
+from cli.main import app
 
 DATA = Path(__file__).parent / "data" / "dedup" / "articles.jsonl"
 ROWS = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines()]

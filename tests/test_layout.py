@@ -1,5 +1,6 @@
-"""Checks on the shape of the repository: the core stays free of the outer layers, and nothing
-the tests or the demo need lives outside the clone."""
+"""Checks on the shape of the repository: each layer imports only the layers below it (the
+import-linter contracts of pyproject.toml), the core stays free of the outer layers even at run
+time, and nothing the tests or the demo need lives outside the clone."""
 
 from __future__ import annotations
 
@@ -10,15 +11,31 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 
-# Modules of the akhbar package that are not core: the command line and the Prometheus
-# exporter sit on top of the database by design.
-NOT_CORE = {"akhbar.cli", "akhbar.metrics"}
-FORBIDDEN = ("scrapy", "twisted", "sqlalchemy", "psycopg", "db", "crawlers", "pipelines", "api")
+# Packages the core must not load: the outer layers and the libraries they are built on.
+FORBIDDEN = (
+    "scrapy",
+    "twisted",
+    "sqlalchemy",
+    "psycopg",
+    "typer",
+    "fastapi",
+    "prometheus_client",
+    "db",
+    "crawlers",
+    "pipelines",
+    "api",
+    "cli",
+    "scheduler",
+)
 
 
 def _core_modules() -> list[str]:
-    names = [f"akhbar.{p.stem}" for p in sorted((REPO / "akhbar").glob("*.py"))]
-    return [n for n in names if n not in NOT_CORE and not n.endswith("__init__")]
+    """Every module of the akhbar package, sub-packages included."""
+    names = []
+    for path in sorted((REPO / "akhbar").rglob("*.py")):
+        parts = path.relative_to(REPO).with_suffix("").parts
+        names.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    return names
 
 
 def test_core_imports_none_of_the_outer_layers() -> None:
@@ -55,6 +72,7 @@ def test_nothing_reads_outside_the_clone() -> None:
         "pipelines",
         "db",
         "api",
+        "cli",
         "samples",
         "tests",
         "migrations",
@@ -72,3 +90,41 @@ def test_repository_carries_the_test_data() -> None:
     bench = REPO / "bench" / "data" / "article-extraction-benchmark"
     assert len(list((bench / "html").glob("*.html.gz"))) == 181
     assert len(json.loads((bench / "ground-truth.json").read_text(encoding="utf-8"))) == 181
+
+
+LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
+LAYER_PACKAGES = ("cli", "api", "crawlers", "pipelines", "db", "akhbar")
+
+
+def _lint_imports(root: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(LINT_IMPORTS), "--no-cache"], cwd=root, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_import_contracts_hold() -> None:
+    """The layers of pyproject.toml's [tool.importlinter]: cli > api > crawlers > pipelines >
+    db > akhbar, the core free of the frameworks, and nothing below the interfaces importing
+    the scheduler."""
+    result = _lint_imports(REPO)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "3 kept, 0 broken" in result.stdout
+
+
+def test_import_contracts_catch_an_upward_import(tmp_path: Path) -> None:
+    """The same check on a copy of the packages where the pipelines import the crawlers and
+    the core imports SQLAlchemy: both contracts break, with the offending lines named."""
+    import shutil
+
+    for name in LAYER_PACKAGES:
+        shutil.copytree(REPO / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(REPO / "pyproject.toml", tmp_path / "pyproject.toml")
+    with (tmp_path / "pipelines" / "quality.py").open("a", encoding="utf-8") as fh:
+        fh.write("\nimport crawlers.queue\n")
+    with (tmp_path / "akhbar" / "outcomes.py").open("a", encoding="utf-8") as fh:
+        fh.write("\nimport sqlalchemy\n")
+    result = _lint_imports(tmp_path)
+    assert result.returncode != 0
+    assert "pipelines.quality -> crawlers.queue" in result.stdout
+    assert "akhbar.outcomes -> sqlalchemy" in result.stdout
+    assert "1 kept, 2 broken" in result.stdout

@@ -57,7 +57,7 @@ def test_0003_downgrade_restores_band_numbers(empty_database_url: str) -> None:
     from sqlalchemy.orm import Session
 
     from akhbar import dedup
-    from db import dedup_index
+    from db.article_store import ArticleRow, store_articles
 
     migrate.upgrade(empty_database_url)
     engine = create_engine(empty_database_url, poolclass=pool.NullPool)
@@ -65,11 +65,11 @@ def test_0003_downgrade_restores_band_numbers(empty_database_url: str) -> None:
     with Session(engine) as session:
         sid = session.execute(text("INSERT INTO sources (name) VALUES ('s') RETURNING id")).scalar()
         now = datetime.now(UTC)
-        results = dedup_index.store_batch(
+        results = store_articles(
             session,
             [
-                {"source_id": sid, "url": f"u{i}", "canonical_url": f"u{i}", "body": body,
-                 "fetched_at": now}
+                ArticleRow(source_id=sid, url=f"u{i}", canonical_url=f"u{i}", body=body,
+                           fetched_at=now)
                 for i, body in enumerate(bodies)
             ],
         )  # fmt: skip

@@ -1,11 +1,11 @@
-"""The outcome rules of crawlers/runs.py decide_outcome, case by case (the crawls that
+"""The outcome rules of akhbar/outcomes.py decide_outcome, case by case (the crawls that
 produce these counters are in test_outcomes.py and test_outage.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from crawlers.runs import Thresholds, decide_outcome
+from akhbar.outcomes import Thresholds, decide_outcome
 
 OK = {"akhbar/discovery_ok": 1, "akhbar/requests_ok": 20, "akhbar/article_urls_matched": 19}
 

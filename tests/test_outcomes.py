@@ -104,7 +104,7 @@ def last_run(url: str, source: str) -> tuple:
 
 
 def window(url: str, source: str) -> datetime | None:
-    """Where the incremental window starts: the last finished run (crawlers/runs.py)."""
+    """Where the incremental window starts: the last finished run (db/crawl_runs.py)."""
     rows = query(
         url,
         "SELECT max(started_at) FROM crawl_runs WHERE spider = %s AND status = 'finished'",

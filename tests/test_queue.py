@@ -39,7 +39,7 @@ def start_worker(env: dict[str, str], machine: Path, *args: str) -> subprocess.P
     machine.mkdir(parents=True, exist_ok=True)
     with (machine / "worker.log").open("wb") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "akhbar.cli", "worker", *args],
+            [sys.executable, "-m", "cli", "worker", *args],
             env={**env, **QUEUE_ENV, "AKHBAR_VAR_DIR": str(machine / "var")},
             cwd=machine,
             stdout=out,

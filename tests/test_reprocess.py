@@ -9,10 +9,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, pool, select
+from sqlalchemy import create_engine, pool, select, text
 
 from akhbar import dedup
 from akhbar.sources import Source
+from db.dedup_index import lsh_keys
 from db.engine import session_scope
 from db.models import Article, ArticleHtml, Duplicate, MinhashBand
 from db.queries import upsert_source
@@ -113,7 +114,7 @@ def test_reprocess_updates_old_rows_and_merges_copies_it_uncovers(
 
 def test_reprocess_command_reports(subprocess_env: dict[str, str]) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "akhbar.cli", "reprocess"],
+        [sys.executable, "-m", "cli", "reprocess"],
         cwd=REPO,
         env=subprocess_env,
         capture_output=True,
@@ -158,4 +159,11 @@ def test_reprocess_of_a_unique_article_updates_every_derived_column(database_url
         assert row.extractor_version != "0-old"
         assert row.content_hash == dedup.content_hash(row.body)
         assert row.minhash == dedup.signature_to_bytes(dedup.signature(row.body))
+        # The search vector and the index follow the new text.
+        current = session.execute(
+            text("SELECT search_vector = akhbar_search_vector(title, body) FROM articles")
+        ).scalar_one()
+        assert current
+        bands = session.scalars(select(MinhashBand.key).where(MinhashBand.article_id == row_id))
+        assert sorted(bands) == lsh_keys(dedup.signature(row.body)[None, :])
     engine.dispose()

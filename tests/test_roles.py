@@ -11,7 +11,7 @@ import psycopg
 import pytest
 from psycopg import errors
 
-from akhbar.commands.roles import DEFAULT_ROLE, create_reader
+from cli.commands.roles import DEFAULT_ROLE, create_reader
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -43,7 +43,7 @@ def test_create_reader_command_then_reader_reads_and_cannot_write(database_url: 
         [
             sys.executable,
             "-m",
-            "akhbar.cli",
+            "cli",
             "db",
             "create-reader",
             "--password-env",

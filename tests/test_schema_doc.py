@@ -10,7 +10,7 @@ import psycopg
 
 from db.foreign_tables import is_foreign
 from db.models import Base
-from db.views import VIEWS
+from db.view_tables import VIEWS
 
 SCHEMA_DOC = Path(__file__).resolve().parents[1] / "docs" / "schema.md"
 HEADING = re.compile(r"^### (table|view) `(\w+)`\s*$")

@@ -15,8 +15,8 @@ import search_corpus
 from sqlalchemy import create_engine, pool, text
 from typer.testing import CliRunner
 
-from akhbar.cli import app
 from akhbar.search import highlight, query_terms, search_normalize, search_text, websearch_query
+from cli.main import app
 from db.search import search
 from db.views import parse_bound
 
@@ -205,7 +205,7 @@ def test_judged_queries_beat_the_plain_arabic_configuration(engine, judged_corpu
 def test_search_command_json(database_url: str, corpus) -> None:
     env = {**os.environ, "DATABASE_URL": database_url}
     done = subprocess.run(
-        [sys.executable, "-m", "akhbar.cli", "search", "لاجئين", "--json", "--limit", "5"],
+        [sys.executable, "-m", "cli", "search", "لاجئين", "--json", "--limit", "5"],
         cwd=REPO,
         env=env,
         capture_output=True,
@@ -522,7 +522,7 @@ def documented_examples() -> list[str]:
 def test_documented_sql_entry_point(database_url: str, engine, judged_corpus) -> None:
     """docs/schema.md's search examples run and find what they say, for the read-only role
     too; PostgreSQL's own parsing of a query finds nothing in the stemmed vectors."""
-    from akhbar.commands.roles import create_reader
+    from cli.commands.roles import create_reader
 
     keys = {v: k for k, v in judged_corpus.items()}
     judged = {q["query"]: set(q["relevant"]) for q in search_corpus.queries()}

@@ -59,10 +59,14 @@ def test_a_method_override_may_decline() -> None:
             return None
 
     page = _fetched(None)
+    from akhbar.parsed import ParsedPage
     from akhbar.siteparsers import apply_parser
 
     article = extract(page.body, page.url, page.headers)
-    assert apply_parser(NoDate(), page.body, page.url, page.headers, "UTC", article) is article
+    parsed = ParsedPage.parse(page.body, page.url, page.headers)
+    assert apply_parser(NoDate(), parsed, article) is article
+    # Given to extraction, it leaves the generic result as it is.
+    assert extract(page.body, page.url, page.headers, site_parser=NoDate()) == article
 
 
 def _registry(tmp_path: Path, parser: str) -> Path:

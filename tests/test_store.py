@@ -1,4 +1,4 @@
-"""Storage with dedup against the real PostgreSQL server."""
+"""Storage with dedup (`db.article_store`) against the real PostgreSQL server."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ from akhbar import dedup
 from akhbar.article import Article
 from akhbar.page import FetchedPage, ProcessedPage
 from akhbar.sources import Source
+from db.article_store import StoreResult, row_from_processed, store_articles
 from db.engine import session_scope
 from db.models import Article as ArticleRow
 from db.models import ArticleHtml, Duplicate, MinhashBand
 from db.queries import known_urls, upsert_source
-from db.store import store_processed
 
 # The five seed pages, copied into the repository (tests/data/seeds).
 SEEDS = Path(__file__).resolve().parent / "data" / "seeds"
@@ -66,9 +66,14 @@ def source_id(engine) -> int:
         )
 
 
-def store(engine, item: ProcessedPage, source_id: int):
+def store_processed(session, item: ProcessedPage, *, source_id: int) -> StoreResult:
+    """One crawled page through the writer (a batch of one)."""
+    return store_articles(session, [row_from_processed(item, source_id=source_id, run_id=None)])[0]
+
+
+def store(engine, item: ProcessedPage, source_id: int) -> StoreResult:
     with session_scope(engine) as session:
-        return store_processed(session, item, source_id=source_id, run_id=None)
+        return store_processed(session, item, source_id=source_id)
 
 
 def test_store_then_recognise_url_exact_and_near_copies(engine, source_id: int) -> None:
@@ -173,8 +178,8 @@ def test_the_workers_search_vector_is_stored_as_sent(engine, source_id: int) -> 
     bare = processed("https://b.test/other", other)
     assert bare.search_vector is None
     with session_scope(engine) as session:
-        sent = store_processed(session, page, source_id=source_id, run_id=None)
-        computed = store_processed(session, bare, source_id=source_id, run_id=None)
+        sent = store_processed(session, page, source_id=source_id)
+        computed = store_processed(session, bare, source_id=source_id)
     assert (sent.kind, computed.kind) == ("stored", "stored")
     with engine.connect() as conn:
         rows = dict(
@@ -192,3 +197,29 @@ def test_the_workers_search_vector_is_stored_as_sent(engine, source_id: int) -> 
         ).scalar()
     assert stored == "'sent':1"
     assert rows == {sent.article_id: True, computed.article_id: True}
+
+
+def test_a_page_the_database_refuses_fails_alone(engine, source_id: int) -> None:
+    """The crawl's batch call: a page whose text PostgreSQL cannot hold (a NUL character)
+    fails alone; the other pages of its batch are stored."""
+    from pipelines.storage import store_pages
+
+    texts = [
+        WIRE,
+        [
+            "فاز المنتخب الوطني لكرة القدم على نظيره في المباراة الودية التي أقيمت مساء أمس.\x00",
+            "وسجل المهاجم هدفين في الشوط الثاني بعد تمريرات متقنة من خط الوسط أمام جمهور كبير.",
+        ],
+        [
+            "ارتفعت أسعار الذهب في الأسواق المحلية اليوم بنسبة اثنين في المئة بعد قرار البنك.",
+            "وعزا التجار الارتفاع إلى زيادة الطلب قبل موسم الأعراس وتراجع سعر صرف العملة.",
+        ],
+    ]
+    pages = [processed(f"http://a.test/{i}", text) for i, text in enumerate(texts)]
+    rows = [row_from_processed(p, source_id=source_id, run_id=None) for p in pages]
+    results = store_pages(engine, rows)
+    assert isinstance(results[1], Exception)
+    assert [results[0].kind, results[2].kind] == ["stored", "stored"]
+    with session_scope(engine) as session:
+        urls = set(session.scalars(select(ArticleRow.url)))
+    assert urls == {"http://a.test/0", "http://a.test/2"}

@@ -11,14 +11,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from akhbar.article import Article
-from akhbar.siteparsers import SitePage, SiteParser
+from akhbar.parsed import ParsedPage
+from akhbar.siteparsers import SiteParser
 
 
 class DataAttributeByline(SiteParser):
     author_xpath = "//*[contains(@class, 'post-meta')]/@data-writer"
     section_xpath = "//body/@data-section"
 
-    def published_at(self, page: SitePage, article: Article) -> datetime | None:
+    def published_at(self, page: ParsedPage, article: Article) -> datetime | None:
         """The date is in ``data-published`` as a Unix timestamp; keep the generic one if the
         attribute is missing or not a number."""
         from datetime import UTC

@@ -51,7 +51,7 @@ class NewsSpider(scrapy.Spider):
         for url in self.source.listings:
             yield self._discovery_request(url, self.parse_listing, 10)
 
-    # -- what happened, for the run's outcome (crawlers/runs.py decide_outcome) ------------
+    # -- what happened, for the run's outcome (akhbar/outcomes.py decide_outcome) ------------
     def _discovery_request(self, url: str, callback: Any, priority: int) -> scrapy.Request:
         return scrapy.Request(url, callback=callback, errback=self.on_error, priority=priority)
 
@@ -98,7 +98,7 @@ class NewsSpider(scrapy.Spider):
             or not settings.getbool("AKHBAR_STORE", True)
         ):
             return
-        from crawlers.runs import last_success_start
+        from db.crawl_runs import last_success_start
 
         try:
             last = await asyncio.to_thread(last_success_start, self.name)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, TextIO
 
@@ -87,12 +87,11 @@ def decide_all(
     articles: list[dedup.Fingerprint],
     settings: dedup.Settings,
 ) -> list[dedup.Decision]:
-    """Decisions by position, made in published order; duplicate_of is a position."""
-    far_future = datetime.max.replace(tzinfo=UTC)
-    order = sorted(range(len(articles)), key=lambda i: (dates[i] or far_future, i))
+    """Decisions by position, made in the writers' order (``dedup.publication_order``);
+    duplicate_of is a position."""
     deduplicator = dedup.CorpusDeduplicator(settings)
     decisions: list[dedup.Decision | None] = [None] * len(articles)
-    for i in order:
+    for i in dedup.publication_order(dates):
         decisions[i], _ = deduplicator.check_and_add(i, articles[i])
     return decisions  # type: ignore[return-value]
 

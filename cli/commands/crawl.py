@@ -9,41 +9,41 @@ import typer
 from rich.live import Live
 from rich.table import Table
 
-from akhbar.commands._common import console, err_console, fail, ready_database, summary_table
+from cli.commands._common import console, err_console, fail, ready_database, summary_table
 
 
 def register(app: typer.Typer) -> None:
-    @app.command()
-    def crawl(
-        sources: list[str] = typer.Argument(None, help="Source names from the registry."),
-        all_sources: bool = typer.Option(False, "--all", help="Crawl every registry source."),
-        since: str = typer.Option(None, help="Only articles listed since: 2024-05-01, 3d or 12h."),
-        limit: int = typer.Option(None, min=1, help="At most this many article pages per source."),
-        dry_run: bool = typer.Option(False, "--dry-run", help="Fetch and extract, store nothing."),
-        full: bool = typer.Option(
-            False,
-            "--full",
-            help="Read every sitemap/feed entry, not only those newer than the last good run.",
-        ),
-        progress: bool = typer.Option(True, help="Show live progress while crawling."),
-        enqueue: bool = typer.Option(
-            False, "--enqueue", help="Put the crawls on the queue for `akhbar worker`s instead."
-        ),
-    ) -> None:
-        """Crawl sources with Scrapy and store their new articles."""
-        from akhbar.timebounds import parse_bound
+    app.command()(crawl)
 
-        try:
-            parse_bound(since, name="--since")
-        except ValueError as exc:
-            raise fail(str(exc)) from None
-        names = resolve_sources(sources, all_sources)
-        if enqueue:
-            enqueue_crawls(names, full=full, since=since, limit=limit, dry_run=dry_run)
-            return
-        run_and_report(
-            names, since=since, limit=limit, dry_run=dry_run, full=full, progress=progress
-        )
+
+def crawl(
+    sources: list[str] = typer.Argument(None, help="Source names from the registry."),
+    all_sources: bool = typer.Option(False, "--all", help="Crawl every registry source."),
+    since: str = typer.Option(None, help="Only articles listed since: 2024-05-01, 3d or 12h."),
+    limit: int = typer.Option(None, min=1, help="At most this many article pages per source."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Fetch and extract, store nothing."),
+    full: bool = typer.Option(
+        False,
+        "--full",
+        help="Read every sitemap/feed entry, not only those newer than the last good run.",
+    ),
+    progress: bool = typer.Option(True, help="Show live progress while crawling."),
+    enqueue: bool = typer.Option(
+        False, "--enqueue", help="Put the crawls on the queue for `akhbar worker`s instead."
+    ),
+) -> None:
+    """Crawl sources with Scrapy and store their new articles."""
+    from akhbar.timebounds import parse_bound
+
+    try:
+        parse_bound(since, name="--since")
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    names = resolve_sources(sources, all_sources)
+    if enqueue:
+        enqueue_crawls(names, full=full, since=since, limit=limit, dry_run=dry_run)
+        return
+    run_and_report(names, since=since, limit=limit, dry_run=dry_run, full=full, progress=progress)
 
 
 def enqueue_crawls(

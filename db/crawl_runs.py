@@ -1,9 +1,10 @@
-"""Each crawl is a row in crawl_runs. The row is created when the first component needs
-it (pipelines open before the spider_opened signal) and kept on the crawler.
+"""Run bookkeeping in the database: each crawl is a row in ``crawl_runs``.
 
-Also the run bookkeeping the scheduler and the command line share: where per-run files go,
-finding runs left ``running`` by a killed process, the last successful run of a source.
-No Scrapy import here: the scheduler and `akhbar` use this module too.
+The row is created when the first component of a crawl needs it (the pipelines open before
+the spider_opened signal) and kept on the crawler (``run_context``). A running crawl renews
+its heartbeat; whoever looks next closes the rows of crawls that are gone
+(``reap_stale_runs``). The scheduler and the command line use the same functions, so the
+crawler is only read through its attributes: no Scrapy import here.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -25,21 +25,7 @@ from db.engine import get_engine, session_scope
 from db.models import CrawlRun
 from db.queries import start_run, upsert_source
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 _lock = threading.Lock()
-
-
-def var_dir() -> Path:
-    """Where run logs (var/logs) live: AKHBAR_VAR_DIR or ./var."""
-    return Path(os.environ.get("AKHBAR_VAR_DIR") or REPO_ROOT / "var")
-
-
-def run_log_path(source: str, when: datetime | None = None) -> Path:
-    """A fresh log file path for one run of ``source`` (its directory is created)."""
-    when = when or datetime.now(UTC)
-    path = var_dir() / "logs" / source / f"{when:%Y%m%dT%H%M%S}-{os.getpid()}.log"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def pid_alive(pid: int) -> bool:
@@ -63,6 +49,7 @@ DEFAULT_LEASE_SECONDS = 300.0
 
 
 def lease_seconds() -> float:
+    """How old a heartbeat may be before its run counts as gone (AKHBAR_RUN_LEASE_SECONDS)."""
     return float(os.environ.get("AKHBAR_RUN_LEASE_SECONDS") or DEFAULT_LEASE_SECONDS)
 
 
@@ -201,6 +188,12 @@ class RunContext:
 
 
 def run_context(crawler: Any) -> RunContext:
+    """The run row of this crawl, created by whichever component asks first (the storage
+    pipeline or the run recorder) and kept on the crawler as ``crawler.akhbar_run``.
+
+    ``crawler`` is a Scrapy Crawler, read only through its attributes (``spider``,
+    ``settings``, ``akhbar_log_path``); the database may be restarting, so creating the row
+    is retried for AKHBAR_DB_WAIT_SECONDS."""
     with _lock:
         existing = getattr(crawler, "akhbar_run", None)
         if existing is not None:
@@ -246,87 +239,3 @@ def run_context(crawler: Any) -> RunContext:
         context = RunContext(source_id=source_id, run_id=run_id)
         crawler.akhbar_run = context
         return context
-
-
-# -- outcomes --------------------------------------------------------------------------------
-OUTCOMES = ("finished", "degraded", "empty", "failed", "interrupted")
-SUCCESS = "finished"  # the only outcome that moves the incremental window
-
-
-FAILED_SHARE = 0.5
-DEGRADED_SHARE = 0.05
-
-
-@dataclass(frozen=True, slots=True)
-class Thresholds:
-    """Share of failed requests from which a run is ``failed`` / ``degraded``."""
-
-    failed_share: float = FAILED_SHARE
-    degraded_share: float = DEGRADED_SHARE
-
-    @classmethod
-    def from_env(cls) -> Thresholds:
-        return cls(
-            failed_share=float(os.environ.get("AKHBAR_OUTCOME_FAILED_SHARE") or FAILED_SHARE),
-            degraded_share=float(os.environ.get("AKHBAR_OUTCOME_DEGRADED_SHARE") or DEGRADED_SHARE),
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    status: str
-    reasons: tuple[str, ...]
-
-
-def decide_outcome(
-    stats: dict[str, Any], reason: str, thresholds: Thresholds | None = None
-) -> Outcome:
-    """The outcome of a run from its close reason and counters (docs/operations.md)."""
-    t = thresholds or Thresholds()
-    if reason in {"shutdown", "cancelled"}:
-        return Outcome("interrupted", (f"stopped before the end ({reason})",))
-    if not reason.startswith(("finished", "closespider")):
-        return Outcome("failed", (f"the crawl ended with {reason!r}",))
-
-    def n(key: str) -> int:
-        return int(stats.get(key, 0) or 0)
-
-    store_failed = n("akhbar/store_failed") + n("akhbar/database_errors")
-    discovery_ok, discovery_failed = n("akhbar/discovery_ok"), n("akhbar/discovery_failed")
-    ok, failed = n("akhbar/requests_ok"), n("akhbar/requests_failed")
-    matched, seen = n("akhbar/article_urls_matched"), n("akhbar/links_seen")
-    resumed = n("akhbar/resumed_pending")
-    errors = n("akhbar/errors")
-    attempted = ok + failed
-    share = failed / attempted if attempted else 0.0
-
-    failures = []
-    if store_failed:
-        failures.append(
-            f"{store_failed} page(s) could not be stored or checked (database unavailable?)"
-        )
-    if discovery_failed and not discovery_ok:
-        failures.append(f"no discovery document reachable ({discovery_failed} failed)")
-    if attempted and share >= t.failed_share:
-        failures.append(f"{failed} of {attempted} requests failed ({share:.0%})")
-    if failures:
-        return Outcome("failed", tuple(failures))
-    # Entries skipped as older than the incremental window: a quiet night, not an empty one.
-    quiet = n("akhbar/skipped_older_than_since") + n("akhbar/sitemaps_skipped_older_than_since")
-    if not matched and not resumed and not quiet:
-        if not attempted:
-            return Outcome("empty", ("nothing to crawl: no discovery request was made",))
-        return Outcome(
-            "empty",
-            (f"no URL matched the article patterns ({seen} candidate link(s) seen)",),
-        )
-    warnings = []
-    if discovery_failed:
-        warnings.append(f"{discovery_failed} discovery document(s) unreachable")
-    if failed and share >= t.degraded_share:
-        warnings.append(f"{failed} of {attempted} requests failed ({share:.0%})")
-    if errors:
-        warnings.append(f"{errors} error(s) logged")
-    if warnings:
-        return Outcome("degraded", tuple(warnings))
-    return Outcome("finished", ())

@@ -1,4 +1,5 @@
-"""Prometheus metrics, read from crawl_runs at each scrape.
+"""The Prometheus exporter: collectors that read the database at each scrape (figures from
+db/metrics.py, db/health.py and the queue's crawlers/queue.py) and the HTTP server.
 
 The database is where every crawl process (the scheduler's subprocesses, `akhbar crawl`,
 a bare `scrapy crawl`) records what it did, so one exporter anywhere sees them all:
@@ -25,6 +26,9 @@ and per source the health figures of `akhbar health` (db/health.py), as gauges:
 
 Served on 127.0.0.1 only by the scheduler and `scrapy crawl` when ``AKHBAR_METRICS_PORT``
 is set, and by `akhbar serve` at /metrics (``metrics_text``). Docs: docs/operations.md.
+
+It lives in the crawling layer because a crawl process serves it (crawlers/extensions.py) and
+may not import the interfaces; the API and the scheduler, above, import it from here.
 """
 
 from __future__ import annotations
@@ -36,26 +40,14 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
-from sqlalchemy import text
+
+from akhbar.sources import load_sources
+from crawlers.queue import QueueCollector  # queue depth, stalled jobs (docs/scaling.md)
+from db.crawl_runs import lease_seconds
+from db.health import source_health
+from db.metrics import crawled_sources, run_totals
 
 logger = logging.getLogger(__name__)
-
-_QUERY = text(
-    """
-    SELECT spider,
-           CASE WHEN status = 'running' AND coalesce(heartbeat_at, started_at)
-                     < now() - make_interval(secs => :lease)
-                THEN 'stale' ELSE status END,
-           count(*),
-           coalesce(sum(pages_fetched), 0),
-           coalesce(sum(articles_stored), 0),
-           coalesce(sum(exact_duplicates), 0),
-           coalesce(sum(near_duplicates), 0),
-           coalesce(sum(errors), 0),
-           extract(epoch FROM max(finished_at))
-    FROM crawl_runs GROUP BY 1, 2
-    """
-)
 
 
 class CrawlRunsCollector:
@@ -83,19 +75,27 @@ class CrawlRunsCollector:
         totals: dict[str, list[float]] = {}
         try:
             with self.engine.connect() as conn:
-                rows = conn.execute(_QUERY, {"lease": _lease_seconds()}).all()
+                rows = run_totals(conn, lease_seconds())
         except Exception as exc:  # a scrape must not crash the exporter
             logger.warning("metrics: cannot read crawl_runs: %s", exc)
             return
-        for spider, status, count, p, s, ex, near, err, last in rows:
-            t = totals.setdefault(spider, [0, 0, 0, 0, 0, 0])
-            for i, value in enumerate((p, s, ex, near, err)):
+        for row in rows:
+            t = totals.setdefault(row.source, [0, 0, 0, 0, 0, 0])
+            for i, value in enumerate(
+                (
+                    row.pages_fetched,
+                    row.articles_stored,
+                    row.exact_duplicates,
+                    row.near_duplicates,
+                    row.errors,
+                )
+            ):
                 t[i] += float(value)
-            runs.add_metric([spider, status], float(count))
-            if status == "running":
-                t[5] = float(count)
-            if status == "finished" and last is not None:
-                last_ok.add_metric([spider], float(last))
+            runs.add_metric([row.source, row.status], float(row.runs))
+            if row.status == "running":
+                t[5] = float(row.runs)
+            if row.status == "finished" and row.last_finished_epoch is not None:
+                last_ok.add_metric([row.source], row.last_finished_epoch)
         for spider, (p, s, ex, near, err, run) in totals.items():
             pages.add_metric([spider], p)
             stored.add_metric([spider], s)
@@ -104,12 +104,6 @@ class CrawlRunsCollector:
             errors.add_metric([spider], err)
             running.add_metric([spider], run)
         yield from (pages, stored, dups, errors, runs, running, last_ok)
-
-
-def _lease_seconds() -> float:
-    import os
-
-    return float(os.environ.get("AKHBAR_RUN_LEASE_SECONDS") or 300)
 
 
 class SourceHealthCollector:
@@ -124,18 +118,14 @@ class SourceHealthCollector:
             return list(self.sources)
         names: set[str] = set()
         try:
-            from akhbar.sources import load_sources
-
             names |= set(load_sources())
         except Exception as exc:  # a broken registry must not break the exporter
             logger.warning("metrics: cannot read the source registry: %s", exc)
         with self.engine.connect() as conn:
-            names |= set(conn.execute(text("SELECT DISTINCT spider FROM crawl_runs")).scalars())
+            names |= crawled_sources(conn)
         return sorted(names)
 
     def collect(self) -> Iterator[Metric]:
-        from db.health import source_health
-
         try:
             report = source_health(self.engine, self._names())
         except Exception as exc:  # a scrape must not crash the exporter
@@ -193,8 +183,6 @@ def metrics_registry(engine: Any) -> CollectorRegistry:
     registry = CollectorRegistry()
     registry.register(CrawlRunsCollector(engine))
     registry.register(SourceHealthCollector(engine))
-    from crawlers.queue import QueueCollector  # queue depth, stalled jobs (docs/scaling.md)
-
     registry.register(QueueCollector(engine))
     return registry
 

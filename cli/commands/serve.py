@@ -12,7 +12,7 @@ def reader_url_or_exit() -> str | None:
     read-only role (made ready here); with only ``DATABASE_URL``, None (that role, warned)."""
     if os.environ.get("AKHBAR_READER_URL"):
         return None
-    from akhbar.commands._common import err_console, ready_database
+    from cli.commands._common import err_console, ready_database
 
     if os.environ.get("DATABASE_URL"):
         err_console.print(
@@ -20,7 +20,7 @@ def reader_url_or_exit() -> str | None:
             "read-only role with `akhbar db create-reader` and set AKHBAR_READER_URL.[/yellow]"
         )
         return None
-    from akhbar.commands.roles import create_reader
+    from cli.commands.roles import create_reader
     from db.embedded import READER_ROLE, EmbeddedPostgres
     from db.engine import admin_url
 
@@ -34,23 +34,25 @@ def reader_url_or_exit() -> str | None:
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("serve")
-    def serve(
-        host: str = typer.Option("127.0.0.1", help="address to listen on"),
-        port: int = typer.Option(8000, help="port"),
-        workers: int = typer.Option(1, help="uvicorn worker processes"),
-    ) -> None:
-        """Serve the read-only API (OpenAPI docs at /docs) as the read-only role:
-        AKHBAR_READER_URL if set, else the embedded database's akhbar_reader."""
-        import uvicorn
+    app.command("serve")(serve)
 
-        url = reader_url_or_exit()
-        if url:
-            # Worker processes read it from the environment (visible to this account only).
-            os.environ["AKHBAR_READER_URL"] = url
-        if workers > 1:
-            uvicorn.run("api.app:app", host=host, port=port, workers=workers)
-        else:
-            from api.app import create_app
 
-            uvicorn.run(create_app(url), host=host, port=port)
+def serve(
+    host: str = typer.Option("127.0.0.1", help="address to listen on"),
+    port: int = typer.Option(8000, help="port"),
+    workers: int = typer.Option(1, help="uvicorn worker processes"),
+) -> None:
+    """Serve the read-only API (OpenAPI docs at /docs) as the read-only role:
+    AKHBAR_READER_URL if set, else the embedded database's akhbar_reader."""
+    import uvicorn
+
+    url = reader_url_or_exit()
+    if url:
+        # Worker processes read it from the environment (visible to this account only).
+        os.environ["AKHBAR_READER_URL"] = url
+    if workers > 1:
+        uvicorn.run("api.app:app", host=host, port=port, workers=workers)
+    else:
+        from api.app import create_app
+
+        uvicorn.run(create_app(url), host=host, port=port)

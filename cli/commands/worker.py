@@ -14,59 +14,62 @@ import sys
 import typer
 from rich.table import Table
 
-from akhbar.commands._common import console, err_console, ready_database
+from cli.commands._common import console, err_console, ready_database
 
 
 def register(app: typer.Typer) -> None:
-    @app.command()
-    def worker(
-        concurrency: int = typer.Option(
-            None, help="Crawls this worker runs at once (default AKHBAR_WORKER_CONCURRENCY or 2)."
-        ),
-    ) -> None:
-        """Take source-crawl jobs from the queue and run them until stopped (SIGTERM/Ctrl-C:
-        running crawls stop cleanly and go back to the queue)."""
-        from crawlers.queue import WorkerConfig, run_worker
-        from crawlers.runs import var_dir
+    app.command()(worker)
+    app.command()(workers)
 
-        logging.basicConfig(
-            level=os.environ.get("AKHBAR_LOG_LEVEL", "INFO"),
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-            stream=sys.stderr,
-        )
-        try:
-            config = WorkerConfig.from_env(concurrency=concurrency)
-        except ValueError as exc:
-            err_console.print(f"[red]{exc}[/red]")
-            raise typer.Exit(2) from None
-        url = ready_database()
-        var_dir().mkdir(parents=True, exist_ok=True)
-        metrics_port = int(os.environ.get("AKHBAR_METRICS_PORT") or 0)
-        if metrics_port:
-            from akhbar.metrics import serve_metrics
-            from db.engine import get_engine
 
-            serve_metrics(metrics_port, get_engine(url))
-        raise typer.Exit(run_worker(url, config))
+def worker(
+    concurrency: int = typer.Option(
+        None, help="Crawls this worker runs at once (default AKHBAR_WORKER_CONCURRENCY or 2)."
+    ),
+) -> None:
+    """Take source-crawl jobs from the queue and run them until stopped (SIGTERM/Ctrl-C:
+    running crawls stop cleanly and go back to the queue)."""
+    from crawlers.queue import WorkerConfig, run_worker
+    from crawlers.runlog import var_dir
 
-    @app.command()
-    def workers(
-        as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
-    ) -> None:
-        """Workers with their last heartbeat, running, queued and recently failed crawl jobs."""
-        from crawlers.queue import queue_status
+    logging.basicConfig(
+        level=os.environ.get("AKHBAR_LOG_LEVEL", "INFO"),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        config = WorkerConfig.from_env(concurrency=concurrency)
+    except ValueError as exc:
+        err_console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    url = ready_database()
+    var_dir().mkdir(parents=True, exist_ok=True)
+    metrics_port = int(os.environ.get("AKHBAR_METRICS_PORT") or 0)
+    if metrics_port:
+        from crawlers.exporter import serve_metrics
         from db.engine import get_engine
 
-        url = ready_database()
-        try:
-            status = queue_status(get_engine(url))
-        except ValueError as exc:
-            err_console.print(f"[red]{exc}[/red]")
-            raise typer.Exit(2) from None
-        if as_json:
-            print(json.dumps(status, ensure_ascii=False, indent=2, default=str))
-            return
-        _print_status(status)
+        serve_metrics(metrics_port, get_engine(url))
+    raise typer.Exit(run_worker(url, config))
+
+
+def workers(
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
+) -> None:
+    """Workers with their last heartbeat, running, queued and recently failed crawl jobs."""
+    from crawlers.queue import queue_status
+    from db.engine import get_engine
+
+    url = ready_database()
+    try:
+        status = queue_status(get_engine(url))
+    except ValueError as exc:
+        err_console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    if as_json:
+        print(json.dumps(status, ensure_ascii=False, indent=2, default=str))
+        return
+    _print_status(status)
 
 
 def _print_status(status: dict) -> None:

@@ -19,7 +19,7 @@ from typing import IO, Any
 import typer
 from rich.console import Console
 
-from akhbar.commands._common import check_source, date_bounds, ready_database
+from cli.commands._common import check_source, date_bounds, ready_database
 
 console = Console(stderr=True)
 
@@ -103,7 +103,7 @@ def _open_output(output: str):  # noqa: ANN202
         yield sys.stdout.buffer
         sys.stdout.buffer.flush()
         return
-    from akhbar.commands._common import fail
+    from cli.commands._common import fail
 
     path = Path(output)
     partial = path.with_name(path.name + ".partial")
@@ -146,31 +146,31 @@ def export_articles(
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("export")
-    def export(
-        format: Format = typer.Option(Format.jsonl, "--format", "-f", help="output format"),
-        source: str | None = typer.Option(None, help="only this source (registry name)"),
-        since: str | None = typer.Option(
-            None, help="published on or after: 2024-05-01, an ISO timestamp, 3d or 12h"
-        ),
-        until: str | None = typer.Option(None, help="published on or before (a date: whole day)"),
-        output: str = typer.Option("-", "--output", "-o", help="file, or - for stdout"),
-        batch_size: int = typer.Option(
-            5000, min=1, help="rows per fetch (and per Parquet row group)"
-        ),
-    ) -> None:
-        """Stream clean articles with their source name, oldest id first."""
-        lo, hi = date_bounds(since, until)
-        url = ready_database()
-        check_source(url, source)
-        with _open_output(output) as out:
-            count = export_articles(
-                url,
-                format,
-                out,
-                source=source,
-                since=lo,
-                until=hi,
-                batch_size=batch_size,
-            )
-        console.print(f"Exported {count} articles ({format.value}) to {output}.")
+    app.command("export")(export)
+
+
+def export(
+    format: Format = typer.Option(Format.jsonl, "--format", "-f", help="output format"),
+    source: str | None = typer.Option(None, help="only this source (registry name)"),
+    since: str | None = typer.Option(
+        None, help="published on or after: 2024-05-01, an ISO timestamp, 3d or 12h"
+    ),
+    until: str | None = typer.Option(None, help="published on or before (a date: whole day)"),
+    output: str = typer.Option("-", "--output", "-o", help="file, or - for stdout"),
+    batch_size: int = typer.Option(5000, min=1, help="rows per fetch (and per Parquet row group)"),
+) -> None:
+    """Stream clean articles with their source name, oldest id first."""
+    lo, hi = date_bounds(since, until)
+    url = ready_database()
+    check_source(url, source)
+    with _open_output(output) as out:
+        count = export_articles(
+            url,
+            format,
+            out,
+            source=source,
+            since=lo,
+            until=hi,
+            batch_size=batch_size,
+        )
+    console.print(f"Exported {count} articles ({format.value}) to {output}.")

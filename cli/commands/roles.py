@@ -93,38 +93,40 @@ def register(app: typer.Typer) -> None:
         db_app = typer.Typer(help="The database.", no_args_is_help=True)
         app.add_typer(db_app, name="db")
 
-    @db_app.command("create-reader")
-    def create_reader_command(
-        role: str = typer.Option(DEFAULT_ROLE, help="role name"),
-        password_env: str | None = typer.Option(
-            None, help="environment variable holding the role's password (none: no password)"
-        ),
-    ) -> None:
-        """Create or refresh the read-only role for downstream teams (idempotent)."""
-        from db.engine import admin_url, mask_url
+    db_app.command("create-reader")(create_reader_command)
 
-        password = None
-        if password_env:
-            password = os.environ.get(password_env)
-            if not password:
-                console.print(f"[red]{password_env} is not set or empty.[/red]")
-                raise typer.Exit(2)
-        url = admin_url()  # creating roles: the embedded cluster's superuser
-        try:
-            create_reader(url, role, password)
-        except Exception as exc:  # a message a person can act on, not a traceback
-            console.print(f"[red]create-reader failed: {exc}[/red]")
-            raise typer.Exit(1) from None
-        if password and not os.environ.get("DATABASE_URL"):
-            from db.embedded import EmbeddedPostgres
 
-            EmbeddedPostgres().remember_password(role, password)
-        from sqlalchemy.engine import make_url
+def create_reader_command(
+    role: str = typer.Option(DEFAULT_ROLE, help="role name"),
+    password_env: str | None = typer.Option(
+        None, help="environment variable holding the role's password (none: no password)"
+    ),
+) -> None:
+    """Create or refresh the read-only role for downstream teams (idempotent)."""
+    from db.engine import admin_url, mask_url
 
-        reader = make_url(url).set(username=role, password=password)
-        console.print(f"Role {role} can read {mask_url(url)}.")
-        console.print(
-            "Reader URL: "
-            + reader.render_as_string(hide_password=True).replace("+psycopg", "")
-            + "  (set AKHBAR_READER_URL to it for `akhbar serve`)"
-        )
+    password = None
+    if password_env:
+        password = os.environ.get(password_env)
+        if not password:
+            console.print(f"[red]{password_env} is not set or empty.[/red]")
+            raise typer.Exit(2)
+    url = admin_url()  # creating roles: the embedded cluster's superuser
+    try:
+        create_reader(url, role, password)
+    except Exception as exc:  # a message a person can act on, not a traceback
+        console.print(f"[red]create-reader failed: {exc}[/red]")
+        raise typer.Exit(1) from None
+    if password and not os.environ.get("DATABASE_URL"):
+        from db.embedded import EmbeddedPostgres
+
+        EmbeddedPostgres().remember_password(role, password)
+    from sqlalchemy.engine import make_url
+
+    reader = make_url(url).set(username=role, password=password)
+    console.print(f"Role {role} can read {mask_url(url)}.")
+    console.print(
+        "Reader URL: "
+        + reader.render_as_string(hide_password=True).replace("+psycopg", "")
+        + "  (set AKHBAR_READER_URL to it for `akhbar serve`)"
+    )

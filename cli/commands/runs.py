@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import typer
 from rich.table import Table
 
-from akhbar.commands._common import console, ready_database
+from cli.commands._common import console, ready_database
 
 STATUS_STYLE = {"finished": "green", "failed": "red", "interrupted": "yellow", "running": "cyan"}
 
@@ -43,7 +43,7 @@ def runs(
     """Recent crawl runs, newest first."""
     from sqlalchemy import select
 
-    from akhbar.commands._common import check_source, fail
+    from cli.commands._common import check_source, fail
     from db.engine import get_engine, session_scope
     from db.models import RUN_STATUSES, CrawlRun
 

@@ -1,17 +1,39 @@
-"""The ``akhbar`` command line. Each command group lives in ``akhbar/commands/<name>.py``
-and exposes ``register(app)``; this module assembles them and turns the errors a person can
+"""The ``akhbar`` command line. Each command group lives in ``cli/commands/<name>.py`` as
+module-level functions (callable alone, e.g. in a test) and a ``register(app)`` that adds
+them to a Typer app; this module assembles them and turns the errors a person can
 cause or fix (an unreachable or unmigrated database, a busy port, a bad registry) into one
 sentence on stderr and exit code 2, instead of a traceback."""
 
 from __future__ import annotations
 
-import importlib
+import contextlib
 import os
 import sys
 
 import typer
 
+# Typer ships its own copy of Click; these are the errors it raises for a bad command line.
+from typer._click.exceptions import ClickException, NoArgsIsHelpError
+
 from akhbar import __version__
+from cli.commands import (
+    crawl,
+    db,
+    dedup,
+    demo,
+    export,
+    extract,
+    health,
+    importer,
+    reprocess,
+    roles,
+    runs,
+    schedule,
+    search,
+    serve,
+    sources,
+    worker,
+)
 
 app = typer.Typer(
     name="akhbar",
@@ -20,26 +42,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-
-# Order here is the order in --help.
-COMMAND_MODULES = [
-    "demo",
-    "crawl",
-    "sources",
-    "runs",
-    "health",
-    "schedule",
-    "worker",
-    "extract",
-    "reprocess",
-    "dedup",
-    "importer",
-    "search",
-    "export",
-    "serve",
-    "db",
-    "roles",
-]
 
 
 def _print_version(value: bool) -> None:
@@ -57,9 +59,29 @@ def _root(
     """Crawl Arabic news sites, extract clean articles, drop near-duplicates, store in PostgreSQL."""
 
 
-for _name in COMMAND_MODULES:
-    # A module that fails to import is a bug to see at once, not a command that disappears.
-    importlib.import_module(f"akhbar.commands.{_name}").register(app)
+# Plain imports: a command module that fails to import stops every `akhbar` command with
+# its traceback, rather than one command disappearing from --help.
+# Order here is the order in --help.
+COMMAND_MODULES = (
+    demo,
+    crawl,
+    sources,
+    runs,
+    health,
+    schedule,
+    worker,
+    extract,
+    reprocess,
+    dedup,
+    importer,
+    search,
+    export,
+    serve,
+    db,
+    roles,
+)
+for _module in COMMAND_MODULES:
+    _module.register(app)
 
 
 # SQLSTATEs of a reachable database that lacks akhbar's tables: undefined table, column, schema.
@@ -108,15 +130,30 @@ def _current_url() -> str:
         return "<unknown database>"
 
 
-def main() -> None:
+def main(args: list[str] | None = None) -> None:
+    """Run the command line. Click's own errors (a bad option value, a missing argument, an
+    unknown option or command) are one line on stderr with exit code 2, like ours; Click's
+    standalone mode would print a usage block and a framed box instead."""
     try:
-        app()
+        code = app(args=args, prog_name="akhbar", standalone_mode=False)
+    except NoArgsIsHelpError as exc:  # `akhbar` or `akhbar db` alone: the group's help
+        with contextlib.suppress(BrokenPipeError):  # `akhbar | head`
+            print(exc.format_message())
+        sys.exit(exc.exit_code)
+    except ClickException as exc:
+        print(f"error: {' '.join(exc.format_message().split())}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        print("Aborted.", file=sys.stderr)
+        sys.exit(1)
     except Exception as exc:  # noqa: BLE001 - re-raised below unless explained
         message = explain(exc)
         if message is None:
             raise
         print(message, file=sys.stderr)
         sys.exit(2)
+    # Without standalone mode, typer.Exit(code) comes back as the return value.
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

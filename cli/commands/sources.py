@@ -10,8 +10,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from akhbar.commands._common import console, fail, ready_database
-from akhbar.commands.runs import status_text
+from cli.commands._common import console, fail, ready_database
+from cli.commands.runs import status_text
 
 
 def _ago(when: datetime | None) -> str:

@@ -1,0 +1,414 @@
+"""The one writer of articles: crawl batches, imports and reprocessing all store through it.
+
+``store_articles(session, rows)`` takes typed ``ArticleRow`` values and, in the caller's
+transaction (the caller commits):
+
+1. takes the index lock exclusively (``db.dedup_index.lock_index``), so writers in other
+   processes decide one after the other, each seeing what the others committed;
+2. fetches what the decisions need: stored URLs (articles and duplicates), the
+   ``recurring_text`` rows of the batch's paragraphs, and, once the paragraphs are counted
+   and the signatures to decide with known, the stored articles sharing a band key or a
+   content hash (one query each);
+3. decides with ``akhbar.dedup.DedupEngine`` in publication order (URL -> recurring text ->
+   exact -> near; the earliest-published copy represents a story);
+4. writes: kept articles by COPY (ids drawn in decision order, so "oldest id" still means
+   "kept first"), their band keys and fetched HTML, copies as ``duplicates`` rows, and a
+   later-arriving earlier original takes its representative's row over in place (the id
+   downstream users hold stays valid; the page stored until then becomes the duplicate);
+   then the recurring-text counts.
+
+``reprocess_article`` re-decides a stored article whose text changed (``db.reprocess``)
+with the same engine: unique, its row is updated in place; a copy of another stored
+article, the two merge (the id stored first survives).
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+from psycopg.types.json import Jsonb
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from akhbar import dedup
+from akhbar.dedup import DEFAULT, Settings
+from akhbar.page import ProcessedPage
+from db import dedup_index
+
+
+@dataclass(frozen=True, slots=True)
+class PageHtml:
+    """The fetched page kept with an article (``article_html``), so it can be re-extracted."""
+
+    html_zlib: bytes
+    headers: dict[str, Any] | None = None
+    status: int = 200
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleRow:
+    """One article to store: the ``articles`` columns, and what the writer would otherwise
+    compute (the whole body's signature and paragraphs, the content hash, the search vector
+    as tsvector text: left None, the database computes it)."""
+
+    source_id: int
+    url: str
+    canonical_url: str
+    body: str
+    fetched_at: datetime
+    title: str | None = None
+    published_at: datetime | None = None
+    author: str | None = None
+    dateline: str | None = None
+    section: str | None = None
+    language: str | None = None
+    crawl_run_id: int | None = None
+    extractor_version: str | None = None
+    word_count: int | None = None
+    content_hash: bytes | None = None
+    search_vector: str | None = None
+    signature: np.ndarray | None = None
+    paragraphs: dedup.Paragraphs | None = None
+    html: PageHtml | None = None
+
+    def signed(self, settings: Settings = DEFAULT) -> dedup.Signed:
+        """The article as the decision rules see it (computing what was not given)."""
+        sig, found = self.signature, self.paragraphs
+        if sig is None and found is None and settings.recurring:
+            sig, found = dedup.signature_and_paragraphs(self.body, settings)
+        if sig is None:
+            sig = dedup.signature(self.body, settings)
+        if found is None and settings.recurring:
+            found = dedup.paragraphs(self.body)
+        chash = self.content_hash or dedup.content_hash(self.body)
+        return dedup.Signed(self.body, sig, chash, found)
+
+
+# The columns a row writes, in COPY order (id, content_hash and minhash added by the writer).
+COLUMNS = (
+    "source_id",
+    "url",
+    "canonical_url",
+    "title",
+    "body",
+    "published_at",
+    "author",
+    "dateline",
+    "section",
+    "language",
+    "word_count",
+    "fetched_at",
+    "crawl_run_id",
+    "extractor_version",
+    "search_vector",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StoreResult:
+    # 'stored'; 'url' (already stored or known as a duplicate); 'exact' or 'near' (recorded
+    # as a duplicate); or 'replaced' (an earlier original: it now holds the story's row).
+    kind: str
+    article_id: int  # the stored article, or the one this article duplicates
+    similarity: float = 1.0
+    match: str | None = None  # 'url', 'exact' or 'near' unless stored (replaced included)
+
+
+def row_from_processed(
+    processed: ProcessedPage, *, source_id: int, run_id: int | None
+) -> ArticleRow:
+    """The row of a crawled page (its HTML kept for reprocessing)."""
+    page, article = processed.page, processed.article
+    return ArticleRow(
+        source_id=source_id,
+        url=page.url,
+        canonical_url=article.canonical_url,
+        title=article.title,
+        body=article.text,
+        published_at=article.published_at,
+        author=article.author,
+        dateline=article.dateline,
+        section=article.section,
+        language=article.language,
+        fetched_at=page.fetched_at or datetime.now(UTC),
+        crawl_run_id=run_id,
+        extractor_version=processed.extractor_version,
+        content_hash=processed.content_hash,
+        search_vector=processed.search_vector,
+        signature=(
+            None if processed.signature is None else dedup.signature_from_bytes(processed.signature)
+        ),
+        html=PageHtml(zlib.compress(page.body, 6), page.headers, page.status),
+    )
+
+
+def _values(row: ArticleRow, signed: dedup.Signed, sig: np.ndarray) -> dict[str, Any]:
+    """The row's column values, fingerprints included (``sig``: the one decided with)."""
+    values = {name: getattr(row, name) for name in COLUMNS}
+    if values["word_count"] is None:
+        values["word_count"] = len(row.body.split())
+    values["content_hash"] = signed.content_hash
+    values["minhash"] = dedup.signature_to_bytes(sig)
+    return values
+
+
+def store_articles(
+    session: Session, rows: Sequence[ArticleRow], settings: Settings = DEFAULT
+) -> list[StoreResult]:
+    """Decide and write ``rows`` in the caller's transaction (see the module docstring);
+    results in the order of ``rows``."""
+    if not rows:
+        return []
+    dedup_index.lock_index(session)
+    signed = [row.signed(settings) for row in rows]
+    engine = dedup.DedupEngine(settings)
+    urls = [(row.url, row.canonical_url) for row in rows]
+    _know_urls(session, engine, sorted({u for pair in urls for u in pair}))
+    if settings.recurring:
+        found = [s.paragraphs for s in signed if s.paragraphs is not None]
+        hashes = np.concatenate([f.hashes for f in found]) if found else np.empty(0, np.int64)
+        dedup_index.read_recurring(session, hashes, engine.recurring)
+
+    def lookup(sigs: np.ndarray, chashes: list[bytes]) -> list[dedup.Stored]:
+        return dedup_index.stored_candidates(session, sigs, chashes, settings=settings)
+
+    keys = [("new", i) for i in range(len(rows))]
+    verdicts = engine.decide_batch(keys, signed, [row.published_at for row in rows], urls, lookup)
+    ids = _write(session, rows, signed, verdicts, settings)
+    dedup_index.save_recurring(session, engine.recurring, engine.recurring_texts, copy_new=True)
+
+    results = []
+    for key, verdict in zip(keys, verdicts, strict=True):
+        decision = verdict.decision
+        if decision.duplicate_of is None:
+            results.append(StoreResult("stored", ids[key], decision.similarity))
+            continue
+        rep = ids.get(decision.duplicate_of, decision.duplicate_of)
+        match = decision.kind or "near"
+        kind = "replaced" if verdict.replace else match
+        results.append(StoreResult(kind, int(rep), decision.similarity, match))
+    return results
+
+
+def _know_urls(session: Session, engine: dedup.DedupEngine, urls: list[str]) -> None:
+    """Tell the engine which of ``urls`` are stored: as an article, or as a duplicate (then
+    they stand for its representative)."""
+    for aid, url, canonical in session.execute(
+        text(
+            "SELECT id, url, canonical_url FROM articles "
+            "WHERE url = ANY(CAST(:u AS text[])) OR canonical_url = ANY(CAST(:u AS text[]))"
+        ),
+        {"u": urls},
+    ):
+        engine.know_url(url, aid)
+        engine.know_url(canonical, aid)
+    for url, aid in session.execute(
+        text("SELECT url, duplicate_of FROM duplicates WHERE url = ANY(CAST(:u AS text[]))"),
+        {"u": urls},
+    ):
+        engine.know_url(url, aid)
+
+
+_RECORD_DUPLICATES = text(
+    "INSERT INTO duplicates (url, source_id, duplicate_of, kind, similarity, title, "
+    "published_at, crawl_run_id) VALUES (:url, :source_id, :dup, :kind, :sim, "
+    ":title, :published_at, :crawl_run_id) ON CONFLICT (url) DO NOTHING"
+)
+
+
+def _duplicate(row: Any, rep: int, decision: dedup.Decision) -> dict[str, Any]:
+    """A ``duplicates`` row for the page ``row`` (an ``ArticleRow`` or a stored row)."""
+    return {
+        "url": row.url,
+        "source_id": row.source_id,
+        "dup": rep,
+        "kind": decision.kind,
+        "sim": decision.similarity,
+        "title": row.title,
+        "published_at": row.published_at,
+        "crawl_run_id": row.crawl_run_id,
+    }
+
+
+def _write(
+    session: Session,
+    rows: Sequence[ArticleRow],
+    signed: list[dedup.Signed],
+    verdicts: list[dedup.Verdict],
+    settings: Settings,
+) -> dict[Any, int]:
+    """Write the decided batch; returns the ids of the kept rows by their engine key."""
+    order = dedup.publication_order([row.published_at for row in rows])
+    kept = [i for i in order if verdicts[i].decision.duplicate_of is None]
+    new_ids = (
+        session.execute(
+            text(
+                "SELECT nextval(pg_get_serial_sequence('articles', 'id')) "
+                "FROM generate_series(1, :n) ORDER BY 1"
+            ),
+            {"n": len(kept)},
+        )
+        .scalars()
+        .all()
+    )
+    ids: dict[Any, int] = {("new", i): aid for i, aid in zip(kept, new_ids, strict=True)}
+    raw = session.connection().connection.driver_connection
+    if kept:
+        names = ["id", *COLUMNS, "content_hash", "minhash"]
+        with raw.cursor() as cur, cur.copy(f"COPY articles ({', '.join(names)}) FROM STDIN") as cp:
+            for i in kept:
+                values = _values(rows[i], signed[i], verdicts[i].signature)
+                cp.write_row([ids[("new", i)], *(values[n] for n in names[1:])])
+        dedup_index.add_bands(
+            session, new_ids, np.stack([verdicts[i].signature for i in kept]), settings
+        )
+        _save_html(session, [(ids[("new", i)], rows[i].html) for i in kept if rows[i].html])
+
+    duplicates, takeovers = [], []
+    for i in order:
+        decision = verdicts[i].decision
+        if decision.duplicate_of is None or decision.kind == "url":
+            continue
+        rep = ids.get(decision.duplicate_of, decision.duplicate_of)
+        if verdicts[i].replace:
+            takeovers.append((i, int(rep)))
+        else:
+            duplicates.append(_duplicate(rows[i], int(rep), decision))
+    for i, rep in takeovers:
+        # The stored page becomes the duplicate; its row takes this page's content.
+        old = session.execute(
+            text(
+                "SELECT url, source_id, title, published_at, crawl_run_id FROM articles "
+                "WHERE id = :id FOR UPDATE"
+            ),
+            {"id": rep},
+        ).one()
+        duplicates.append(_duplicate(old, rep, verdicts[i].decision))
+        _replace_content(session, rep, rows[i], signed[i], verdicts[i].signature, settings)
+    if duplicates:
+        session.execute(_RECORD_DUPLICATES, duplicates)
+    return ids
+
+
+def _replace_content(
+    session: Session,
+    article_id: int,
+    row: ArticleRow,
+    signed: dedup.Signed,
+    sig: np.ndarray,
+    settings: Settings,
+    *,
+    html: bool = True,
+) -> None:
+    """Article ``article_id`` now holds ``row`` (same id): columns, fingerprints, bands and,
+    with ``html``, the fetched page (removed when ``row`` has none: the page kept until now
+    belonged to the other copy)."""
+    values = _values(row, signed, sig)
+    assignments = ", ".join(
+        f"{name} = CAST(:{name} AS tsvector)" if name == "search_vector" else f"{name} = :{name}"
+        for name in values
+    )
+    session.execute(
+        text(f"UPDATE articles SET {assignments}, updated_at = now() WHERE id = :article_id"),
+        {**values, "article_id": article_id},
+    )
+    dedup_index.remove_bands(session, [article_id])
+    dedup_index.add_bands(session, [article_id], sig[None, :], settings)
+    if html:
+        session.execute(text("DELETE FROM article_html WHERE article_id = :a"), {"a": article_id})
+        if row.html is not None:
+            _save_html(session, [(article_id, row.html)])
+
+
+def _save_html(session: Session, pages: list[tuple[int, PageHtml]]) -> None:
+    if not pages:
+        return
+    raw = session.connection().connection.driver_connection
+    with (
+        raw.cursor() as cur,
+        cur.copy("COPY article_html (article_id, html_zlib, headers, status) FROM STDIN") as cp,
+    ):
+        for aid, page in pages:
+            headers = None if page.headers is None else Jsonb(page.headers)
+            cp.write_row([aid, page.html_zlib, headers, page.status])
+
+
+# --- Reprocessing ------------------------------------------------------------------------
+
+
+def _stored_row(session: Session, article_id: int) -> tuple[ArticleRow, np.ndarray | None, Any]:
+    """A stored article as a row (HTML included), its stored signature, and its
+    (first_seen_at, id) order key."""
+    names = ", ".join("search_vector::text" if n == "search_vector" else n for n in COLUMNS)
+    found = session.execute(
+        text(
+            f"SELECT {names}, content_hash, minhash, first_seen_at, h.html_zlib, h.headers, "
+            "h.status FROM articles a LEFT JOIN article_html h ON h.article_id = a.id "
+            "WHERE a.id = :id FOR UPDATE OF a"
+        ),
+        {"id": article_id},
+    ).one()
+    values = dict(zip(COLUMNS, found[: len(COLUMNS)], strict=True))
+    chash, minhash, first_seen, html, headers, status = found[len(COLUMNS) :]
+    page = None if html is None else PageHtml(bytes(html), headers, status)
+    sig = None if minhash is None else dedup.signature_from_bytes(minhash)
+    row = ArticleRow(**values, content_hash=bytes(chash), signature=sig, html=page)
+    return row, sig, (first_seen, article_id)
+
+
+def reprocess_article(
+    session: Session, article_id: int, row: ArticleRow, settings: Settings = DEFAULT
+) -> StoreResult:
+    """Article ``article_id`` was re-extracted as ``row``: decide it again against every
+    other stored article, in the caller's transaction.
+
+    Unique: its row takes ``row`` in place (result ``stored``; its HTML stays). A copy of
+    another stored article (``exact``/``near``): the two merge as the crawl would have
+    decided; the row stored first keeps its id and holds the earliest-published copy
+    (``should_replace``); the other copy becomes a ``duplicates`` row pointing at it, the
+    deleted row's duplicates follow it, and the result names the surviving id."""
+    dedup_index.lock_index(session)
+    signed = row.signed(settings)
+    engine = dedup.DedupEngine(settings)
+    if settings.recurring and signed.paragraphs is not None:
+        dedup_index.read_recurring(session, signed.paragraphs.hashes, engine.recurring)
+    sig = engine.sign(signed)
+    for stored in dedup_index.stored_candidates(
+        session, sig[None, :], [signed.content_hash], exclude=article_id, settings=settings
+    ):
+        engine.know(stored.key, stored.signature, stored.content_hash, stored.published)
+    verdict = engine.judge(article_id, signed, sig, row.published_at)
+    dedup_index.save_recurring(session, engine.recurring, engine.recurring_texts)
+    decision = verdict.decision
+    if decision.duplicate_of is None:
+        _replace_content(session, article_id, row, signed, sig, settings, html=False)
+        return StoreResult("stored", article_id, decision.similarity)
+
+    other_id = int(decision.duplicate_of)
+    this_stored, _, this_order = _stored_row(session, article_id)
+    other, other_sig, other_order = _stored_row(session, other_id)
+    first, second = (article_id, other_id) if this_order < other_order else (other_id, article_id)
+    published = {article_id: row.published_at, other_id: other.published_at}
+    kept = second if dedup.should_replace(published[second], published[first]) else first
+    dropped = other if kept == article_id else row
+
+    session.execute(
+        text("UPDATE duplicates SET duplicate_of = :first WHERE duplicate_of = :second"),
+        {"first": first, "second": second},
+    )
+    session.execute(text("DELETE FROM articles WHERE id = :a"), {"a": second})
+    if kept == article_id:  # the new text, with its page, in the first row
+        moved = replace(row, html=this_stored.html)
+        _replace_content(session, first, moved, signed, sig, settings, html=first != article_id)
+    elif first == article_id:  # the other copy, first stored elsewhere, moves into this row
+        other_signed = other.signed(settings)
+        kept_sig = other_sig if other_sig is not None else other_signed.signature
+        _replace_content(session, first, other, other_signed, kept_sig, settings)
+    session.execute(_RECORD_DUPLICATES, _duplicate(dropped, first, decision))
+    match = decision.kind or "near"
+    return StoreResult(match, first, decision.similarity, match)
