@@ -37,3 +37,6 @@ class ProcessedPage:
     # articles.search_vector as tsvector text (akhbar.search.search_vector); None: the DB computes it.
     search_vector: str | None = None
     extractor_version: str = ""
+    # akhbar.cleanup.TemplateFilter fingerprints of article.paragraphs (None for a paragraph
+    # it does not learn), computed with the extraction so the crawl process only counts them.
+    template_keys: list[str | None] | None = None

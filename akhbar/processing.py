@@ -6,25 +6,61 @@ re-processing stored HTML (``akhbar reprocess``): the same function either way.
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from akhbar import dedup
+from akhbar.cleanup import _n
 from akhbar.extract import EXTRACTOR_VERSION, extract
+from akhbar.normalize import _NEEDS_NFKC, normalize_arabic
 from akhbar.page import FetchedPage, ProcessedPage
 from akhbar.quality import rejection_reason
 from akhbar.search import search_vector
 from akhbar.siteparsers import load_parser
 
+# MinHash over text that is already normalised: equal to dedup.signature(text).
+_PRENORMALISED = replace(dedup.DEFAULT, normalize=False)
 
-def judge_and_fingerprint(processed: ProcessedPage) -> ProcessedPage:
+
+def template_keys(paragraphs: list[str], normalised: list[str] | None = None) -> list[str | None]:
+    """TemplateFilter's fingerprint of each paragraph (None where it learns nothing), from
+    the paragraphs' normalize_arabic forms when given (tests/test_components.py checks it
+    against TemplateFilter.fingerprint)."""
+    if normalised is None:
+        normalised = [normalize_arabic(p) for p in paragraphs]
+    return [
+        hashlib.blake2b(form.encode("utf-8"), digest_size=8).hexdigest() if _n(p) else None
+        for p, form in zip(paragraphs, normalised, strict=True)
+    ]
+
+
+def normalised_text(text: str, normalised: list[str] | None) -> str:
+    """normalize_arabic(text) for ``text`` = Article.text (paragraphs joined by blank lines),
+    from the paragraphs' normalised forms when given: its per-character steps and the
+    whitespace join commute, except NFKC (applied to the whole text when any part needs
+    it), so then it starts over."""
+    if normalised is None or _NEEDS_NFKC.search(text):
+        return normalize_arabic(text)
+    return " ".join(form for form in normalised if form)
+
+
+def judge_and_fingerprint(
+    processed: ProcessedPage, normalised_paragraphs: list[str] | None = None
+) -> ProcessedPage:
     """Quality verdict, then content hash, MinHash signature and full-text search vector of
-    what will be stored (computed here, in the worker processes, not in the database)."""
+    what will be stored (computed here, in the worker processes, not in the database).
+    ``normalised_paragraphs``: normalize_arabic of each of the article's paragraphs, if
+    already computed."""
     article = processed.article
     processed.rejected = rejection_reason(article)
     if processed.rejected is None:
-        processed.content_hash = dedup.content_hash(article.text)
-        processed.signature = dedup.signature_to_bytes(dedup.signature(article.text))
-        processed.search_vector = search_vector(article.title, article.text)
+        text = article.text
+        # Normalised once for both (dedup.content_hash and dedup.signature each normalise).
+        normalised = normalised_text(text, normalised_paragraphs)
+        processed.content_hash = hashlib.sha256(normalised.encode("utf-8")).digest()
+        processed.signature = dedup.signature_to_bytes(dedup.signature(normalised, _PRENORMALISED))
+        processed.search_vector = search_vector(article.title, text)
     else:
         processed.content_hash = processed.signature = processed.search_vector = None
     return processed
@@ -41,6 +77,18 @@ def process_page(page: FetchedPage) -> ProcessedPage:
     )
     if article.published_at is None and page.listed_published is not None:
         article.published_at = page.listed_published
-    return judge_and_fingerprint(
-        ProcessedPage(page=page, article=article, extractor_version=EXTRACTOR_VERSION)
-    )
+    processed = ProcessedPage(page=page, article=article, extractor_version=EXTRACTOR_VERSION)
+    normalised = None
+    if article.is_article:
+        normalised = [normalize_arabic(p) for p in article.paragraphs]
+        processed.template_keys = template_keys(article.paragraphs, normalised)
+    return judge_and_fingerprint(processed, normalised)
+
+
+def process_page_remote(page: FetchedPage) -> ProcessedPage:
+    """``process_page`` for a worker process: the result travels back without the page's
+    body (the caller still holds the page it sent and puts it back), so the HTML crosses
+    the process boundary once, not twice."""
+    processed = process_page(page)
+    processed.page = replace(page, body=b"")
+    return processed

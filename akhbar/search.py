@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -172,13 +173,8 @@ def indexed_words(text: str | None, max_words: int) -> list[str]:
     """The stems of ``text`` that go into the vector, capped (mirror of SQL
     ``akhbar_search_words``)."""
     words = search_normalize((text or "")[:MAX_INDEXED_CHARS]).split()
-    kept = []
-    for word in words:
-        if len(kept) >= max_words:
-            break
-        if len(word) <= MAX_WORD_CHARS:
-            kept.append(stem_word(word))
-    return kept
+    short = [word for word in words if len(word) <= MAX_WORD_CHARS]
+    return list(map(stem_word, short[:max_words]))
 
 
 def search_document(title: str | None, body: str) -> tuple[list[str], list[str]]:
@@ -196,13 +192,25 @@ MAX_POSITIONS = 255
 MAX_JOINED_POSITIONS = 256
 
 
-def _positions(words: list[str], first: int, weight: str) -> dict[str, list[str]]:
-    positions: dict[str, list[str]] = {}
+def _positions(words: list[str], first: int, positions: dict[str, list[int]]) -> None:
+    """Add each word's positions (``first``, ``first`` + 1, ...) to ``positions``, at most
+    MAX_POSITIONS per word."""
     for n, word in enumerate(words, first):
-        where = positions.setdefault(word, [])
-        if len(where) < MAX_POSITIONS:
-            where.append(f"{n}{weight}")
-    return positions
+        where = positions.get(word)
+        if where is None:
+            positions[word] = [n]
+        elif len(where) < MAX_POSITIONS:
+            where.append(n)
+
+
+def _weighted(where: list[int], last_title: int) -> str:
+    """ "3A,7B" from [3, 7]: title positions (up to ``last_title``) weigh A, body ones B."""
+    if where[0] > last_title:
+        return "B,".join(map(str, where)) + "B"
+    if where[-1] <= last_title:
+        return "A,".join(map(str, where)) + "A"
+    split = bisect_right(where, last_title)
+    return "A,".join(map(str, where[:split])) + "A," + "B,".join(map(str, where[split:])) + "B"
 
 
 def search_vector(title: str | None, body: str) -> str | None:
@@ -216,14 +224,18 @@ def search_vector(title: str | None, body: str) -> str | None:
     title_words, body_words = search_document(title, body)
     if _PARSER_UNSURE.search(" ".join(title_words)) or _PARSER_UNSURE.search(" ".join(body_words)):
         return None
-    positions = _positions(title_words, 1, "A")
-    for word, where in _positions(body_words, len(title_words) + 1, "B").items():
-        if word in positions:
-            joined = positions[word]
-            joined += where[: MAX_JOINED_POSITIONS - len(joined)]
-        else:
+    positions: dict[str, list[int]] = {}
+    _positions(title_words, 1, positions)
+    body_positions: dict[str, list[int]] = {}
+    _positions(body_words, len(title_words) + 1, body_positions)
+    for word, where in body_positions.items():
+        joined = positions.get(word)
+        if joined is None:
             positions[word] = where
-    return " ".join(f"{word}:{','.join(where)}" for word, where in positions.items())
+        else:  # the title's positions first, then the body's: 256 at most in all
+            joined += where[: MAX_JOINED_POSITIONS - len(joined)]
+    last_title = len(title_words)
+    return " ".join(f"{word}:{_weighted(where, last_title)}" for word, where in positions.items())
 
 
 _QUERY_PART = re.compile(r'(-?)"([^"]*)"?|(\S+)')

@@ -3,20 +3,27 @@
 
 Builds a site of N article pages from the sample sites' real layouts (each page keeps its
 template's boilerplate, with body paragraphs recombined so pages are distinct articles),
-serves it on 127.0.0.x, and crawls it with `scrapy crawl` into a fresh PostgreSQL database:
+serves it on 127.0.0.x from its own process, and crawls it with `scrapy crawl` into a fresh
+PostgreSQL database:
 
-* with extraction inline in Scrapy's thread (AKHBAR_WORKERS=0: the "before"),
-* with extraction and MinHash in worker processes (AKHBAR_WORKERS=2: the "after"),
+* with extraction inline in Scrapy's thread (AKHBAR_WORKERS=0),
+* with extraction and fingerprints in 2 worker processes (AKHBAR_WORKERS=2: the pipeline),
+* the same as a dry run without any database work (no storage, known-URL checks, resume
+  journal or run row), which splits the overhead into the database's part and the rest,
 * with Scrapy alone (bench/fetch_spider.py: fetch, no pipelines), and with Scrapy alone
   calling ``extract()`` on each page (fetch + extraction, nothing else: the floor the
-  pipeline is judged against),
+  pipeline is judged against, with the same Scrapy concurrency settings),
 
-then runs trafilatura alone over the same pages on both cores. Prints pages/s, CPU seconds
-per page of the crawler's process tree and of the PostgreSQL server (its backends), peak
-memory (the crawler's whole process tree) for each, and the ratios. The pipeline's overhead
-is its CPU per page, server included, above "Scrapy fetch + extraction alone".
+then runs trafilatura alone over the same pages on both cores. For each it prints pages/s and
+CPU seconds per page split by process kind, every process counted the same way for every
+mode: the Scrapy process, its worker pool (forkserver and workers), the PostgreSQL server
+(postmaster and backends) and the HTTP server; and peak memory of the crawl's process tree.
+The pipeline's overhead is its total CPU per page above "Scrapy fetch + extraction alone".
+CPU seconds grow when both cores are busy (the pipeline keeps them busy, the in-process
+floor uses one), and with other load on the machine: compare medians of runs taken together
+(``--repeat``; modes are interleaved).
 
-    .venv/bin/python bench/crawl_bench.py [--pages 1500] [--json]
+    .venv/bin/python bench/crawl_bench.py [--pages 1500] [--repeat 3] [--quick] [--json]
 """
 
 from __future__ import annotations
@@ -36,13 +43,13 @@ import time
 import uuid
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import psutil
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from akhbar.samples import SampleSites  # noqa: E402
 
 BENCH_HOST = "127.0.0.60"
 
@@ -129,11 +136,14 @@ verified = true
 
 # -- measuring a process tree -----------------------------------------------------------------
 class TreeSampler:
-    """CPU seconds and peak RSS of a process and all its descendants, sampled every 50 ms."""
+    """CPU seconds and peak RSS of a process and all its descendants, sampled every 50 ms,
+    kept per process with its kind (``classify``)."""
 
-    def __init__(self, pid: int) -> None:
+    def __init__(self, pid: int, classify: Any = None) -> None:
         self.root = psutil.Process(pid)
+        self.classify = classify or (lambda proc, root: "scrapy")
         self.cpu: dict[int, float] = {}
+        self.kind: dict[int, str] = {}
         self.peak_rss = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -147,6 +157,8 @@ class TreeSampler:
         for proc in procs:
             try:
                 times = proc.cpu_times()
+                if proc.pid not in self.kind:
+                    self.kind[proc.pid] = self.classify(proc, self.root)
                 self.cpu[proc.pid] = times.user + times.system
                 rss += proc.memory_info().rss
             except psutil.NoSuchProcess:
@@ -170,21 +182,32 @@ class TreeSampler:
     def cpu_seconds(self) -> float:
         return sum(self.cpu.values())
 
+    def by_kind(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for pid, cpu in self.cpu.items():
+            out[self.kind.get(pid, "scrapy")] = out.get(self.kind.get(pid, "scrapy"), 0.0) + cpu
+        return out
 
-class ServerCPU:
-    """CPU seconds that the PostgreSQL server (postmaster and its backends) spends during a run.
 
-    Backends come and go, so the sampler keeps each one's last reading; the readings taken
-    before the run are subtracted."""
+def crawl_process_kind(proc: psutil.Process, root: psutil.Process) -> str:
+    """The crawl's own process is "scrapy"; the pool's forkserver, resource tracker and worker
+    processes are "workers"."""
+    return "scrapy" if proc.pid == root.pid else "workers"
 
-    def __init__(self, postmaster_pid: int | None) -> None:
-        self.sampler = TreeSampler(postmaster_pid) if postmaster_pid else None
-        self.before = 0.0
 
-    def __enter__(self) -> ServerCPU:
+class CPUDelta:
+    """CPU seconds a long-lived process tree (the PostgreSQL server, the HTTP server) spends
+    during a run. Processes come and go (backends), so the sampler keeps each one's last
+    reading; the readings taken before the run are subtracted."""
+
+    def __init__(self, pid: int | None) -> None:
+        self.sampler = TreeSampler(pid) if pid else None
+        self.before: dict[int, float] = {}
+
+    def __enter__(self) -> CPUDelta:
         if self.sampler:
             self.sampler._sample()
-            self.before = self.sampler.cpu_seconds
+            self.before = dict(self.sampler.cpu)
             self.sampler.__enter__()
         return self
 
@@ -195,7 +218,9 @@ class ServerCPU:
 
     @property
     def cpu_seconds(self) -> float | None:
-        return self.sampler.cpu_seconds - self.before if self.sampler else None
+        if not self.sampler:
+            return None
+        return sum(cpu - self.before.get(pid, 0.0) for pid, cpu in self.sampler.cpu.items())
 
 
 def postmaster_pid(server: object | None) -> int | None:
@@ -207,6 +232,61 @@ def postmaster_pid(server: object | None) -> int | None:
         return int(pid_file.read_text().split()[0])
     except (OSError, ValueError, IndexError):
         return None
+
+
+# The benchmark site's HTTP server runs in its own process, so that its CPU is measured
+# (and counted the same way) for every run. It prints its port, then serves until stdin closes.
+_SITE_SERVER = """
+import sys
+from akhbar.samples import SampleSites
+with SampleSites(samples_dir=sys.argv[1], record_requests=False) as sites:
+    print(sites.port, flush=True)
+    sys.stdin.read()
+"""
+
+
+class SiteServer:
+    def __init__(self, site_root: Path) -> None:
+        self.site_root = site_root
+        self.proc: subprocess.Popen[str] | None = None
+        self.port = 0
+
+    def __enter__(self) -> SiteServer:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", _SITE_SERVER, str(self.site_root)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=dict(os.environ, PYTHONPATH=str(REPO)),
+        )
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line.strip().isdigit():
+            self.proc.kill()
+            raise SystemExit("the benchmark site server did not start")
+        self.port = int(line)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc is not None:
+            assert self.proc.stdin is not None
+            self.proc.stdin.close()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def env(self) -> dict[str, str]:
+        return {"AKHBAR_SAMPLES_PORT": str(self.port)}
+
+    def base_url(self) -> str:
+        return f"http://{BENCH_HOST}:{self.port}"
 
 
 # -- the runs ---------------------------------------------------------------------------------
@@ -244,12 +324,62 @@ def fresh_database(base_url: str) -> str:
     return new_url
 
 
+KINDS = ("scrapy", "workers", "db server", "http server")
+
+
+def measured_run(
+    command: list[str], cwd: Path, env: dict[str, str], site: SiteServer, db_pid: int | None
+) -> tuple[dict[str, float], float, int, str]:
+    """Run ``command`` to the end; CPU seconds by process kind (the command's own process,
+    its descendants (the worker pool), the PostgreSQL server, the HTTP server), wall
+    seconds, peak RSS of the command's tree and its stderr."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    with (
+        CPUDelta(db_pid) as db_cpu,
+        CPUDelta(site.pid) as http_cpu,
+        TreeSampler(proc.pid, crawl_process_kind) as sampler,
+    ):
+        _, stderr = proc.communicate()
+    wall = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(command[:4])} failed ({proc.returncode}):\n{stderr[-3000:]}")
+    cpu = {kind: 0.0 for kind in KINDS}
+    cpu.update(sampler.by_kind())
+    cpu["db server"] = db_cpu.cpu_seconds or 0.0
+    cpu["http server"] = http_cpu.cpu_seconds or 0.0
+    return cpu, wall, sampler.peak_rss, stderr
+
+
+def _result(
+    mode: str, pages: int, elapsed: float, cpu: dict[str, float], peak_rss: int, **extra: Any
+) -> dict:
+    per_page = {kind: round(cpu[kind] / max(pages, 1), 5) for kind in KINDS}
+    return {
+        "mode": mode,
+        "pages": pages,
+        "crawl_seconds": round(elapsed, 2),
+        "pages_per_s": round(pages / elapsed, 1) if elapsed else 0.0,
+        "cpu_s_per_page": per_page,
+        "total_cpu_s_per_page": round(sum(cpu.values()) / max(pages, 1), 5),
+        "peak_rss_mb": round(peak_rss / 2**20, 1),
+        **extra,
+    }
+
+
 def crawl(
-    site_root: Path, sites: SampleSites, db_url: str, workers: int, server_pid: int | None
+    site_root: Path,
+    site: SiteServer,
+    db_url: str,
+    workers: int,
+    db_pid: int | None,
+    log_level: str = "INFO",
 ) -> dict:
     env = dict(
         os.environ,
-        **sites.env(),
+        **site.env(),
         DATABASE_URL=db_url,
         AKHBAR_SOURCES=str(site_root / "sources.toml"),
         AKHBAR_WORKERS=str(workers),
@@ -257,55 +387,69 @@ def crawl(
         AKHBAR_DOWNLOAD_DELAY="0",
         AKHBAR_CONCURRENT_PER_DOMAIN="32",
         AKHBAR_CONCURRENT_REQUESTS="64",
-        AKHBAR_LOG_LEVEL="WARNING",
+        AKHBAR_LOG_LEVEL=log_level,
+        AKHBAR_VAR_DIR=str(site_root / "var"),  # the run logs go with the site
         PYTHONPATH=str(REPO),
     )
-    started = time.perf_counter()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "scrapy", "crawl", "bench"],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
+    cpu, wall, peak_rss, _ = measured_run(
+        [sys.executable, "-m", "scrapy", "crawl", "bench"], REPO, env, site, db_pid
     )
-    with ServerCPU(server_pid) as server_cpu, TreeSampler(proc.pid) as sampler:
-        _, stderr = proc.communicate()
-    wall = time.perf_counter() - started
-    if proc.returncode != 0:
-        raise SystemExit(f"crawl failed ({proc.returncode}):\n{stderr[-3000:]}")
     from sqlalchemy import create_engine, pool, text
 
     engine = create_engine(db_url, poolclass=pool.NullPool)
     with engine.connect() as conn:
         run = conn.execute(
             text(
-                "SELECT articles_stored, exact_duplicates, near_duplicates, non_articles, errors, stats FROM crawl_runs"
+                "SELECT articles_stored, exact_duplicates, near_duplicates, non_articles, "
+                "errors, stats FROM crawl_runs"
             )
         ).one()
     engine.dispose()
     pages = run.articles_stored + run.exact_duplicates + run.near_duplicates + run.non_articles
     elapsed = float(run.stats.get("elapsed_time_seconds", wall))
-    return {
-        "mode": f"crawl, AKHBAR_WORKERS={workers}",
-        "pages": pages,
-        "stored": run.articles_stored,
-        "duplicates": run.exact_duplicates + run.near_duplicates,
-        "errors": run.errors,
-        "crawl_seconds": round(elapsed, 2),
-        "wall_seconds_with_startup": round(wall, 2),
-        "pages_per_s": round(pages / elapsed, 1),
-        "cpu_s_per_page": round(sampler.cpu_seconds / max(pages, 1), 4),
-        "server_cpu_s_per_page": _per_page(server_cpu.cpu_seconds, pages),
-        "peak_rss_mb": round(sampler.peak_rss / 2**20, 1),
-    }
+    return _result(
+        f"full pipeline, AKHBAR_WORKERS={workers}",
+        pages,
+        elapsed,
+        cpu,
+        peak_rss,
+        stored=run.articles_stored,
+        duplicates=run.exact_duplicates + run.near_duplicates,
+        errors=run.errors,
+    )
 
 
-def _per_page(seconds: float | None, pages: int) -> float | None:
-    return None if seconds is None else round(seconds / max(pages, 1), 4)
+def crawl_without_database(site_root: Path, site: SiteServer, log_level: str = "INFO") -> dict:
+    """The pipeline with workers as a dry run: no storage, no known-URL checks, no resume
+    journal, no run row (AKHBAR_STORE=0, AKHBAR_SKIP_KNOWN=0), so no database at all. What
+    the full pipeline costs above this is its database work, both sides of the connection."""
+    stats_file = site_root / "dry-run-stats.json"
+    env = dict(
+        os.environ,
+        **site.env(),
+        DATABASE_URL="postgresql+psycopg://nobody@127.0.0.1:9/none",  # never connected to
+        AKHBAR_SOURCES=str(site_root / "sources.toml"),
+        AKHBAR_STORE="0",
+        AKHBAR_SKIP_KNOWN="0",
+        AKHBAR_INCREMENTAL="0",
+        AKHBAR_WORKERS="2",
+        AKHBAR_AUTOTHROTTLE="0",
+        AKHBAR_DOWNLOAD_DELAY="0",
+        AKHBAR_CONCURRENT_PER_DOMAIN="32",
+        AKHBAR_CONCURRENT_REQUESTS="64",
+        AKHBAR_LOG_LEVEL=log_level,
+        AKHBAR_VAR_DIR=str(site_root / "var"),
+        PYTHONPATH=str(REPO),
+    )
+    command = [sys.executable, "-c", _STATS_WRAPPER, str(stats_file), "crawl", "bench"]
+    cpu, wall, peak_rss, _ = measured_run(command, REPO, env, site, None)
+    stats = json.loads(stats_file.read_text())
+    pages = int(stats.get("akhbar/dry_run_articles", 0)) + int(stats.get("akhbar/non_articles", 0))
+    elapsed = float(stats.get("elapsed_time_seconds", wall))
+    return _result("pipeline without database (dry run)", pages, elapsed, cpu, peak_rss)
 
 
-def scrapy_alone(site_root: Path, sites: SampleSites, with_extraction: bool) -> dict:
+def scrapy_alone(site_root: Path, site: SiteServer, with_extraction: bool) -> dict:
     """Scrapy with no akhbar component (bench/fetch_spider.py), same concurrency as the crawl."""
     run_dir = site_root / "scrapy-alone"
     run_dir.mkdir(exist_ok=True)
@@ -313,6 +457,9 @@ def scrapy_alone(site_root: Path, sites: SampleSites, with_extraction: bool) -> 
     settings = {
         "CONCURRENT_REQUESTS": "64",
         "CONCURRENT_REQUESTS_PER_DOMAIN": "32",
+        # As crawlers/settings.py: Scrapy's default (100 tasks per response) costs the
+        # floor ~10% of its CPU too.
+        "CONCURRENT_ITEMS": "4",
         "DOWNLOAD_DELAY": "0",
         "AUTOTHROTTLE_ENABLED": "False",
         "ROBOTSTXT_OBEY": "True",
@@ -323,33 +470,18 @@ def scrapy_alone(site_root: Path, sites: SampleSites, with_extraction: bool) -> 
     scrapy_args = ["runspider", str(REPO / "bench" / "fetch_spider.py")]
     for name, value in settings.items():
         scrapy_args += ["-s", f"{name}={value}"]
-    scrapy_args += ["-a", f"sitemap={sites.base_url('bench')}/sitemap.xml"]
+    scrapy_args += ["-a", f"sitemap={site.base_url()}/sitemap.xml"]
     scrapy_args += ["-a", f"extract={int(with_extraction)}"]
     # `scrapy runspider ...` in a wrapper that writes the crawl's stats to stats_file.
     command = [sys.executable, "-c", _STATS_WRAPPER, str(stats_file), *scrapy_args]
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    started = time.perf_counter()
     # cwd without scrapy.cfg: the project's settings, pipelines and extensions stay out.
-    proc = subprocess.Popen(
-        command, cwd=run_dir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-    )
-    with TreeSampler(proc.pid) as sampler:
-        _, stderr = proc.communicate()
-    wall = time.perf_counter() - started
-    if proc.returncode != 0:
-        raise SystemExit(f"scrapy alone failed ({proc.returncode}):\n{stderr[-3000:]}")
+    cpu, wall, peak_rss, _ = measured_run(command, run_dir, env, site, None)
     stats = json.loads(stats_file.read_text())
     pages = int(stats.get("bench/pages", 0))
     elapsed = float(stats.get("elapsed_time_seconds", wall))
-    return {
-        "mode": "Scrapy fetch + extraction alone" if with_extraction else "Scrapy fetch alone",
-        "pages": pages,
-        "crawl_seconds": round(elapsed, 2),
-        "pages_per_s": round(pages / elapsed, 1),
-        "cpu_s_per_page": round(sampler.cpu_seconds / max(pages, 1), 4),
-        "server_cpu_s_per_page": None,
-        "peak_rss_mb": round(sampler.peak_rss / 2**20, 1),
-    }
+    mode = "Scrapy fetch + extraction alone" if with_extraction else "Scrapy fetch alone"
+    return _result(mode, pages, elapsed, cpu, peak_rss)
 
 
 # Runs `scrapy runspider ...` in this interpreter and writes the crawl's stats to argv[1].
@@ -395,15 +527,47 @@ def trafilatura_alone(files: list[Path], base: str, processes: int) -> dict:
         cpu_self = sum(psutil.Process().cpu_times()[:2]) - cpu_before
     wall = time.perf_counter() - started
     children_cpu = sum(cpu for pid, cpu in sampler.cpu.items() if pid != os.getpid())
-    return {
-        "mode": f"trafilatura alone, {processes} processes",
-        "pages": len(bodies),
-        "crawl_seconds": round(wall, 2),
-        "pages_per_s": round(len(bodies) / wall, 1),
-        "cpu_s_per_page": round((children_cpu + cpu_self) / len(bodies), 4),
-        "server_cpu_s_per_page": None,
-        "peak_rss_mb": round(sampler.peak_rss / 2**20, 1),
-    }
+    cpu = {kind: 0.0 for kind in KINDS}
+    cpu["workers"] = children_cpu
+    cpu["scrapy"] = cpu_self  # the process feeding the pool
+    return _result(
+        f"trafilatura alone, {processes} processes", len(bodies), wall, cpu, sampler.peak_rss
+    )
+
+
+def median_result(runs: list[dict]) -> dict:
+    """The run with the median total CPU per page (its own figures, not a mix)."""
+    ordered = sorted(runs, key=lambda r: r["total_cpu_s_per_page"])
+    chosen = dict(ordered[(len(ordered) - 1) // 2])
+    chosen["total_cpu_s_per_page_all_runs"] = [r["total_cpu_s_per_page"] for r in runs]
+    return chosen
+
+
+def print_table(results: list[dict], ratios: dict[str, Any], pages: int, repeat: int) -> None:
+    print(
+        f"crawl benchmark: {pages} generated article pages, {os.cpu_count()} cores, "
+        f"median of {repeat} run(s) by total CPU; load average before: "
+        f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+    )
+    print("CPU seconds per page, by process kind (every process of a run counted the same way)")
+    header = (
+        f"{'mode':<36}{'pages':>6}{'pages/s':>9}"
+        + "".join(f"{kind:>12}" for kind in KINDS)
+        + f"{'total':>9}{'peak MB':>9}"
+    )
+    print(header)
+    print("-" * len(header))
+    for r in results:
+        cells = "".join(f"{r['cpu_s_per_page'][kind]:>12.4f}" for kind in KINDS)
+        print(
+            f"{r['mode']:<36}{r['pages']:>6}{r['pages_per_s']:>9}{cells}"
+            f"{r['total_cpu_s_per_page']:>9.4f}{r['peak_rss_mb']:>9}"
+        )
+        if len(r.get("total_cpu_s_per_page_all_runs", [])) > 1:
+            runs = ", ".join(f"{x:.4f}" for x in r["total_cpu_s_per_page_all_runs"])
+            print(f"{'':<6}total CPU/page of each run: {runs}")
+    for key, value in ratios.items():
+        print(f"{key}: {value}")
 
 
 def main() -> None:
@@ -411,6 +575,20 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--pages", type=int, default=1500)
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="runs of each mode; the median is reported"
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="only the pipeline with workers (with and without database) and Scrapy fetch +"
+        " extraction (the overhead)",
+    )
+    parser.add_argument(
+        "--log-level",
+        default="INFO",
+        help="the pipeline's AKHBAR_LOG_LEVEL (INFO, the production default: a JSON line a page)",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
@@ -419,53 +597,65 @@ def main() -> None:
     try:
         files = build_site(site_root, args.pages)
         base_url, server = database(args)
-        results = []
-        with SampleSites(samples_dir=site_root, record_requests=False) as sites:
-            for workers in (0, 2):
-                db_url = fresh_database(base_url)
-                results.append(crawl(site_root, sites, db_url, workers, postmaster_pid(server)))
-            results.append(scrapy_alone(site_root, sites, with_extraction=False))
-            results.append(scrapy_alone(site_root, sites, with_extraction=True))
-            results.append(trafilatura_alone(files, sites.base_url("bench"), processes=2))
+        db_pid = postmaster_pid(server)
+        modes: list[tuple[str, Any]] = []
+        with SiteServer(site_root) as site:
+            if not args.quick:
+                modes.append(
+                    (
+                        "inline",
+                        lambda: crawl(
+                            site_root, site, fresh_database(base_url), 0, db_pid, args.log_level
+                        ),
+                    )
+                )
+            modes.append(
+                (
+                    "pipeline",
+                    lambda: crawl(
+                        site_root, site, fresh_database(base_url), 2, db_pid, args.log_level
+                    ),
+                )
+            )
+            modes.append(("no database", lambda: crawl_without_database(site_root, site)))
+            if not args.quick:
+                modes.append(("fetch", lambda: scrapy_alone(site_root, site, False)))
+            modes.append(("fetch+extract", lambda: scrapy_alone(site_root, site, True)))
+            runs: dict[str, list[dict]] = {name: [] for name, _ in modes}
+            for _ in range(max(1, args.repeat)):  # interleaved: load changes hit every mode
+                for name, run in modes:
+                    runs[name].append(run())
+            if not args.quick:
+                runs["trafilatura"] = [trafilatura_alone(files, site.base_url(), processes=2)]
     finally:
         shutil.rmtree(site_root, ignore_errors=True)
         if server is not None:
             server.destroy()
 
-    before, after, fetch_only, fetch_extract, alone = results
-    pipeline_cpu = after["cpu_s_per_page"] + (after["server_cpu_s_per_page"] or 0.0)
-    floor_cpu = fetch_extract["cpu_s_per_page"]
-    ratios = {
-        "pipeline_cpu_per_page_with_server": round(pipeline_cpu, 4),
-        "fetch_and_extraction_alone_cpu_per_page": floor_cpu,
+    results = {name: median_result(r) for name, r in runs.items()}
+    pipeline, floor = results["pipeline"], results["fetch+extract"]
+    pipeline_cpu, floor_cpu = pipeline["total_cpu_s_per_page"], floor["total_cpu_s_per_page"]
+    ratios: dict[str, Any] = {
+        "pipeline_cpu_per_page": round(pipeline_cpu, 4),
+        "fetch_and_extraction_alone_cpu_per_page": round(floor_cpu, 4),
         "pipeline_overhead_above_fetch_and_extraction": f"{(pipeline_cpu / floor_cpu - 1):.0%}",
-        "extraction_cpu_per_page": round(floor_cpu - fetch_only["cpu_s_per_page"], 4),
-        "speedup_workers_2_vs_inline": round(after["pages_per_s"] / before["pages_per_s"], 2),
-        "pipeline_cpu_per_page_vs_trafilatura_alone": round(
-            after["cpu_s_per_page"] / alone["cpu_s_per_page"], 2
-        ),
-        "pipeline_pages_per_s_vs_trafilatura_alone": round(
-            after["pages_per_s"] / alone["pages_per_s"], 2
-        ),
+        "pipeline_pages_per_s (workers, 2 cores)": pipeline["pages_per_s"],
+        "fetch_and_extraction_pages_per_s (in-process, 1 core)": floor["pages_per_s"],
     }
+    dry_cpu = results["no database"]["total_cpu_s_per_page"]
+    ratios["pipeline_without_database_overhead"] = f"{(dry_cpu / floor_cpu - 1):.0%}"
+    ratios["database_work_cpu_per_page (both sides)"] = round(pipeline_cpu - dry_cpu, 4)
+    if "fetch" in results:
+        fetch_cpu = results["fetch"]["total_cpu_s_per_page"]
+        ratios["extraction_cpu_per_page"] = round(floor_cpu - fetch_cpu, 4)
+    if "inline" in results:
+        ratios["speedup_workers_2_vs_inline"] = round(
+            pipeline["pages_per_s"] / results["inline"]["pages_per_s"], 2
+        )
     if args.json:
         print(json.dumps({"results": results, "ratios": ratios}, ensure_ascii=False, indent=2))
         return
-    print(f"crawl benchmark: {args.pages} generated article pages, {os.cpu_count()} cores")
-    header = (
-        f"{'mode':<38}{'pages':>7}{'pages/s':>9}{'CPU s/page':>12}{'server CPU':>12}"
-        f"{'peak MB':>9}{'seconds':>9}"
-    )
-    print(header)
-    print("-" * len(header))
-    for r in results:
-        server_cpu = "-" if r["server_cpu_s_per_page"] is None else r["server_cpu_s_per_page"]
-        print(
-            f"{r['mode']:<38}{r['pages']:>7}{r['pages_per_s']:>9}{r['cpu_s_per_page']:>12}"
-            f"{server_cpu:>12}{r['peak_rss_mb']:>9}{r['crawl_seconds']:>9}"
-        )
-    for key, value in ratios.items():
-        print(f"{key}: {value}")
+    print_table(list(results.values()), ratios, args.pages, args.repeat)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Downloader middlewares: incremental crawling and retries with backoff."""
+"""Incremental crawling (known article URLs are not fetched again) and retries with backoff."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import random
+from collections.abc import AsyncIterator
 from typing import Any
 
 from scrapy import Request
@@ -21,8 +22,82 @@ logger = logging.getLogger(__name__)
 ARTICLE_META = "akhbar_article"
 
 
+# Set by KnownUrlsBatchMiddleware to the URL it checked, so the downloader middleware does
+# not ask again (a redirect changes the URL, and the new one is asked about).
+CHECKED_META = "akhbar_known_checked"
+# Article URLs asked about in one query (a sitemap of 50,000 entries: 50 queries).
+KNOWN_URL_BATCH = 1000
+
+
+def _wants_check(request: Request) -> bool:
+    return bool(request.meta.get(ARTICLE_META)) and not request.meta.get("akhbar_refetch")
+
+
+class KnownUrlsBatchMiddleware:
+    """Spider middleware: drop the article requests a page led to whose URL is already
+    stored or known as a duplicate, asking the database once per batch of URLs instead of
+    once per request.
+
+    The database stays the source of truth (shared by every crawler process, memory does
+    not grow with the corpus). A URL another crawler stores between this check and the
+    download is fetched, and the store refuses it as a known URL. When the database cannot
+    be asked, the requests go on unchecked and SkipKnownUrlsMiddleware asks for each.
+    """
+
+    def __init__(self, crawler: Any) -> None:
+        self.stats = crawler.stats
+        if not crawler.settings.getbool("AKHBAR_SKIP_KNOWN", True):
+            raise NotConfigured
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> KnownUrlsBatchMiddleware:
+        return cls(crawler)
+
+    async def _unknown(self, batch: list[Request]) -> list[Request]:
+        try:
+            known = await asyncio.to_thread(known_urls, get_engine(), [r.url for r in batch])
+        except Exception as exc:  # the database is away: each request is asked about later
+            logger.debug("known-URL batch check failed (%s); checking per request", exc)
+            return batch
+        kept = []
+        for request in batch:
+            if request.url in known:
+                self.stats.inc_value("akhbar/skipped_known_url")
+                continue
+            request.meta[CHECKED_META] = request.url
+            kept.append(request)
+        return kept
+
+    async def _filter(self, result: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        batch: list[Request] = []
+        async for item in result:
+            if isinstance(item, Request) and _wants_check(item):
+                batch.append(item)
+                if len(batch) >= KNOWN_URL_BATCH:
+                    for request in await self._unknown(batch):
+                        yield request
+                    batch = []
+            else:
+                yield item
+        if batch:
+            for request in await self._unknown(batch):
+                yield request
+
+    async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        async for item in self._filter(start):
+            yield item
+
+    async def process_spider_output(
+        self, response: Any, result: AsyncIterator[Any]
+    ) -> AsyncIterator[Any]:
+        async for item in self._filter(result):
+            yield item
+
+
 class SkipKnownUrlsMiddleware:
-    """Drop article requests whose URL is already stored or known as a duplicate.
+    """Downloader middleware: drop an article request whose URL is already stored or known
+    as a duplicate, for the requests KnownUrlsBatchMiddleware has not checked (redirects,
+    requests resumed from the journal, a batch check that failed).
 
     Asks the database (the source of truth, shared by every crawler process) instead of
     keeping a set in memory, so memory does not grow with the corpus. Only requests the
@@ -41,7 +116,7 @@ class SkipKnownUrlsMiddleware:
         return cls(crawler)
 
     async def process_request(self, request: Request) -> None:
-        if not request.meta.get(ARTICLE_META) or request.meta.get("akhbar_refetch"):
+        if not _wants_check(request) or request.meta.get(CHECKED_META) == request.url:
             return None
         known = await asyncio.to_thread(known_urls, get_engine(), [request.url])
         if known:
@@ -89,4 +164,10 @@ class BackoffRetryMiddleware(RetryMiddleware):
         return retry
 
 
-__all__ = ["ARTICLE_META", "BackoffRetryMiddleware", "IgnoreRequest", "SkipKnownUrlsMiddleware"]
+__all__ = [
+    "ARTICLE_META",
+    "BackoffRetryMiddleware",
+    "IgnoreRequest",
+    "KnownUrlsBatchMiddleware",
+    "SkipKnownUrlsMiddleware",
+]

@@ -34,7 +34,7 @@ from scrapy.exceptions import NotConfigured
 from sqlalchemy import text
 
 from akhbar.outcomes import Thresholds, decide_outcome
-from crawlers.middlewares import ARTICLE_META
+from crawlers.middlewares import ARTICLE_META, CHECKED_META
 from db.engine import get_engine
 
 logger = logging.getLogger(__name__)
@@ -46,11 +46,15 @@ CLEAN_REASONS = ("finished", "closespider")
 DONE_OUTCOMES = ("finished", "degraded", "empty")
 
 
+# Not journaled: a resumed request's URL is checked again (it may have been stored since).
+_NOT_KEPT = {URL_META, CHECKED_META}
+
+
 def _encode_meta(meta: dict[str, Any]) -> dict[str, Any]:
     """The spider's own meta keys (``akhbar*``, ``listed_published``), JSON-safe."""
     out: dict[str, Any] = {}
     for key, value in meta.items():
-        if not (key.startswith("akhbar") or key == "listed_published") or key == URL_META:
+        if not (key.startswith("akhbar") or key == "listed_published") or key in _NOT_KEPT:
             continue
         if isinstance(value, datetime):
             out[key] = {"$dt": value.isoformat()}
@@ -76,10 +80,16 @@ class JournalState:
         return bool(self.pending or self.done)
 
 
+# One statement per flush (rows as arrays), not one per URL: a flush holds every URL the
+# crawl scheduled or finished in the last interval. The batch has one row per URL.
 _UPSERT = text(
     """
     INSERT INTO crawl_frontier (source, url, state, callback, priority, meta, updated_at)
-    VALUES (:source, :url, :state, :callback, :priority, CAST(:meta AS jsonb), now())
+    SELECT :source, t.url, t.state, t.callback, t.priority, CAST(t.meta AS jsonb), now()
+    FROM unnest(
+        CAST(:urls AS text[]), CAST(:states AS text[]), CAST(:callbacks AS text[]),
+        CAST(:priorities AS integer[]), CAST(:metas AS text[])
+    ) AS t(url, state, callback, priority, meta)
     ON CONFLICT (source, url) DO UPDATE SET
         state = CASE WHEN crawl_frontier.state = 'done' THEN 'done' ELSE EXCLUDED.state END,
         callback = coalesce(EXCLUDED.callback, crawl_frontier.callback),
@@ -89,6 +99,17 @@ _UPSERT = text(
         updated_at = now()
     """
 )
+
+
+def _upsert_params(source: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "source": source,
+        "urls": [r["url"] for r in rows],
+        "states": [r["state"] for r in rows],
+        "callbacks": [r["callback"] for r in rows],
+        "priorities": [r["priority"] for r in rows],
+        "metas": [r["meta"] for r in rows],
+    }
 
 
 def _lock_key(source: str) -> int:
@@ -197,7 +218,7 @@ class Journal:
             rows[entry["url"]] = entry
         try:
             with self.engine.begin() as conn:
-                conn.execute(_UPSERT, list(rows.values()))
+                conn.execute(_UPSERT, _upsert_params(self.source, list(rows.values())))
         except Exception as exc:
             with self._lock:
                 self._buffer[:0] = batch  # keep the order: retried at the next tick

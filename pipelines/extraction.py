@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 from akhbar.page import FetchedPage
-from akhbar.processing import process_page
+from akhbar.processing import process_page, process_page_remote
 from pipelines.workers import acquire_pool, release_pool
 
 logger = logging.getLogger(__name__)
@@ -36,4 +36,6 @@ class ExtractionPipeline:
             return item
         if self.pool is None:
             return process_page(item)
-        return await asyncio.wrap_future(self.pool.submit(process_page, item))
+        processed = await asyncio.wrap_future(self.pool.submit(process_page_remote, item))
+        processed.page = item
+        return processed

@@ -14,6 +14,7 @@ then sees its last client gone and exits too.
 from __future__ import annotations
 
 import ctypes
+import gc
 import multiprocessing
 import os
 import signal
@@ -29,6 +30,16 @@ _users = 0
 # Set by the crawl process for its forkserver: "die with this parent" (see lifeline()).
 PARENT_ENV = "AKHBAR_POOL_PARENT"
 _PR_SET_PDEATHSIG = 1
+# Allocations between collections of the youngest generation (Python's default: 700).
+GC_THRESHOLD = 10_000
+
+
+def start_worker() -> None:
+    """A worker's start: die with the forkserver, and keep the garbage collector off the
+    modules the forkserver preloaded (they live as long as the worker)."""
+    die_with_parent()
+    gc.freeze()
+    gc.set_threshold(GC_THRESHOLD, *gc.get_threshold()[1:])
 
 
 def die_with_parent() -> None:
@@ -71,7 +82,7 @@ def acquire_pool(workers: int) -> Executor | None:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["pipelines.workers", "akhbar.processing"])
             _pool = ProcessPoolExecutor(
-                max_workers=workers, mp_context=context, initializer=die_with_parent
+                max_workers=workers, mp_context=context, initializer=start_worker
             )
         _users += 1
         return _pool

@@ -14,11 +14,22 @@ from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 from sqlalchemy import create_engine, pool, text
 
+from akhbar import dedup
 from akhbar.article import Article
+from akhbar.cleanup import TemplateFilter
+from akhbar.normalize import normalize_arabic
 from akhbar.page import FetchedPage, ProcessedPage
-from crawlers.middlewares import ARTICLE_META, BackoffRetryMiddleware, SkipKnownUrlsMiddleware
+from akhbar.processing import normalised_text, process_page_remote, template_keys
+from akhbar.samples import load_truth, read_page
+from crawlers.middlewares import (
+    ARTICLE_META,
+    CHECKED_META,
+    BackoffRetryMiddleware,
+    KnownUrlsBatchMiddleware,
+    SkipKnownUrlsMiddleware,
+)
 from pipelines.quality import QualityFilterPipeline
-from pipelines.template import TemplateTextPipeline
+from pipelines.template import KeyedTemplateFilter, TemplateTextPipeline
 
 
 def _crawler(**settings: object):
@@ -68,9 +79,62 @@ def test_known_article_url_is_not_fetched_again(stored_url: str) -> None:
     assert asyncio.run(middleware.process_request(Request(stored_url))) is None
 
 
+async def _collect(iterator) -> list:  # type: ignore[no-untyped-def]
+    return [item async for item in iterator]
+
+
+async def _aiter(items: list):  # type: ignore[no-untyped-def]
+    for item in items:
+        yield item
+
+
+def test_known_article_urls_are_dropped_in_batches(stored_url: str) -> None:
+    crawler = _crawler()
+    batch = KnownUrlsBatchMiddleware.from_crawler(crawler)
+    fresh = [f"http://site.test/news/{n}.html" for n in range(2, 2503)]  # three batches
+    output = [
+        Request(stored_url, meta={ARTICLE_META: True}),
+        Request("http://site.test/section/"),  # a listing: never checked
+        Request(stored_url),  # a listing that shares the stored URL: fetched
+        *(Request(url, meta={ARTICLE_META: True}) for url in fresh),
+        {"not": "a request"},
+    ]
+    response = HtmlResponse("http://site.test/sitemap.xml", body=b"")
+    kept = asyncio.run(_collect(batch.process_spider_output(response, _aiter(output))))
+    kept_urls = [item.url for item in kept if isinstance(item, Request)]
+    assert kept_urls.count(stored_url) == 1 and len(kept_urls) == len(fresh) + 2
+    assert set(fresh) <= set(kept_urls)
+    assert {"not": "a request"} in kept
+    assert crawler.stats.get_value("akhbar/skipped_known_url") == 1
+    checked = [r for r in kept if isinstance(r, Request) and r.meta.get(ARTICLE_META)]
+    assert all(r.meta[CHECKED_META] == r.url for r in checked)
+    # Start requests (resumed from the journal, say) are checked the same way.
+    start = [
+        Request(stored_url, meta={ARTICLE_META: True}),
+        Request(fresh[0], meta={ARTICLE_META: True}),
+    ]
+    kept = asyncio.run(_collect(batch.process_start(_aiter(start))))
+    assert [r.url for r in kept] == [fresh[0]]
+
+
+def test_downloader_check_asks_only_for_urls_the_batch_did_not_check(stored_url: str) -> None:
+    middleware = SkipKnownUrlsMiddleware.from_crawler(_crawler())
+    # Checked by a batch just now: not asked again (it is known in the table, yet passes).
+    checked = Request(stored_url, meta={ARTICLE_META: True, CHECKED_META: stored_url})
+    assert asyncio.run(middleware.process_request(checked)) is None
+    # A redirect to the stored URL from a checked one is asked about, and dropped.
+    redirected = Request(
+        stored_url, meta={ARTICLE_META: True, CHECKED_META: "http://site.test/old/1.html"}
+    )
+    with pytest.raises(IgnoreRequest):
+        asyncio.run(middleware.process_request(redirected))
+
+
 def test_skip_known_can_be_switched_off() -> None:
     with pytest.raises(NotConfigured):
         SkipKnownUrlsMiddleware.from_crawler(_crawler(AKHBAR_SKIP_KNOWN=False))
+    with pytest.raises(NotConfigured):
+        KnownUrlsBatchMiddleware.from_crawler(_crawler(AKHBAR_SKIP_KNOWN=False))
 
 
 # -- BackoffRetryMiddleware -------------------------------------------------------------------------
@@ -142,3 +206,70 @@ def test_template_pipeline_learns_a_source_disclaimer_and_removes_it() -> None:
     # Learning is per source: another source's first page keeps the same line.
     other = pipeline.process_item(_page("http://other.test/1", [stories[0], disclaimer], "other"))
     assert disclaimer in other.article.paragraphs
+
+
+def test_keyed_template_filter_decides_as_the_plain_one() -> None:
+    """The crawl's filter takes fingerprints computed in the workers: its decisions on the
+    sample sites' articles (with their own boilerplate, plus repeated and empty lines) are
+    those of TemplateFilter.learn + filter on the paragraphs."""
+    plain, keyed = TemplateFilter(), KeyedTemplateFilter()
+    removed = 0
+    entries = [e for e in load_truth().values() if e.get("is_article") and e.get("paragraphs")]
+    assert len(entries) > 30
+    for round_ in range(3):  # later rounds see every paragraph on many pages
+        for n, entry in enumerate(entries):
+            paragraphs = [*entry["paragraphs"], "«»", "تابعونا على فيسبوك", entry["paragraphs"][0]]
+            page_id, source = f"{entry['url_path']}#{round_}", entry["source"]
+            plain.learn(source, page_id, paragraphs)
+            expected = plain.filter(source, paragraphs)
+            keys = template_keys(paragraphs)
+            keyed.learn_keyed(source, page_id, keys)
+            assert keyed.filter_keyed(source, paragraphs, keys) == expected, (n, round_)
+            removed += len(paragraphs) - len(expected)
+    assert removed > 0  # the comparison covered removals, not only pages kept whole
+
+
+def test_worker_result_fingerprints_what_dedup_would_and_comes_back_without_the_body() -> None:
+    """process_page_remote (what the crawl's workers run) gives the content hash and MinHash
+    signature akhbar.dedup computes from the text, and returns the page without its HTML
+    (the extraction pipeline puts back the page it sent)."""
+    checked = 0
+    for entry in list(load_truth().values())[:40]:
+        if not entry.get("is_article") or entry.get("encoding", "utf-8") != "utf-8":
+            continue
+        url = "http://127.0.0.9" + entry["url_path"]
+        body = read_page(entry["source"], entry["url_path"], "http://127.0.0.9")
+        page = FetchedPage(source=entry["source"], url=url, body=body, fetched_at=datetime.now(UTC))
+        processed = process_page_remote(page)
+        assert processed.page.body == b"" and processed.page.url == url
+        paragraphs = processed.article.paragraphs
+        probe = TemplateFilter()  # which paragraphs the plain filter learns, and as what
+        probe.learn("probe", "page", paragraphs)
+        assert processed.template_keys == [
+            TemplateFilter.fingerprint(p) if probe.pages_with("probe", p) else None
+            for p in paragraphs
+        ]
+        if processed.rejected is None:
+            text = processed.article.text
+            assert processed.content_hash == dedup.content_hash(text)
+            assert processed.signature == dedup.signature_to_bytes(dedup.signature(text))
+            checked += 1
+    assert checked >= 10
+
+
+@pytest.mark.parametrize(
+    "paragraphs",
+    [
+        ["ΟΔΟΣ ΣΟΦΙΑΣ", "Σοφία ΣΣ", "ΣΑΣ."],  # Greek final sigma at paragraph edges
+        ["", "«»", "  ", "نصٌّ عربيٌّ، مع تشكيل!", "_x_"],  # empty and punctuation-only
+        ["ﻻ إله", "النص"],  # presentation forms: NFKC over the whole text
+        ["أحمد\u0654 ١٢٣", "İstanbul ǅ"],  # combining hamza, dotted I, titlecase
+    ],
+)
+def test_text_normalised_from_its_paragraphs_is_normalize_arabic_of_the_text(
+    paragraphs: list[str],
+) -> None:
+    text = "\n\n".join(paragraphs)
+    forms = [normalize_arabic(p) for p in paragraphs]
+    assert normalised_text(text, forms) == normalize_arabic(text)
+    assert normalised_text(text, None) == normalize_arabic(text)

@@ -139,3 +139,23 @@ def test_incremental_skips_old_entries_unless_full(
     stored = [e for e in events if e.get("event") == "stored"]
     assert sorted(e["url"].rsplit("/", 1)[1] for e in stored) == [f"{i}.html" for i in range(4)]
     assert all(e["source"] == "tiny" and isinstance(e["run_id"], int) for e in stored)
+
+
+def test_journal_keeps_no_known_url_check_mark() -> None:
+    """A request resumed from the journal is asked about again (its URL may have been stored
+    since the batch check), so the batch's mark is not journaled; the spider's meta is."""
+    from datetime import UTC, datetime
+
+    from crawlers.middlewares import ARTICLE_META, CHECKED_META
+    from crawlers.resume import URL_META, _decode_meta, _encode_meta
+
+    listed = datetime(2026, 11, 1, tzinfo=UTC)
+    meta = {
+        ARTICLE_META: True,
+        CHECKED_META: "http://site.test/news/1.html",
+        URL_META: "http://site.test/news/1.html",
+        "listed_published": listed,
+        "download_timeout": 30,
+    }
+    encoded = json.loads(json.dumps(_encode_meta(meta)))
+    assert _decode_meta(encoded) == {ARTICLE_META: True, "listed_published": listed}
