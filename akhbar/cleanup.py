@@ -507,7 +507,22 @@ def strip_title_repeats(paragraphs: list[str], title: str | None) -> tuple[list[
 
 
 def _fingerprint(text: str) -> str:
-    return hashlib.blake2b(normalize_arabic(text).encode("utf-8"), digest_size=8).hexdigest()
+    return _key(normalize_arabic(text))
+
+
+def _key(normalised: str) -> str:
+    return hashlib.blake2b(normalised.encode("utf-8"), digest_size=8).hexdigest()
+
+
+def template_fingerprints(
+    paragraphs: list[str], normalised: list[str] | None = None
+) -> list[str | None]:
+    """``TemplateFilter``'s key for each paragraph, None for one it never learns (nothing
+    left once normalised). ``normalised``: the paragraphs' ``normalize_arabic`` forms when
+    already computed (the crawl's workers compute them once for this and the fingerprints)."""
+    if normalised is None:
+        normalised = [normalize_arabic(p) for p in paragraphs]
+    return [_key(form) if _n(p) else None for p, form in zip(paragraphs, normalised, strict=True)]
 
 
 # Sentence end, maybe followed by closing quotes: prose, not a list/recipe item.
@@ -749,18 +764,26 @@ class TemplateFilter:
     def fingerprint(paragraph: str) -> str:
         return _fingerprint(paragraph)
 
-    def learn(self, source: str, page_id: str, paragraphs: list[str]) -> None:
+    def learn(
+        self,
+        source: str,
+        page_id: str,
+        paragraphs: list[str],
+        keys: list[str | None] | None = None,
+    ) -> None:
+        """Count a page's paragraphs; ``keys``: their ``template_fingerprints`` when already
+        computed."""
         self._pages[source].add(page_id)
         seen = self._seen[source]
-        for p in paragraphs:
-            if _n(p):
-                seen[_fingerprint(p)].add(page_id)
+        for key in keys if keys is not None else template_fingerprints(paragraphs):
+            if key is not None:
+                seen[key].add(page_id)
 
-    def pages_with(self, source: str, paragraph: str) -> int:
-        return len(self._seen[source].get(_fingerprint(paragraph), ()))
+    def pages_with(self, source: str, paragraph: str, key: str | None = None) -> int:
+        return len(self._seen[source].get(key or _fingerprint(paragraph), ()))
 
-    def is_template(self, source: str, paragraph: str) -> bool:
-        count = self.pages_with(source, paragraph)
+    def is_template(self, source: str, paragraph: str, key: str | None = None) -> bool:
+        count = self.pages_with(source, paragraph, key)
         if count < self.min_pages:
             return False
         share = count / max(len(self._pages[source]), 1)
@@ -770,5 +793,13 @@ class TemplateFilter:
             return True
         return share >= self.min_share
 
-    def filter(self, source: str, paragraphs: list[str]) -> list[str]:
-        return [p for p in paragraphs if not self.is_template(source, p)]
+    def filter(
+        self, source: str, paragraphs: list[str], keys: list[str | None] | None = None
+    ) -> list[str]:
+        if keys is None:
+            return [p for p in paragraphs if not self.is_template(source, p)]
+        return [
+            p
+            for p, key in zip(paragraphs, keys, strict=True)
+            if key is None or not self.is_template(source, p, key)
+        ]

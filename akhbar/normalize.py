@@ -51,6 +51,11 @@ _NEEDS_NFKC = re.compile("[\ufb50-\ufdff\ufe70-\ufeff\u00a0-\u00bf\u2000-\u206f\
 _NON_WORD = re.compile(r"[^\w\s]|_", re.UNICODE)
 
 
+def needs_nfkc(text: str) -> bool:
+    """Whether ``text`` has presentation forms or other characters NFKC folds (rare)."""
+    return _NEEDS_NFKC.search(text) is not None
+
+
 def normalize_arabic(text: str, *, keep_punctuation: bool = False) -> str:
     """Return ``text`` in the canonical form used for hashing, shingling and search."""
     if _NEEDS_NFKC.search(text):

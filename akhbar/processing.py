@@ -11,9 +11,9 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from akhbar import dedup
-from akhbar.cleanup import _n
+from akhbar.cleanup import template_fingerprints
 from akhbar.extract import EXTRACTOR_VERSION, extract
-from akhbar.normalize import _NEEDS_NFKC, normalize_arabic
+from akhbar.normalize import needs_nfkc, normalize_arabic
 from akhbar.page import FetchedPage, ProcessedPage
 from akhbar.quality import rejection_reason
 from akhbar.search import search_vector
@@ -23,24 +23,12 @@ from akhbar.siteparsers import load_parser
 _PRENORMALISED = replace(dedup.DEFAULT, normalize=False)
 
 
-def template_keys(paragraphs: list[str], normalised: list[str] | None = None) -> list[str | None]:
-    """TemplateFilter's fingerprint of each paragraph (None where it learns nothing), from
-    the paragraphs' normalize_arabic forms when given (tests/test_components.py checks it
-    against TemplateFilter.fingerprint)."""
-    if normalised is None:
-        normalised = [normalize_arabic(p) for p in paragraphs]
-    return [
-        hashlib.blake2b(form.encode("utf-8"), digest_size=8).hexdigest() if _n(p) else None
-        for p, form in zip(paragraphs, normalised, strict=True)
-    ]
-
-
 def normalised_text(text: str, normalised: list[str] | None) -> str:
     """normalize_arabic(text) for ``text`` = Article.text (paragraphs joined by blank lines),
     from the paragraphs' normalised forms when given: its per-character steps and the
     whitespace join commute, except NFKC (applied to the whole text when any part needs
     it), so then it starts over."""
-    if normalised is None or _NEEDS_NFKC.search(text):
+    if normalised is None or needs_nfkc(text):
         return normalize_arabic(text)
     return " ".join(form for form in normalised if form)
 
@@ -81,7 +69,7 @@ def process_page(page: FetchedPage) -> ProcessedPage:
     normalised = None
     if article.is_article:
         normalised = [normalize_arabic(p) for p in article.paragraphs]
-        processed.template_keys = template_keys(article.paragraphs, normalised)
+        processed.template_keys = template_fingerprints(article.paragraphs, normalised)
     return judge_and_fingerprint(processed, normalised)
 
 

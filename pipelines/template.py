@@ -11,47 +11,17 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from akhbar.cleanup import TemplateFilter
+from akhbar.cleanup import TemplateFilter, template_fingerprints
 from akhbar.page import ProcessedPage
-from akhbar.processing import judge_and_fingerprint, template_keys
+from akhbar.processing import judge_and_fingerprint
 
 logger = logging.getLogger(__name__)
-
-
-class KeyedTemplateFilter(TemplateFilter):
-    """TemplateFilter given the paragraphs' fingerprints (``ProcessedPage.template_keys``,
-    computed in the worker processes): the crawl process only counts them. Same decisions
-    as ``learn`` + ``filter`` (tests/test_components.py compares them)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._keys: dict[str, str | None] = {}
-
-    def learn_keyed(self, source: str, page_id: str, keys: list[str | None]) -> None:
-        self._pages[source].add(page_id)
-        seen = self._seen[source]
-        for key in keys:
-            if key is not None:
-                seen[key].add(page_id)
-
-    def pages_with(self, source: str, paragraph: str) -> int:
-        key = self._keys.get(paragraph)
-        if key is None:
-            return super().pages_with(source, paragraph)
-        return len(self._seen[source].get(key, ()))
-
-    def filter_keyed(self, source: str, paragraphs: list[str], keys: list[str | None]) -> list[str]:
-        self._keys = dict(zip(paragraphs, keys, strict=True))
-        try:
-            return self.filter(source, paragraphs)
-        finally:
-            self._keys = {}
 
 
 class TemplateTextPipeline:
     def __init__(self, crawler: Any) -> None:
         self.stats = crawler.stats
-        self.filter = KeyedTemplateFilter()
+        self.filter = TemplateFilter()
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> TemplateTextPipeline:
@@ -63,9 +33,9 @@ class TemplateTextPipeline:
         source, article = item.page.source, item.article
         keys = item.template_keys
         if keys is None or len(keys) != len(article.paragraphs):
-            keys = template_keys(article.paragraphs)
-        self.filter.learn_keyed(source, item.page.url, keys)
-        kept = self.filter.filter_keyed(source, article.paragraphs, keys)
+            keys = template_fingerprints(article.paragraphs)
+        self.filter.learn(source, item.page.url, article.paragraphs, keys)
+        kept = self.filter.filter(source, article.paragraphs, keys)
         if len(kept) != len(article.paragraphs):
             removed = len(article.paragraphs) - len(kept)
             self.stats.inc_value("akhbar/template_paragraphs_removed", removed)

@@ -16,10 +16,10 @@ from sqlalchemy import create_engine, pool, text
 
 from akhbar import dedup
 from akhbar.article import Article
-from akhbar.cleanup import TemplateFilter
+from akhbar.cleanup import TemplateFilter, template_fingerprints
 from akhbar.normalize import normalize_arabic
 from akhbar.page import FetchedPage, ProcessedPage
-from akhbar.processing import normalised_text, process_page_remote, template_keys
+from akhbar.processing import normalised_text, process_page_remote
 from akhbar.samples import load_truth, read_page
 from crawlers.middlewares import (
     ARTICLE_META,
@@ -29,7 +29,7 @@ from crawlers.middlewares import (
     SkipKnownUrlsMiddleware,
 )
 from pipelines.quality import QualityFilterPipeline
-from pipelines.template import KeyedTemplateFilter, TemplateTextPipeline
+from pipelines.template import TemplateTextPipeline
 
 
 def _crawler(**settings: object):
@@ -208,11 +208,11 @@ def test_template_pipeline_learns_a_source_disclaimer_and_removes_it() -> None:
     assert disclaimer in other.article.paragraphs
 
 
-def test_keyed_template_filter_decides_as_the_plain_one() -> None:
+def test_template_filter_given_keys_decides_as_without() -> None:
     """The crawl's filter takes fingerprints computed in the workers: its decisions on the
     sample sites' articles (with their own boilerplate, plus repeated and empty lines) are
-    those of TemplateFilter.learn + filter on the paragraphs."""
-    plain, keyed = TemplateFilter(), KeyedTemplateFilter()
+    those of TemplateFilter.learn + filter on the paragraphs alone."""
+    plain, keyed = TemplateFilter(), TemplateFilter()
     removed = 0
     entries = [e for e in load_truth().values() if e.get("is_article") and e.get("paragraphs")]
     assert len(entries) > 30
@@ -222,9 +222,9 @@ def test_keyed_template_filter_decides_as_the_plain_one() -> None:
             page_id, source = f"{entry['url_path']}#{round_}", entry["source"]
             plain.learn(source, page_id, paragraphs)
             expected = plain.filter(source, paragraphs)
-            keys = template_keys(paragraphs)
-            keyed.learn_keyed(source, page_id, keys)
-            assert keyed.filter_keyed(source, paragraphs, keys) == expected, (n, round_)
+            keys = template_fingerprints(paragraphs, [normalize_arabic(p) for p in paragraphs])
+            keyed.learn(source, page_id, paragraphs, keys)
+            assert keyed.filter(source, paragraphs, keys) == expected, (n, round_)
             removed += len(paragraphs) - len(expected)
     assert removed > 0  # the comparison covered removals, not only pages kept whole
 
