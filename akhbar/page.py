@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -40,3 +41,12 @@ class ProcessedPage:
     # akhbar.cleanup.TemplateFilter fingerprints of article.paragraphs (None for a paragraph
     # it does not learn), computed with the extraction so the crawl process only counts them.
     template_keys: list[str | None] | None = None
+    # The page's HTML as stored in article_html (compress_html), compressed with the
+    # extraction in the worker processes rather than in Scrapy's one thread.
+    html_zlib: bytes | None = None
+
+
+def compress_html(body: bytes) -> bytes:
+    """``article_html.html_zlib``: level 6 keeps pages about 5x smaller (level 1: 4x, at
+    2.5x less CPU)."""
+    return zlib.compress(body, 6)

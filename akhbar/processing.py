@@ -14,7 +14,7 @@ from akhbar import dedup
 from akhbar.cleanup import template_fingerprints
 from akhbar.extract import EXTRACTOR_VERSION, extract
 from akhbar.normalize import needs_nfkc, normalize_arabic
-from akhbar.page import FetchedPage, ProcessedPage
+from akhbar.page import FetchedPage, ProcessedPage, compress_html
 from akhbar.quality import rejection_reason
 from akhbar.search import search_vector
 from akhbar.siteparsers import load_parser
@@ -70,6 +70,7 @@ def process_page(page: FetchedPage) -> ProcessedPage:
     if article.is_article:
         normalised = [normalize_arabic(p) for p in article.paragraphs]
         processed.template_keys = template_fingerprints(article.paragraphs, normalised)
+        processed.html_zlib = compress_html(page.body)
     return judge_and_fingerprint(processed, normalised)
 
 

@@ -24,7 +24,6 @@ article, the two merge (the id stored first survives).
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -37,7 +36,7 @@ from sqlalchemy.orm import Session
 
 from akhbar import dedup
 from akhbar.dedup import DEFAULT, Settings
-from akhbar.page import ProcessedPage
+from akhbar.page import ProcessedPage, compress_html
 from db import dedup_index
 from db.engine import session_scope
 
@@ -144,7 +143,7 @@ def row_from_processed(
         signature=(
             None if processed.signature is None else dedup.signature_from_bytes(processed.signature)
         ),
-        html=PageHtml(zlib.compress(page.body, 6), page.headers, page.status),
+        html=PageHtml(processed.html_zlib or compress_html(page.body), page.headers, page.status),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import zlib
 from datetime import UTC, datetime
 
 import pytest
@@ -242,6 +243,8 @@ def test_worker_result_fingerprints_what_dedup_would_and_comes_back_without_the_
         page = FetchedPage(source=entry["source"], url=url, body=body, fetched_at=datetime.now(UTC))
         processed = process_page_remote(page)
         assert processed.page.body == b"" and processed.page.url == url
+        # The HTML comes back once, compressed as article_html stores it.
+        assert zlib.decompress(processed.html_zlib) == body
         paragraphs = processed.article.paragraphs
         probe = TemplateFilter()  # which paragraphs the plain filter learns, and as what
         probe.learn("probe", "page", paragraphs)
