@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from akhbar.normalize import _NEEDS_NFKC, normalize_arabic
+from akhbar.normalize import needs_nfkc, normalize_arabic
 
 NUM_PERM = 128
 BANDS = 32
@@ -415,7 +415,7 @@ _CONTEXT = Settings(
 
 def paragraphs(text: str) -> Paragraphs:
     """Hashes and sketches of the text's tracked paragraphs."""
-    return _paragraphs_of([normalize_arabic(raw) for raw in split_paragraphs(text)])
+    return paragraphs_of_forms([normalize_arabic(raw) for raw in split_paragraphs(text)])
 
 
 def signature_and_paragraphs(
@@ -423,14 +423,16 @@ def signature_and_paragraphs(
 ) -> tuple[np.ndarray, Paragraphs]:
     """``signature(text)`` and ``paragraphs(text)`` with one normalisation pass (the whole
     text's normal form is its lines' normal forms joined, unless NFKC must run)."""
-    if not settings.normalize or _NEEDS_NFKC.search(text):
+    if not settings.normalize or needs_nfkc(text):
         return signature(text, settings), paragraphs(text)
     lines = [normalize_arabic(raw) for raw in split_paragraphs(text)]
     whole = " ".join(line for line in lines if line)
-    return signature(whole, replace(settings, normalize=False)), _paragraphs_of(lines)
+    return signature(whole, replace(settings, normalize=False)), paragraphs_of_forms(lines)
 
 
-def _paragraphs_of(normalised_lines: list[str]) -> Paragraphs:
+def paragraphs_of_forms(normalised_lines: list[str]) -> Paragraphs:
+    """``paragraphs(text)`` from the ``normalize_arabic`` form of each of its lines
+    (``split_paragraphs``), for a caller that has them already."""
     hashes: list[int] = []
     shingles: list[np.ndarray] = []
     short: list[np.ndarray] = []

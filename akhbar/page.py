@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from akhbar.article import Article
+from akhbar.dedup import Paragraphs
 
 
 @dataclass(slots=True)
@@ -35,6 +36,8 @@ class ProcessedPage:
     rejected: str | None = None  # why it is not stored as an article (non-article, too short)
     content_hash: bytes | None = None
     signature: bytes | None = None  # MinHash signature bytes (akhbar.dedup.signature_to_bytes)
+    # The text's paragraphs as recurring-text learning sees them (akhbar.dedup.paragraphs).
+    paragraphs: Paragraphs | None = None
     # articles.search_vector as tsvector text (akhbar.search.search_vector); None: the DB computes it.
     search_vector: str | None = None
     extractor_version: str = ""

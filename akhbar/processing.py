@@ -44,14 +44,26 @@ def judge_and_fingerprint(
     processed.rejected = rejection_reason(article)
     if processed.rejected is None:
         text = article.text
-        # Normalised once for both (dedup.content_hash and dedup.signature each normalise).
+        # Normalised once for all three (content_hash, signature and paragraphs each would).
         normalised = normalised_text(text, normalised_paragraphs)
         processed.content_hash = hashlib.sha256(normalised.encode("utf-8")).digest()
         processed.signature = dedup.signature_to_bytes(dedup.signature(normalised, _PRENORMALISED))
+        processed.paragraphs = dedup.paragraphs_of_forms(
+            line_forms(article.paragraphs, normalised_paragraphs)
+        )
         processed.search_vector = search_vector(article.title, text)
     else:
         processed.content_hash = processed.signature = processed.search_vector = None
+        processed.paragraphs = None
     return processed
+
+
+def line_forms(paragraphs: list[str], normalised: list[str] | None) -> list[str]:
+    """normalize_arabic of each line of Article.text (dedup.split_paragraphs), taken from
+    the paragraphs' forms when each paragraph is one line (the usual case)."""
+    if normalised is not None and all(len(p.splitlines()) <= 1 for p in paragraphs):
+        return [form for p, form in zip(paragraphs, normalised, strict=True) if p.strip()]
+    return [normalize_arabic(line) for line in dedup.split_paragraphs("\n\n".join(paragraphs))]
 
 
 def process_page(page: FetchedPage) -> ProcessedPage:

@@ -143,6 +143,7 @@ def row_from_processed(
         signature=(
             None if processed.signature is None else dedup.signature_from_bytes(processed.signature)
         ),
+        paragraphs=processed.paragraphs,
         html=PageHtml(processed.html_zlib or compress_html(page.body), page.headers, page.status),
     )
 

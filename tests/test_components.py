@@ -8,6 +8,7 @@ import time
 import zlib
 from datetime import UTC, datetime
 
+import numpy as np
 import pytest
 from scrapy import Request, Spider
 from scrapy.exceptions import DropItem, IgnoreRequest, NotConfigured
@@ -20,7 +21,7 @@ from akhbar.article import Article
 from akhbar.cleanup import TemplateFilter, template_fingerprints
 from akhbar.normalize import normalize_arabic
 from akhbar.page import FetchedPage, ProcessedPage
-from akhbar.processing import normalised_text, process_page_remote
+from akhbar.processing import line_forms, normalised_text, process_page_remote
 from akhbar.samples import load_truth, read_page
 from crawlers.middlewares import (
     ARTICLE_META,
@@ -256,6 +257,12 @@ def test_worker_result_fingerprints_what_dedup_would_and_comes_back_without_the_
             text = processed.article.text
             assert processed.content_hash == dedup.content_hash(text)
             assert processed.signature == dedup.signature_to_bytes(dedup.signature(text))
+            # Recurring-text learning's view of the text, computed here rather than by the
+            # store in the crawl process.
+            expected, got = dedup.paragraphs(text), processed.paragraphs
+            assert got is not None and len(expected.hashes) > 0
+            for name in ("hashes", "sketches", "rest"):
+                assert np.array_equal(getattr(got, name), getattr(expected, name)), name
             checked += 1
     assert checked >= 10
 
@@ -267,6 +274,10 @@ def test_worker_result_fingerprints_what_dedup_would_and_comes_back_without_the_
         ["", "«»", "  ", "نصٌّ عربيٌّ، مع تشكيل!", "_x_"],  # empty and punctuation-only
         ["ﻻ إله", "النص"],  # presentation forms: NFKC over the whole text
         ["أحمد\u0654 ١٢٣", "İstanbul ǅ"],  # combining hamza, dotted I, titlecase
+        [
+            "قال المتحدث باسم الوزارة إن الاجتماع سيعقد غدا\nفي العاصمة بحضور الوفود كلها",
+            "وأضاف أن جدول الأعمال يشمل ملفات الطاقة والمياه والنقل بين البلدين",
+        ],  # a paragraph of two lines: the lines are dedup's paragraphs
     ],
 )
 def test_text_normalised_from_its_paragraphs_is_normalize_arabic_of_the_text(
@@ -276,3 +287,8 @@ def test_text_normalised_from_its_paragraphs_is_normalize_arabic_of_the_text(
     forms = [normalize_arabic(p) for p in paragraphs]
     assert normalised_text(text, forms) == normalize_arabic(text)
     assert normalised_text(text, None) == normalize_arabic(text)
+    expected = dedup.paragraphs(text)
+    for given in (forms, None):
+        got = dedup.paragraphs_of_forms(line_forms(paragraphs, given))
+        for name in ("hashes", "sketches", "rest"):
+            assert np.array_equal(getattr(got, name), getattr(expected, name)), name
