@@ -82,14 +82,16 @@ def process_page(page: FetchedPage) -> ProcessedPage:
     if article.is_article:
         normalised = [normalize_arabic(p) for p in article.paragraphs]
         processed.template_keys = template_fingerprints(article.paragraphs, normalised)
-        processed.html_zlib = compress_html(page.body)
     return judge_and_fingerprint(processed, normalised)
 
 
 def process_page_remote(page: FetchedPage) -> ProcessedPage:
     """``process_page`` for a worker process: the result travels back without the page's
     body (the caller still holds the page it sent and puts it back), so the HTML crosses
-    the process boundary once, not twice."""
+    the process boundary once, not twice, and with the HTML the store keeps already
+    compressed."""
     processed = process_page(page)
+    if processed.rejected is None:  # compressed here, for article_html, not in Scrapy's thread
+        processed.html_zlib = compress_html(page.body)
     processed.page = replace(page, body=b"")
     return processed

@@ -120,10 +120,14 @@ class StoreResult:
 
 
 def row_from_processed(
-    processed: ProcessedPage, *, source_id: int, run_id: int | None
+    processed: ProcessedPage, *, source_id: int, run_id: int | None, keep_html: bool = True
 ) -> ArticleRow:
-    """The row of a crawled page (its HTML kept for reprocessing)."""
+    """The row of a processed page, its HTML kept for reprocessing unless ``keep_html`` is
+    false (reprocessing itself: the stored HTML stays)."""
     page, article = processed.page, processed.article
+    html = None
+    if keep_html:
+        html = PageHtml(processed.html_zlib or compress_html(page.body), page.headers, page.status)
     return ArticleRow(
         source_id=source_id,
         url=page.url,
@@ -144,7 +148,7 @@ def row_from_processed(
             None if processed.signature is None else dedup.signature_from_bytes(processed.signature)
         ),
         paragraphs=processed.paragraphs,
-        html=PageHtml(processed.html_zlib or compress_html(page.body), page.headers, page.status),
+        html=html,
     )
 
 

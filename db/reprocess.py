@@ -14,18 +14,17 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from akhbar import dedup
 from akhbar.page import FetchedPage
 from akhbar.processing import process_page
 from akhbar.sources import SourceRegistryError, get_source
 from db import dedup_index
-from db.article_store import ArticleRow, reprocess_article
+from db.article_store import reprocess_article, row_from_processed
 from db.engine import session_scope
 from db.models import Article, ArticleHtml, Source
 
@@ -95,19 +94,14 @@ def reprocess_one(session: Session, article_id: int, report: ReprocessReport) ->
     report.updated += 1
     for name in changed:
         report.changed_fields[name] = report.changed_fields.get(name, 0) + 1
-    new_row = ArticleRow(
-        source_id=row.source_id,
+    # The stored row's identity (URLs, fetch time, run) with the re-extracted content.
+    new_row = replace(
+        row_from_processed(
+            result, source_id=row.source_id, run_id=row.crawl_run_id, keep_html=False
+        ),
         url=row.url,
         canonical_url=row.canonical_url,
         fetched_at=row.fetched_at,
-        crawl_run_id=row.crawl_run_id,
-        extractor_version=result.extractor_version,
-        content_hash=result.content_hash,
-        search_vector=result.search_vector,  # None: the database computes it
-        signature=(
-            dedup.signature_from_bytes(result.signature) if result.signature is not None else None
-        ),
-        **new_values,
     )
     outcome = reprocess_article(session, row.id, new_row)
     if outcome.kind != "stored":
