@@ -17,6 +17,10 @@ from typing import Any
 
 import psycopg
 
+from akhbar import dedup
+from akhbar.article import Article
+from akhbar.page import FetchedPage, ProcessedPage
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SEEDS = sorted((REPO_ROOT / "tests" / "data" / "seeds").glob("*.txt"))
 
@@ -235,3 +239,27 @@ def article_fetches(sites: Any) -> list[str]:
 def frontier(url: str, source: str = "tiny") -> dict[str, str]:
     """The resume journal of ``source`` (table crawl_frontier): url -> state."""
     return dict(query(url, "SELECT url, state FROM crawl_frontier WHERE source = %s", source))
+
+
+def labelled_page(row: dict, fetched_at: datetime) -> ProcessedPage:
+    """A row of a labelled dedup set (tests/data/dedup, JSON lines with url, title, text,
+    published) as the crawl's extraction stage hands it to storage."""
+    published = row.get("published")
+    article = Article(
+        url=row["url"],
+        canonical_url=row["url"],
+        title=row["title"],
+        paragraphs=row["text"].split("\n\n"),
+        published_at=datetime.fromisoformat(published) if published else None,
+    )
+    body = article.text
+    page = FetchedPage(
+        source="t", url=row["url"], body=body.encode(), headers={}, fetched_at=fetched_at
+    )
+    return ProcessedPage(
+        page=page,
+        article=article,
+        content_hash=dedup.content_hash(body),
+        signature=dedup.signature_to_bytes(dedup.signature(body)),
+        extractor_version="test",
+    )

@@ -22,14 +22,13 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from akhbar import dedup
-from akhbar.article import Article
 from akhbar.normalize import normalize_arabic
-from akhbar.page import FetchedPage, ProcessedPage
 from cli.commands import dedup as dedup_command
 from cli.main import app
 from db import dedup_index
 from db.article_store import ArticleRow, row_from_processed, store_articles
 from db.engine import session_scope
+from tests.crawl_helpers import labelled_page
 
 HERE = Path(__file__).parent / "data" / "dedup"
 DATA = HERE / "articles.jsonl"
@@ -175,28 +174,6 @@ def test_targets_on_the_enlarged_set() -> None:
 # --- the three entry points ------------------------------------------------------------------
 
 
-def _processed(row: dict) -> ProcessedPage:
-    paragraphs = row["text"].split("\n\n")
-    article = Article(
-        url=row["url"],
-        canonical_url=row["url"],
-        title=row["title"],
-        paragraphs=paragraphs,
-        published_at=datetime.fromisoformat(row["published"]),
-    )
-    body = article.text
-    page = FetchedPage(
-        source="test", url=row["url"], body=body.encode(), headers={}, fetched_at=NOW
-    )
-    return ProcessedPage(
-        page=page,
-        article=article,
-        content_hash=dedup.content_hash(body),
-        signature=dedup.signature_to_bytes(dedup.signature(body)),
-        extractor_version="test",
-    )
-
-
 def _outcome(url: str) -> tuple[set[str], dict[str, str]]:
     engine = create_engine(url, poolclass=pool.NullPool)
     with engine.connect() as conn:
@@ -240,7 +217,7 @@ def test_crawl_dedup_command_and_import_decide_alike(
     for row in ordered:
         with session_scope(engine) as session:
             store_articles(
-                session, [row_from_processed(_processed(row), source_id=sid, run_id=None)]
+                session, [row_from_processed(labelled_page(row, NOW), source_id=sid, run_id=None)]
             )
     engine.dispose()
     assert _outcome(database_url) == expected

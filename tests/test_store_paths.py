@@ -18,8 +18,6 @@ from sqlalchemy import create_engine, pool, text
 from sqlalchemy.engine import Engine
 
 from akhbar import dedup
-from akhbar.article import Article
-from akhbar.page import FetchedPage, ProcessedPage
 from akhbar.samples import SampleSites
 from cli.commands import dedup as dedup_command
 from db.article_store import (
@@ -31,7 +29,7 @@ from db.article_store import (
 )
 from db.bulk_import import import_file
 from db.engine import session_scope
-from tests.crawl_helpers import REPO_ROOT, crawl_env, frontier, make_site, query
+from tests.crawl_helpers import REPO_ROOT, crawl_env, frontier, labelled_page, make_site, query
 
 DATA = Path(__file__).parent / "data" / "dedup" / "articles.jsonl"
 ROWS = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines()]
@@ -48,26 +46,6 @@ def _published(row: dict) -> datetime | None:
 
 def _published_order(rows: list[dict]) -> list[dict]:
     return [rows[i] for i in dedup.publication_order([_published(r) for r in rows])]
-
-
-def _processed(row: dict) -> ProcessedPage:
-    """The row as the crawl's extraction stage hands it to storage."""
-    article = Article(
-        url=row["url"],
-        canonical_url=row["url"],
-        title=row["title"],
-        paragraphs=row["text"].split("\n\n"),
-        published_at=_published(row),
-    )
-    body = article.text
-    page = FetchedPage(source="t", url=row["url"], body=body.encode(), headers={}, fetched_at=NOW)
-    return ProcessedPage(
-        page=page,
-        article=article,
-        content_hash=dedup.content_hash(body),
-        signature=dedup.signature_to_bytes(dedup.signature(body)),
-        extractor_version="test",
-    )
 
 
 def _expected(tmp_path: Path) -> tuple[set[str], dict[str, str]]:
@@ -131,7 +109,7 @@ def _crawl(engine: Engine, rows: list[dict]) -> list[StoreResult]:
     results = []
     for start in range(0, len(rows), CRAWL_BATCH):
         batch = [
-            row_from_processed(_processed(r), source_id=sid, run_id=None)
+            row_from_processed(labelled_page(r, NOW), source_id=sid, run_id=None)
             for r in rows[start : start + CRAWL_BATCH]
         ]
         with session_scope(engine) as session:
