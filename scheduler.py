@@ -475,21 +475,17 @@ def _ready_database() -> str:
     """The database URL, reachable and migrated; ValueError with a sentence otherwise."""
     from db import migrate
     from db.embedded import EmbeddedDatabaseError
-    from db.engine import DatabaseUnavailable, check_connection, database_url, get_engine, mask_url
+    from db.engine import DatabaseUnavailable, check_connection, database_url, get_engine
 
     try:
         url = database_url()
         check_connection(get_engine(url))
     except (EmbeddedDatabaseError, DatabaseUnavailable) as exc:
         raise ValueError(str(exc)) from None
-    current, head = migrate.current_revision(url), migrate.head_revision(url)
-    if current != head:
-        if os.environ.get("DATABASE_URL"):
-            raise ValueError(
-                f"The database at {mask_url(url)} is at revision {current or 'none'}, "
-                f"the code needs {head}. Run `akhbar db upgrade`."
-            )
-        migrate.upgrade(url)
+    try:
+        migrate.ensure_current(url)
+    except migrate.SchemaBehind as exc:
+        raise ValueError(str(exc)) from None
     return url
 
 

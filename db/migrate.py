@@ -43,3 +43,26 @@ def current_revision(url: str) -> str | None:
 
 def head_revision(url: str) -> str | None:
     return ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+
+
+class SchemaBehind(RuntimeError):
+    """A database given by DATABASE_URL is behind the code's revision."""
+
+
+def ensure_current(url: str) -> None:
+    """Bring the database at ``url`` to the code's revision, or say why not. The embedded
+    database is migrated on demand; a DATABASE_URL server is not touched (other teams may
+    share it: its owner runs ``akhbar db upgrade``) and raises ``SchemaBehind``."""
+    import os
+
+    from db.engine import mask_url
+
+    current, head = current_revision(url), head_revision(url)
+    if current == head:
+        return
+    if os.environ.get("DATABASE_URL"):
+        raise SchemaBehind(
+            f"The database at {mask_url(url)} is at revision {current or 'none'}, "
+            f"the code needs {head}. Run `akhbar db upgrade`."
+        )
+    upgrade(url)

@@ -91,21 +91,17 @@ def ready_database() -> str:
     migrated explicitly (`akhbar db upgrade`), since other teams may share it.
     """
     from db import migrate
-    from db.engine import DatabaseUnavailable, check_connection, get_engine, mask_url
+    from db.engine import DatabaseUnavailable, check_connection, get_engine
 
     url = resolve_database_url()
     try:
         check_connection(get_engine(url))
     except DatabaseUnavailable as exc:
         raise fail(str(exc)) from None
-    current, head = migrate.current_revision(url), migrate.head_revision(url)
-    if current != head:
-        if os.environ.get("DATABASE_URL"):
-            raise fail(
-                f"The database at {mask_url(url)} is at revision {current or 'none'}, "
-                f"the code needs {head}. Run `akhbar db upgrade`."
-            )
-        migrate.upgrade(url)
+    try:
+        migrate.ensure_current(url)
+    except migrate.SchemaBehind as exc:
+        raise fail(str(exc)) from None
     return url
 
 
