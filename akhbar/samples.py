@@ -32,7 +32,9 @@ import socket
 import threading
 import time
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -323,6 +325,28 @@ class SampleSites:
 
     def url(self, name: str, path: str) -> str:
         return self.base_url(name) + "/" + path.lstrip("/")
+
+
+def write_sitemap(
+    site: Path,
+    pages: Iterable[tuple[str, datetime | None]],
+    robots: str = "User-agent: *\nAllow: /\n",
+) -> None:
+    """``sitemap.xml`` (and ``robots.txt``) of a generated site under ``site``: one ``<url>``
+    per (path, last modified) in ``pages``; paths start with ``/`` and the ``{{BASE}}``
+    placeholder is put in front, as in the sample sites' files."""
+    urls = []
+    for path, modified in pages:
+        lastmod = f"<lastmod>{modified.isoformat()}</lastmod>" if modified else ""
+        urls.append(f"<url><loc>{{{{BASE}}}}{path}</loc>{lastmod}</url>")
+    (site / "sitemap.xml").write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+        + "\n".join(urls)
+        + "\n</urlset>\n",
+        encoding="utf-8",
+    )
+    (site / "robots.txt").write_text(robots, encoding="utf-8")
 
 
 def _free_port(host: str) -> int:

@@ -50,6 +50,7 @@ import psutil
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from akhbar.samples import write_sitemap  # noqa: E402
 
 BENCH_HOST = "127.0.0.60"
 
@@ -110,11 +111,11 @@ def build_site(root: Path, pages: int, seed: int = 7) -> list[Path]:
         path = site / "news" / f"{i}.html"
         path.write_text(page, encoding="utf-8")
         files.append(path)
-    urls = "".join(f"<url><loc>{{{{BASE}}}}/news/{i}.html</loc></url>" for i in range(pages))
-    (site / "sitemap.xml").write_text(
-        f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'
+    write_sitemap(
+        site,
+        ((f"/news/{i}.html", None) for i in range(pages)),
+        robots="User-agent: *\nDisallow: /search\n",
     )
-    (site / "robots.txt").write_text("User-agent: *\nDisallow: /search\n")
     (root / "sources.toml").write_text(
         f"""[[sources]]
 name = "bench"

@@ -37,7 +37,7 @@ import psutil
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from akhbar.samples import SampleSites  # noqa: E402
+from akhbar.samples import SampleSites, write_sitemap  # noqa: E402
 from bench.crawl_bench import database, fresh_database  # noqa: E402
 
 
@@ -71,18 +71,8 @@ def build_sites(root: Path, sources: int, pages: int, seed: int = 11) -> list[st
 {body}</article></main><footer>جميع الحقوق محفوظة</footer></body></html>""",
                 encoding="utf-8",
             )
-            entries.append(
-                f"<url><loc>{{{{BASE}}}}/news/{i}.html</loc>"
-                f"<lastmod>{published.isoformat()}</lastmod></url>"
-            )
-        (site / "sitemap.xml").write_text(
-            '<?xml version="1.0" encoding="UTF-8"?>\n'
-            '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
-            + "\n".join(entries)
-            + "\n</urlset>\n",
-            encoding="utf-8",
-        )
-        (site / "robots.txt").write_text("User-agent: *\nAllow: /\n", encoding="utf-8")
+            entries.append((f"/news/{i}.html", published))
+        write_sitemap(site, entries)
         registry.append(
             f"""[[sources]]
 name = "{name}"

@@ -20,6 +20,7 @@ import psycopg
 from akhbar import dedup
 from akhbar.article import Article
 from akhbar.page import FetchedPage, ProcessedPage
+from akhbar.samples import write_sitemap
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SEEDS = sorted((REPO_ROOT / "tests" / "data" / "seeds").glob("*.txt"))
@@ -135,18 +136,8 @@ def make_site(
         (site / "news" / f"{i}.html").write_text(
             article_html(i, words, published), encoding="utf-8"
         )
-        entries.append(
-            f"<url><loc>{{{{BASE}}}}/news/{i}.html</loc>"
-            f"<lastmod>{published.isoformat()}</lastmod></url>"
-        )
-    (site / "sitemap.xml").write_text(
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
-        + "\n".join(entries)
-        + "\n</urlset>\n",
-        encoding="utf-8",
-    )
-    (site / "robots.txt").write_text("User-agent: *\nAllow: /\n", encoding="utf-8")
+        entries.append((f"/news/{i}.html", published))
+    write_sitemap(site, entries)
     (root / "sources.toml").write_text(
         f"""[[sources]]
 name = "{name}"
