@@ -458,16 +458,12 @@ def _on_job_event(event: JobEvent) -> None:
 
 
 def scheduled_sources(config: ScheduleConfig) -> list[str]:
-    from akhbar.sources import load_sources
+    from akhbar.sources import load_sources, unknown_names_error
 
     registry = load_sources()
     names = list(config.sources) or sorted(registry)
-    unknown = [n for n in names if n not in registry]
-    if unknown:
-        raise ValueError(
-            f"Unknown source(s) in the schedule: {', '.join(unknown)}. "
-            f"Known sources: {', '.join(sorted(registry))}."
-        )
+    if error := unknown_names_error(names, registry):
+        raise ValueError(f"{error} Check the sources the schedule names.")
     return names
 
 

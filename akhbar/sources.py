@@ -33,6 +33,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -175,6 +176,19 @@ def load_sources(path: str | Path | None = None) -> dict[str, Source]:
     if errors:
         raise SourceRegistryError("\n".join(errors), errors)
     return out
+
+
+def unknown_names_error(names: Iterable[str], known: Iterable[str]) -> str | None:
+    """The one sentence every interface prints for names that are not sources (None when
+    all are), with the valid names listed."""
+    valid = sorted(set(known))
+    unknown = [n for n in names if n not in valid]
+    if not unknown:
+        return None
+    return (
+        f"Unknown source{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}. "
+        f"Known sources: {', '.join(valid) or '(none)'}."
+    )
 
 
 def get_source(name: str, path: str | Path | None = None) -> Source:

@@ -9,6 +9,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from akhbar.sources import unknown_names_error
+
 
 def _console(stderr: bool = False) -> Console:
     # Piped output (CI logs, `| tee`) gets a width that fits the summary table.
@@ -57,9 +59,8 @@ def check_source(url: str, source: str | None) -> None:
     """Exit with the list of valid names when ``source`` is not a known source."""
     if source is None:
         return
-    names = known_source_names(url)
-    if source not in names:
-        raise fail(f"Unknown source: {source}. Known sources: {', '.join(names) or '(none)'}.")
+    if error := unknown_names_error([source], known_source_names(url)):
+        raise fail(error)
 
 
 def resolve_database_url() -> str:

@@ -9,6 +9,7 @@ import typer
 from rich.live import Live
 from rich.table import Table
 
+from akhbar.sources import unknown_names_error
 from cli.commands._common import console, err_console, fail, ready_database, summary_table
 
 
@@ -77,12 +78,8 @@ def resolve_sources(sources: list[str] | None, all_sources: bool) -> list[str]:
             + ", ".join(sorted(registry))
             + "."
         )
-    unknown = [n for n in names if n not in registry]
-    if unknown:
-        raise fail(
-            f"Unknown source{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}. "
-            f"Known sources: {', '.join(sorted(registry))}."
-        )
+    if error := unknown_names_error(names, registry):
+        raise fail(error)
     return names
 
 

@@ -10,6 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from akhbar.sources import unknown_names_error
 from cli.commands._common import console, fail, ready_database
 from cli.commands.runs import status_text
 
@@ -150,8 +151,8 @@ def check(
     from akhbar.preview import preview_source
 
     registry = load_registry()
-    if name not in registry:
-        raise fail(f"Unknown source: {name}. Known sources: {', '.join(sorted(registry))}.")
+    if error := unknown_names_error([name], registry):
+        raise fail(error)
     source = registry[name]
     preview = preview_source(source, limit=limit)
     if as_json:
