@@ -12,13 +12,16 @@ PostgreSQL database:
   journal or run row), which splits the overhead into the database's part and the rest,
 * with Scrapy alone (bench/fetch_spider.py: fetch, no pipelines), and with Scrapy alone
   calling ``extract()`` on each page (fetch + extraction, nothing else: the floor the
-  pipeline is judged against, with the same Scrapy concurrency settings),
+  pipeline is judged against, with the same Scrapy concurrency settings), in-process and in
+  2 worker processes started the way the pipeline starts its own,
 
 then runs trafilatura alone over the same pages on both cores. For each it prints pages/s and
 CPU seconds per page split by process kind, every process counted the same way for every
 mode: the Scrapy process, its worker pool (forkserver and workers), the PostgreSQL server
 (postmaster and backends) and the HTTP server; and peak memory of the crawl's process tree.
-The pipeline's overhead is its total CPU per page above "Scrapy fetch + extraction alone".
+The pipeline's overhead is its total CPU per page above "Scrapy fetch + extraction alone";
+it is also printed like for like: the pipeline with 2 workers against the floor with 2
+workers, and the inline pipeline against the in-process floor.
 CPU seconds grow when both cores are busy (the pipeline keeps them busy, the in-process
 floor uses one), and with other load on the machine: compare medians of runs taken together
 (``--repeat``; modes are interleaved).
@@ -450,8 +453,11 @@ def crawl_without_database(site_root: Path, site: SiteServer, log_level: str = "
     return _result("pipeline without database (dry run)", pages, elapsed, cpu, peak_rss)
 
 
-def scrapy_alone(site_root: Path, site: SiteServer, with_extraction: bool) -> dict:
-    """Scrapy with no akhbar component (bench/fetch_spider.py), same concurrency as the crawl."""
+def scrapy_alone(
+    site_root: Path, site: SiteServer, with_extraction: bool, workers: int = 0
+) -> dict:
+    """Scrapy with no akhbar component (bench/fetch_spider.py), same concurrency as the crawl;
+    with ``workers``, extraction runs in that many worker processes, as in the pipeline."""
     run_dir = site_root / "scrapy-alone"
     run_dir.mkdir(exist_ok=True)
     stats_file = run_dir / "stats.json"
@@ -472,16 +478,20 @@ def scrapy_alone(site_root: Path, site: SiteServer, with_extraction: bool) -> di
     for name, value in settings.items():
         scrapy_args += ["-s", f"{name}={value}"]
     scrapy_args += ["-a", f"sitemap={site.base_url()}/sitemap.xml"]
-    scrapy_args += ["-a", f"extract={int(with_extraction)}"]
+    scrapy_args += ["-a", f"extract={int(with_extraction)}", "-a", f"workers={workers}"]
     # `scrapy runspider ...` in a wrapper that writes the crawl's stats to stats_file.
     command = [sys.executable, "-c", _STATS_WRAPPER, str(stats_file), *scrapy_args]
     env = dict(os.environ, PYTHONPATH=str(REPO))
     # cwd without scrapy.cfg: the project's settings, pipelines and extensions stay out.
     cpu, wall, peak_rss, _ = measured_run(command, run_dir, env, site, None)
     stats = json.loads(stats_file.read_text())
+    if failed := {k: v for k, v in stats.items() if k.startswith("spider_exceptions")}:
+        raise SystemExit(f"the Scrapy-alone run failed on some pages: {failed}")
     pages = int(stats.get("bench/pages", 0))
     elapsed = float(stats.get("elapsed_time_seconds", wall))
     mode = "Scrapy fetch + extraction alone" if with_extraction else "Scrapy fetch alone"
+    if workers:
+        mode += f", {workers} workers"
     return _result(mode, pages, elapsed, cpu, peak_rss)
 
 
@@ -622,6 +632,9 @@ def main() -> None:
             if not args.quick:
                 modes.append(("fetch", lambda: scrapy_alone(site_root, site, False)))
             modes.append(("fetch+extract", lambda: scrapy_alone(site_root, site, True)))
+            modes.append(
+                ("fetch+extract, workers", lambda: scrapy_alone(site_root, site, True, workers=2))
+            )
             runs: dict[str, list[dict]] = {name: [] for name, _ in modes}
             for _ in range(max(1, args.repeat)):  # interleaved: load changes hit every mode
                 for name, run in modes:
@@ -643,6 +656,18 @@ def main() -> None:
         "pipeline_pages_per_s (workers, 2 cores)": pipeline["pages_per_s"],
         "fetch_and_extraction_pages_per_s (in-process, 1 core)": floor["pages_per_s"],
     }
+    # Like for like: the same process arrangement on both sides, so what remains is the
+    # pipeline's own work (two busy cores cost more CPU seconds per instruction than one).
+    pooled_floor_cpu = results["fetch+extract, workers"]["total_cpu_s_per_page"]
+    ratios["fetch_and_extraction_alone_2_workers_cpu_per_page"] = round(pooled_floor_cpu, 4)
+    ratios["pipeline_overhead_like_for_like (2 workers vs fetch + extraction in 2 workers)"] = (
+        f"{(pipeline_cpu / pooled_floor_cpu - 1):.0%}"
+    )
+    if "inline" in results:
+        inline_cpu = results["inline"]["total_cpu_s_per_page"]
+        ratios["pipeline_overhead_like_for_like (inline vs fetch + extraction in-process)"] = (
+            f"{(inline_cpu / floor_cpu - 1):.0%}"
+        )
     dry_cpu = results["no database"]["total_cpu_s_per_page"]
     ratios["pipeline_without_database_overhead"] = f"{(dry_cpu / floor_cpu - 1):.0%}"
     ratios["database_work_cpu_per_page (both sides)"] = round(pipeline_cpu - dry_cpu, 4)
