@@ -522,7 +522,13 @@ def template_fingerprints(
     already computed (the crawl's workers compute them once for this and the fingerprints)."""
     if normalised is None:
         normalised = [normalize_arabic(p) for p in paragraphs]
-    return [_key(form) if _n(p) else None for p, form in zip(paragraphs, normalised, strict=True)]
+    # A paragraph with a normal form always has a non-empty _n (normalize_arabic removes
+    # what _n removes and more; tests/test_cleanup.py checks it for every character), so
+    # _n only decides for the rare paragraph whose form is empty («★★★» is learned).
+    return [
+        _key(form) if form or _n(p) else None
+        for p, form in zip(paragraphs, normalised, strict=True)
+    ]
 
 
 # Sentence end, maybe followed by closing quotes: prose, not a list/recipe item.

@@ -447,6 +447,12 @@ def paragraphs_of_forms(normalised_lines: list[str]) -> Paragraphs:
             continue
         hashes.append(h)
         shingles.append(shingle_hashes(normalised, _CONTEXT))
+    return _sketched(hashes, shingles, short)
+
+
+def _sketched(hashes: list[int], shingles: list[np.ndarray], short: list[np.ndarray]) -> Paragraphs:
+    """Paragraphs from the tracked paragraphs' hashes and shingle hashes, and the short
+    ones' shingle hashes (repeated values allowed: a sketch is a minimum)."""
     # One (CONTEXT_PERM x all shingles) matrix, reduced per paragraph; short ones last.
     groups = [*shingles, np.concatenate(short) if short else np.empty(0, np.uint64)]
     sizes = np.array([len(g) for g in groups])
@@ -458,6 +464,43 @@ def paragraphs_of_forms(normalised_lines: list[str]) -> Paragraphs:
         starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))[nonempty]
         sketches[nonempty] = np.minimum.reduceat(values, starts, axis=1).T
     return Paragraphs(np.array(hashes, dtype=np.int64), sketches[:-1], sketches[-1])
+
+
+def signature_and_paragraphs_of_forms(normalised_lines: list[str]) -> tuple[np.ndarray, Paragraphs]:
+    """``signature(text)`` (DEFAULT settings) and ``paragraphs_of_forms(normalised_lines)``
+    for the text whose lines' ``normalize_arabic`` forms are ``normalised_lines``, when those
+    forms joined are the text's form (no NFKC: see ``signature_and_paragraphs``).
+
+    The words are hashed once for both: a paragraph's shingles are the text's word pairs
+    inside it (a one-word paragraph: its word), and the text's shingles are all the pairs.
+    Shingles are not made distinct: MinHash takes minima, which repeats do not change."""
+    if not (DEFAULT.shingle == _CONTEXT.shingle == "word" and DEFAULT.size == _CONTEXT.size == 2):
+        whole = " ".join(line for line in normalised_lines if line)
+        return signature(whole, replace(DEFAULT, normalize=False)), paragraphs_of_forms(
+            normalised_lines
+        )
+    forms = [line for line in normalised_lines if line]
+    units = _unit_hashes(" ".join(forms), _CONTEXT)
+    pairs = _mix64(units[:-1] * _GOLDEN + units[1:])  # pairs[i]: words i and i + 1
+    sig = signature_from_shingles(pairs if len(units) > 1 else units)
+    hashes: list[int] = []
+    shingles: list[np.ndarray] = []
+    short: list[np.ndarray] = []
+    start = 0
+    for form in forms:
+        words = form.count(" ") + 1  # a normalised form: words split by single spaces
+        end = start + words
+        own = pairs[start : end - 1] if words > 1 else units[start:end]
+        start = end
+        if words < MIN_PARAGRAPH_WORDS:
+            short.append(own)
+            continue
+        h = paragraph_hash(form)
+        if h in hashes:
+            continue
+        hashes.append(h)
+        shingles.append(own)
+    return sig, _sketched(hashes, shingles, short)
 
 
 def without_paragraphs(text: str, recurring: Iterable[int]) -> str:

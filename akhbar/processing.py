@@ -44,13 +44,20 @@ def judge_and_fingerprint(
     processed.rejected = rejection_reason(article)
     if processed.rejected is None:
         text = article.text
+        forms = normalised_paragraphs
+        if forms is None:
+            forms = [normalize_arabic(p) for p in article.paragraphs]
+        lines = line_forms(article.paragraphs, forms)
         # Normalised once for all three (content_hash, signature and paragraphs each would).
-        normalised = normalised_text(text, normalised_paragraphs)
+        if needs_nfkc(text):  # NFKC runs over the whole text: its form starts over
+            normalised = normalize_arabic(text)
+            sig = dedup.signature(normalised, _PRENORMALISED)
+            processed.paragraphs = dedup.paragraphs_of_forms(lines)
+        else:  # the text's form is its paragraphs' (and lines') forms joined
+            normalised = " ".join(form for form in forms if form)
+            sig, processed.paragraphs = dedup.signature_and_paragraphs_of_forms(lines)
         processed.content_hash = hashlib.sha256(normalised.encode("utf-8")).digest()
-        processed.signature = dedup.signature_to_bytes(dedup.signature(normalised, _PRENORMALISED))
-        processed.paragraphs = dedup.paragraphs_of_forms(
-            line_forms(article.paragraphs, normalised_paragraphs)
-        )
+        processed.signature = dedup.signature_to_bytes(sig)
         processed.search_vector = search_vector(article.title, text)
     else:
         processed.content_hash = processed.signature = processed.search_vector = None
