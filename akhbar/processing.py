@@ -47,15 +47,15 @@ def judge_and_fingerprint(
         forms = normalised_paragraphs
         if forms is None:
             forms = [normalize_arabic(p) for p in article.paragraphs]
-        lines = line_forms(article.paragraphs, forms)
         # Normalised once for all three (content_hash, signature and paragraphs each would).
-        if needs_nfkc(text):  # NFKC runs over the whole text: its form starts over
-            normalised = normalize_arabic(text)
+        normalised = normalised_text(text, forms)
+        lines = line_forms(article.paragraphs, forms)
+        if normalised == " ".join(line for line in lines if line):
+            # The text's words are its lines' words (the usual case): hashed once for both.
+            sig, processed.paragraphs = dedup.signature_and_paragraphs_of_forms(lines)
+        else:  # NFKC over the whole text changed a line that did not need it on its own
             sig = dedup.signature(normalised, _PRENORMALISED)
             processed.paragraphs = dedup.paragraphs_of_forms(lines)
-        else:  # the text's form is its paragraphs' (and lines') forms joined
-            normalised = " ".join(form for form in forms if form)
-            sig, processed.paragraphs = dedup.signature_and_paragraphs_of_forms(lines)
         processed.content_hash = hashlib.sha256(normalised.encode("utf-8")).digest()
         processed.signature = dedup.signature_to_bytes(sig)
         processed.search_vector = search_vector(article.title, text)
