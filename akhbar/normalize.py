@@ -69,12 +69,12 @@ def translate_table(
 
 
 # normalize_arabic's table and _NON_WORD in one pass over the text: the table's letters and
-# digits are word characters, so nothing is left for _NON_WORD below _TABLE_SIZE. Above it
+# digits are word characters, so nothing is left for _NON_WORD below TABLE_SIZE. Above it
 # (CJK, emoji: rare here) the regex still runs.
-_TABLE_SIZE = 0x3000
-_BEYOND_TABLE = re.compile(f"[{chr(_TABLE_SIZE)}-\U0010ffff]")
-_WORDS_TABLE = translate_table(
-    TRANSLATION, lambda ch: _NON_WORD.match(ch) is not None and not ch.isspace(), _TABLE_SIZE
+TABLE_SIZE = 0x3000
+BEYOND_TABLE = re.compile(f"[{chr(TABLE_SIZE)}-\U0010ffff]")
+WORDS_TABLE = translate_table(
+    TRANSLATION, lambda ch: _NON_WORD.match(ch) is not None and not ch.isspace(), TABLE_SIZE
 )
 _TRANSLATION_TABLE = translate_table(TRANSLATION, lambda ch: False, max(TRANSLATION) + 1)
 
@@ -96,7 +96,7 @@ def normalize_arabic(text: str, *, keep_punctuation: bool = False) -> str:
     if keep_punctuation:
         text = text.translate(_TRANSLATION_TABLE)
     else:
-        text = text.translate(_WORDS_TABLE)
-        if _BEYOND_TABLE.search(text):
+        text = text.translate(WORDS_TABLE)
+        if BEYOND_TABLE.search(text):
             text = _NON_WORD.sub(" ", text)
     return " ".join(text.lower().split())

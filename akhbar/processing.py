@@ -58,7 +58,7 @@ def judge_and_fingerprint(
             processed.paragraphs = dedup.paragraphs_of_forms(lines)
         processed.content_hash = hashlib.sha256(normalised.encode("utf-8")).digest()
         processed.signature = dedup.signature_to_bytes(sig)
-        processed.search_vector = search_vector(article.title, text)
+        processed.search_vector = search_vector(article.title, text, normalised)
     else:
         processed.content_hash = processed.signature = processed.search_vector = None
         processed.paragraphs = None

@@ -34,16 +34,45 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from akhbar.normalize import TRANSLATION, translate_table
+from akhbar.normalize import (
+    BEYOND_TABLE,
+    TABLE_SIZE,
+    TRANSLATION,
+    WORDS_TABLE,
+    needs_nfkc,
+    translate_table,
+)
 
 _NON_WORD = re.compile(
     "[^0-9a-zA-Z\u00c0-\u024f\u0621-\u063a\u0641-\u064a\u066e-\u06d3\u06fa-\u06ff]+"
 )
 # TRANSLATION and "_NON_WORD is a space" in one translate (its letters and digits are word
 # characters); the regex still runs for characters above the table (none is a word one).
-_TABLE_SIZE = 0x3000
-_SEARCH_TABLE = translate_table(TRANSLATION, lambda ch: bool(_NON_WORD.match(ch)), _TABLE_SIZE)
-_BEYOND_TABLE = re.compile(f"[{chr(_TABLE_SIZE)}-\U0010ffff]")
+_SEARCH_TABLE = translate_table(TRANSLATION, lambda ch: bool(_NON_WORD.match(ch)), TABLE_SIZE)
+
+
+def _unshared_characters() -> re.Pattern[str]:
+    """The characters normalize_arabic and search normalisation map differently (a word
+    character for one, a separator for the other: × ÷, Greek, Hebrew, superscripts ...),
+    and everything above their tables. Text without them has the same words either way."""
+    ranges: list[list[int]] = []
+    for code in range(TABLE_SIZE):
+        ours, theirs = WORDS_TABLE[code], _SEARCH_TABLE[code]
+        ours = chr(ours) if isinstance(ours, int) else ours or ""
+        theirs = chr(theirs) if isinstance(theirs, int) else theirs or ""
+        if ours == theirs or (ours.isspace() and theirs.isspace()):
+            continue
+        if ranges and ranges[-1][1] == code - 1:
+            ranges[-1][1] = code
+        else:
+            ranges.append([code, code])
+    spans = "".join(
+        re.escape(chr(a)) + ("-" + re.escape(chr(b)) if b > a else "") for a, b in ranges
+    )
+    return re.compile(f"[{spans}{chr(TABLE_SIZE)}-\U0010ffff]")
+
+
+_UNSHARED = _unshared_characters()
 
 _CONJUNCTIONS = "وف"
 _PREPOSITIONS = "بكل"
@@ -82,7 +111,7 @@ def _search_words(text: str) -> list[str]:
     """``search_normalize(text).split()``: the NFKC, translate, ``_NON_WORD.sub(" ")``,
     lower and strip it spells out, with the middle two as one table."""
     text = unicodedata.normalize("NFKC", text).translate(_SEARCH_TABLE)
-    if _BEYOND_TABLE.search(text):
+    if BEYOND_TABLE.search(text):
         text = _NON_WORD.sub(" ", text)
     return text.lower().split()
 
@@ -181,18 +210,39 @@ def word_stems(word: str) -> tuple[str, ...]:
     return tuple(search_text(word).split())
 
 
-def indexed_words(text: str | None, max_words: int) -> list[str]:
+def indexed_words(text: str | None, max_words: int, normalised: str | None = None) -> list[str]:
     """The stems of ``text`` that go into the vector, capped (mirror of SQL
-    ``akhbar_search_words``)."""
-    words = _search_words((text or "")[:MAX_INDEXED_CHARS])
+    ``akhbar_search_words``). ``normalised``: ``normalize_arabic(text)``, if the caller has
+    it; its words are these words (checked: see ``_shared_words``)."""
+    words = _shared_words(text or "", normalised)
+    if words is None:
+        words = _search_words((text or "")[:MAX_INDEXED_CHARS])
     short = [word for word in words if len(word) <= MAX_WORD_CHARS]
     return list(map(stem_word, short[:max_words]))
 
 
-def search_document(title: str | None, body: str) -> tuple[list[str], list[str]]:
-    """The title and body stems the database indexes with weights A and B (capped)."""
+def _shared_words(text: str, normalised: str | None) -> list[str] | None:
+    """``normalised``'s words, when they are ``_search_words(text)``, else None.
+
+    Both NFKC (normalize_arabic when ``needs_nfkc``, so then the same text is translated,
+    and otherwise only if NFKC changes nothing), translate with tables that agree on every
+    character but the ``_UNSHARED`` ones, lower and split; and the text is not capped."""
+    if normalised is None or len(text) > MAX_INDEXED_CHARS:
+        return None
+    nfkc = unicodedata.normalize("NFKC", text)
+    if (nfkc == text or needs_nfkc(text)) and not _UNSHARED.search(nfkc):
+        return normalised.split()
+    return None
+
+
+def search_document(
+    title: str | None, body: str, normalised_body: str | None = None
+) -> tuple[list[str], list[str]]:
+    """The title and body stems the database indexes with weights A and B (capped).
+    ``normalised_body``: ``normalize_arabic(body)``, if the caller has it (it saves work)."""
     title_words = indexed_words(title, MAX_INDEXED_WORDS)
-    return title_words, indexed_words(body, MAX_INDEXED_WORDS - len(title_words))
+    body_words = indexed_words(body, MAX_INDEXED_WORDS - len(title_words), normalised_body)
+    return title_words, body_words
 
 
 # Words the database's text-search parser might split or fold otherwise than str.split and
@@ -217,7 +267,7 @@ def _labels(weight: str, first: int, count: int) -> list[str]:
     return made[first : first + count]
 
 
-def search_vector(title: str | None, body: str) -> str | None:
+def search_vector(title: str | None, body: str, normalised_body: str | None = None) -> str | None:
     """The ``articles.search_vector`` value as tsvector text: the twin of SQL
     ``akhbar_search_vector(title, body)``, i.e. the capped title stems with weight A followed
     by the body stems with weight B (positions 1, 2, ... across both), computed here so
@@ -227,8 +277,9 @@ def search_vector(title: str | None, body: str) -> str | None:
 
     A stem keeps its first MAX_POSITIONS positions in the title and in the body, and at most
     MAX_JOINED_POSITIONS in all (the title's first), as PostgreSQL's to_tsvector and || do.
+    ``normalised_body``: ``normalize_arabic(body)``, if the caller has it (it saves work).
     """
-    title_words, body_words = search_document(title, body)
+    title_words, body_words = search_document(title, body, normalised_body)
     if _PARSER_UNSURE.search(" ".join(title_words)) or _PARSER_UNSURE.search(" ".join(body_words)):
         return None
     positions: dict[str, list[str]] = {}  # stem -> its position labels, in first-seen order
