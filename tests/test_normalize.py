@@ -60,3 +60,41 @@ def test_every_character_normalises_as_defined(keep_punctuation: bool) -> None:
 def test_texts_normalise_as_defined(text: str) -> None:
     assert normalize_arabic(text) == reference(text)
     assert normalize_arabic(text, keep_punctuation=True) == reference(text, keep_punctuation=True)
+
+
+def test_nfkc_works_piecewise_between_line_breaks() -> None:
+    """What processing.normalised_text relies on to join paragraph forms under NFKC: a line
+    break never combines with, or reorders around, the character on either side."""
+    for code in range(sys.maxunicode + 1):
+        if not 0xD800 <= code <= 0xDFFF:
+            ch = chr(code)
+            nfkc = unicodedata.normalize("NFKC", ch)
+            assert unicodedata.normalize("NFKC", f"{ch}\n\n{ch}") == f"{nfkc}\n\n{nfkc}", hex(code)
+
+
+def test_text_form_from_paragraph_forms_under_nfkc() -> None:
+    """normalised_text joins the paragraphs' forms whenever NFKC allows it, and gives
+    normalize_arabic(text) for random mixes of presentation forms, combining marks,
+    compatibility characters, Greek and plain Arabic."""
+    import random
+
+    from akhbar.processing import normalised_text
+
+    pieces = [
+        "كلمة", "النص", "ﻻ", "ﷺ", "…", "\u00a0", "e\u0301", "\u0301", "ا\u0653", "ΣΑΣ", "σ",
+        "ﬁ", "①", "²", "Ⅻ", "“", "”", "—", " ", " ", "İ", "\u200f", "ﺍﻟ", "٣", "x", "«»", "_",
+    ]  # fmt: skip
+    rng = random.Random(5)
+    joined = 0
+    for _ in range(3000):
+        paragraphs = [
+            "".join(rng.choice(pieces) for _ in range(rng.randint(0, 6)))
+            for _ in range(rng.randint(1, 4))
+        ]
+        text = "\n\n".join(paragraphs)
+        forms = [normalize_arabic(p) for p in paragraphs]
+        assert normalised_text(text, forms, paragraphs) == normalize_arabic(text), paragraphs
+        joined += needs_nfkc(text) and all(
+            needs_nfkc(p) or unicodedata.is_normalized("NFKC", p) for p in paragraphs
+        )
+    assert joined > 500  # the shortcut was taken under NFKC, not only skipped
