@@ -163,10 +163,11 @@ def signature_from_shingles(hashes: np.ndarray, settings: Settings = DEFAULT) ->
     step = 4096
     mins = None
     for start in range(0, len(hashes), step):
-        vals = p.a * hashes[start : start + step]
-        vals += p.b
+        # (shingles x num_perm): the minimum over rows is about 10% faster than over columns.
+        vals = hashes[start : start + step, None] * p.a.T
+        vals += p.b.T
         # The minimum before the shift: x >> 32 never reorders, and it spares a pass.
-        low = vals.min(axis=1)
+        low = vals.min(axis=0)
         mins = low if mins is None else np.minimum(mins, low)
     return (mins >> np.uint64(32)).astype(np.uint32)
 
@@ -489,24 +490,50 @@ def signature_and_paragraphs_of_forms(normalised_lines: list[str]) -> tuple[np.n
     units = _mix64(np.array(crcs, dtype=np.uint64))
     pairs = _mix64(units[:-1] * _GOLDEN + units[1:])  # pairs[i]: words i and i + 1
     sig = signature_from_shingles(pairs if len(units) > 1 else units)
+    # Each paragraph's sketch is the minimum of the CONTEXT_PERM hashes over its pairs: one
+    # reduceat over all pairs, cut at each multi-word paragraph's first pair and at the pair
+    # that spans the break after it (reduced too, and ignored).
     hashes: list[int] = []
-    shingles: list[np.ndarray] = []
-    short: list[np.ndarray] = []
+    tracked: list[int] = []  # their columns in the reduceat
+    short: list[int] = []  # columns of the short paragraphs of two words
+    one_word: list[int] = []  # the word of each one-word paragraph
+    cuts: list[int] = []
     start = 0
     for form in forms:
         words = form.count(" ") + 1  # a normalised form: words split by single spaces
         end = start + words
-        own = pairs[start : end - 1] if words > 1 else units[start:end]
-        start = end
+        column = len(cuts)
+        if words > 1:
+            cuts += (start, end - 1)
         if words < MIN_PARAGRAPH_WORDS:
-            short.append(own)
-            continue
-        h = paragraph_hash(form)
-        if h in hashes:
-            continue
-        hashes.append(h)
-        shingles.append(own)
-    return sig, _sketched(hashes, shingles, short)
+            if words > 1:
+                short.append(column)
+            else:
+                one_word.append(start)
+        elif (h := paragraph_hash(form)) not in hashes:
+            hashes.append(h)
+            tracked.append(column)
+        start = end
+    p = _perms(CONTEXT_PERM, _CONTEXT_SEED)
+    # Minima before the shift (x >> 32 never reorders them), as in signature_from_shingles.
+    if cuts:
+        if cuts[-1] == len(pairs):  # the last paragraph's pairs run to the end
+            cuts.pop()
+        values = p.a * pairs
+        values += p.b
+        mins = np.minimum.reduceat(values, cuts, axis=1).T
+    else:
+        mins = np.empty((0, CONTEXT_PERM), dtype=np.uint64)
+    sketches = (mins[tracked] >> np.uint64(32)).astype(np.uint32)
+    rest = np.full(CONTEXT_PERM, _EMPTY, dtype=np.uint32)
+    if short or one_word:
+        low = mins[short].min(axis=0, initial=np.uint64(2**64 - 1))
+        if one_word:
+            values = p.a * units[one_word]
+            values += p.b
+            low = np.minimum(low, values.min(axis=1))
+        rest = (low >> np.uint64(32)).astype(np.uint32)
+    return sig, Paragraphs(np.array(hashes, dtype=np.int64), sketches, rest)
 
 
 def without_paragraphs(text: str, recurring: Iterable[int]) -> str:

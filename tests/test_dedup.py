@@ -273,6 +273,10 @@ def test_signature_is_the_minimum_of_each_permutation() -> None:
         ["", "كلمة", "", "ثلاث كلمات هنا", "كلمة"],
         ["نص يتكرر في الخبر", "نص يتكرر في الخبر", "قصير جدا", "وحيد"],
         ["word", "two words", "three short words", "a a a a a a"],
+        ["three words here", "one"],  # the last paragraph's pairs end before the text's
+        ["one", "three words here"],
+        ["two words", "two more"],
+        ["كلمات اربع في فقرة"],
     ],
 )
 def test_signature_and_paragraphs_of_forms_is_both_computed_apart(lines: list[str]) -> None:
@@ -294,3 +298,4 @@ def _same_as_apart(lines: list[str]) -> None:
     for name in ("hashes", "sketches", "rest"):
         got, want = getattr(found, name), getattr(expected, name)
         assert got.dtype == want.dtype and np.array_equal(got, want), name
+        assert got.tobytes() == want.tobytes() and got.flags.c_contiguous, name
