@@ -63,7 +63,7 @@ def judge_and_fingerprint(
         if normalised == " ".join(line for line in lines if line):
             # The text's words are its lines' words (the usual case): hashed once for both.
             sig, processed.paragraphs = dedup.signature_and_paragraphs_of_forms(lines)
-        else:  # NFKC over the whole text changed a line that did not need it on its own
+        else:  # NFKC over the whole text changed a paragraph that did not need it alone
             sig = dedup.signature(normalised, _PRENORMALISED)
             processed.paragraphs = dedup.paragraphs_of_forms(lines)
         processed.content_hash = hashlib.sha256(normalised.encode("utf-8")).digest()

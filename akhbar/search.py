@@ -213,7 +213,8 @@ def word_stems(word: str) -> tuple[str, ...]:
 def indexed_words(text: str | None, max_words: int, normalised: str | None = None) -> list[str]:
     """The stems of ``text`` that go into the vector, capped (mirror of SQL
     ``akhbar_search_words``). ``normalised``: ``normalize_arabic(text)``, if the caller has
-    it; its words are these words (checked: see ``_shared_words``)."""
+    it: where no character tells the two normalisations apart, its words are the words
+    searched (``_shared_words``), which saves normalising the text again."""
     words = _shared_words(text or "", normalised)
     if words is None:
         words = _search_words((text or "")[:MAX_INDEXED_CHARS])
