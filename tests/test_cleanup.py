@@ -459,3 +459,17 @@ def test_template_keys_only_skip_paragraphs_light_normalisation_empties():
     keys = template_fingerprints(paragraphs)
     assert [k is None for k in keys] == [False, True, False, True, True]
     assert keys == template_fingerprints(paragraphs, [normalize_arabic(p) for p in paragraphs])
+
+
+def test_light_normalisation_and_squash_by_their_definitions():
+    """_n (a list table) and _squash (a regex) give what their dict definitions give."""
+    import sys
+
+    from akhbar.cleanup import _LIGHT_MAP, _n, _squash
+
+    marks = dict.fromkeys((0x200F, 0x200E, 0x200B, 0xFEFF))
+    codes = [c for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF]
+    for i in range(0, len(codes), 61):
+        text = "ب " + "".join(map(chr, codes[i : i + 61])) + "\u200f x"
+        assert _n(text) == " ".join(text.translate(_LIGHT_MAP).lower().split()), hex(codes[i])
+        assert _squash(text) == " ".join(text.translate(marks).split()), hex(codes[i])
