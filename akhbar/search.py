@@ -263,8 +263,9 @@ _LABELS: dict[str, list[str]] = {"A": [""], "B": [""]}
 def _labels(weight: str, first: int, count: int) -> list[str]:
     """The labels of positions ``first`` .. ``first + count - 1`` with ``weight``."""
     made = _LABELS[weight]
-    if len(made) < first + count:
-        made.extend(f"{n}{weight}" for n in range(len(made), first + count))
+    if len(made) < first + count:  # a new, longer list: a thread still reading the old is fine
+        made = made + [f"{n}{weight}" for n in range(len(made), first + count)]
+        _LABELS[weight] = made
     return made[first : first + count]
 
 
