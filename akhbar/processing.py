@@ -7,6 +7,7 @@ re-processing stored HTML (``akhbar reprocess``): the same function either way.
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -23,14 +24,23 @@ from akhbar.siteparsers import load_parser
 _PRENORMALISED = replace(dedup.DEFAULT, normalize=False)
 
 
-def normalised_text(text: str, normalised: list[str] | None) -> str:
-    """normalize_arabic(text) for ``text`` = Article.text (paragraphs joined by blank lines),
-    from the paragraphs' normalised forms when given: its per-character steps and the
-    whitespace join commute, except NFKC (applied to the whole text when any part needs
-    it), so then it starts over."""
-    if normalised is None or needs_nfkc(text):
+def normalised_text(
+    text: str, normalised: list[str] | None, paragraphs: list[str] | None = None
+) -> str:
+    """normalize_arabic(text) for ``text`` = Article.text (``paragraphs`` joined by blank
+    lines), from the paragraphs' normalised forms when given: its per-character steps and
+    the whitespace join commute. NFKC, applied to the whole text when any part needs it,
+    commutes too when every paragraph had it for its own form or is left as it is by it (NFKC
+    works piecewise between line breaks, which never combine); otherwise it starts over."""
+    if normalised is None:
+        return normalize_arabic(text)
+    if needs_nfkc(text) and (paragraphs is None or not _nfkc_piecewise(paragraphs)):
         return normalize_arabic(text)
     return " ".join(form for form in normalised if form)
+
+
+def _nfkc_piecewise(paragraphs: list[str]) -> bool:
+    return all(needs_nfkc(p) or unicodedata.is_normalized("NFKC", p) for p in paragraphs)
 
 
 def judge_and_fingerprint(
@@ -44,14 +54,21 @@ def judge_and_fingerprint(
     processed.rejected = rejection_reason(article)
     if processed.rejected is None:
         text = article.text
+        forms = normalised_paragraphs
+        if forms is None:
+            forms = [normalize_arabic(p) for p in article.paragraphs]
         # Normalised once for all three (content_hash, signature and paragraphs each would).
-        normalised = normalised_text(text, normalised_paragraphs)
+        normalised = normalised_text(text, forms, article.paragraphs)
+        lines = line_forms(article.paragraphs, forms)
+        if normalised == " ".join(line for line in lines if line):
+            # The text's words are its lines' words (the usual case): hashed once for both.
+            sig, processed.paragraphs = dedup.signature_and_paragraphs_of_forms(lines)
+        else:  # NFKC over the whole text changed a paragraph that did not need it alone
+            sig = dedup.signature(normalised, _PRENORMALISED)
+            processed.paragraphs = dedup.paragraphs_of_forms(lines)
         processed.content_hash = hashlib.sha256(normalised.encode("utf-8")).digest()
-        processed.signature = dedup.signature_to_bytes(dedup.signature(normalised, _PRENORMALISED))
-        processed.paragraphs = dedup.paragraphs_of_forms(
-            line_forms(article.paragraphs, normalised_paragraphs)
-        )
-        processed.search_vector = search_vector(article.title, text)
+        processed.signature = dedup.signature_to_bytes(sig)
+        processed.search_vector = search_vector(article.title, text, normalised)
     else:
         processed.content_hash = processed.signature = processed.search_vector = None
         processed.paragraphs = None

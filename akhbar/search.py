@@ -30,16 +30,49 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from akhbar.normalize import TRANSLATION
+from akhbar.normalize import (
+    BEYOND_TABLE,
+    TABLE_SIZE,
+    TRANSLATION,
+    WORDS_TABLE,
+    needs_nfkc,
+    translate_table,
+)
 
 _NON_WORD = re.compile(
     "[^0-9a-zA-Z\u00c0-\u024f\u0621-\u063a\u0641-\u064a\u066e-\u06d3\u06fa-\u06ff]+"
 )
+# TRANSLATION and "_NON_WORD is a space" in one translate (its letters and digits are word
+# characters); the regex still runs for characters above the table (none is a word one).
+_SEARCH_TABLE = translate_table(TRANSLATION, lambda ch: bool(_NON_WORD.match(ch)), TABLE_SIZE)
+
+
+def _unshared_characters() -> re.Pattern[str]:
+    """The characters normalize_arabic and search normalisation map differently (a word
+    character for one, a separator for the other: × ÷, Greek, Hebrew, superscripts ...),
+    and everything above their tables. Text without them has the same words either way."""
+    ranges: list[list[int]] = []
+    for code in range(TABLE_SIZE):
+        ours, theirs = WORDS_TABLE[code], _SEARCH_TABLE[code]
+        ours = chr(ours) if isinstance(ours, int) else ours or ""
+        theirs = chr(theirs) if isinstance(theirs, int) else theirs or ""
+        if ours == theirs or (ours.isspace() and theirs.isspace()):
+            continue
+        if ranges and ranges[-1][1] == code - 1:
+            ranges[-1][1] = code
+        else:
+            ranges.append([code, code])
+    spans = "".join(
+        re.escape(chr(a)) + ("-" + re.escape(chr(b)) if b > a else "") for a, b in ranges
+    )
+    return re.compile(f"[{spans}{chr(TABLE_SIZE)}-\U0010ffff]")
+
+
+_UNSHARED = _unshared_characters()
 
 _CONJUNCTIONS = "وف"
 _PREPOSITIONS = "بكل"
@@ -71,8 +104,16 @@ def search_normalize(text: str) -> str:
     """Mirror of SQL ``akhbar_search_normalize``: NFKC, then akhbar.normalize's table
     (diacritics and tatweel deleted, letter variants and digits unified), then anything but
     a word character is a space."""
-    text = unicodedata.normalize("NFKC", text).translate(TRANSLATION)
-    return _NON_WORD.sub(" ", text).lower().strip()
+    return " ".join(_search_words(text))
+
+
+def _search_words(text: str) -> list[str]:
+    """``search_normalize(text).split()``: the NFKC, translate, ``_NON_WORD.sub(" ")``,
+    lower and strip it spells out, with the middle two as one table."""
+    text = unicodedata.normalize("NFKC", text).translate(_SEARCH_TABLE)
+    if BEYOND_TABLE.search(text):
+        text = _NON_WORD.sub(" ", text)
+    return text.lower().split()
 
 
 def _nisba_base(base: str) -> str:
@@ -169,18 +210,40 @@ def word_stems(word: str) -> tuple[str, ...]:
     return tuple(search_text(word).split())
 
 
-def indexed_words(text: str | None, max_words: int) -> list[str]:
+def indexed_words(text: str | None, max_words: int, normalised: str | None = None) -> list[str]:
     """The stems of ``text`` that go into the vector, capped (mirror of SQL
-    ``akhbar_search_words``)."""
-    words = search_normalize((text or "")[:MAX_INDEXED_CHARS]).split()
+    ``akhbar_search_words``). ``normalised``: ``normalize_arabic(text)``, if the caller has
+    it: where no character tells the two normalisations apart, its words are the words
+    searched (``_shared_words``), which saves normalising the text again."""
+    words = _shared_words(text or "", normalised)
+    if words is None:
+        words = _search_words((text or "")[:MAX_INDEXED_CHARS])
     short = [word for word in words if len(word) <= MAX_WORD_CHARS]
     return list(map(stem_word, short[:max_words]))
 
 
-def search_document(title: str | None, body: str) -> tuple[list[str], list[str]]:
-    """The title and body stems the database indexes with weights A and B (capped)."""
+def _shared_words(text: str, normalised: str | None) -> list[str] | None:
+    """``normalised``'s words, when they are ``_search_words(text)``, else None.
+
+    Both NFKC (normalize_arabic when ``needs_nfkc``, so then the same text is translated,
+    and otherwise only if NFKC changes nothing), translate with tables that agree on every
+    character but the ``_UNSHARED`` ones, lower and split; and the text is not capped."""
+    if normalised is None or len(text) > MAX_INDEXED_CHARS:
+        return None
+    nfkc = unicodedata.normalize("NFKC", text)
+    if (nfkc == text or needs_nfkc(text)) and not _UNSHARED.search(nfkc):
+        return normalised.split()
+    return None
+
+
+def search_document(
+    title: str | None, body: str, normalised_body: str | None = None
+) -> tuple[list[str], list[str]]:
+    """The title and body stems the database indexes with weights A and B (capped).
+    ``normalised_body``: ``normalize_arabic(body)``, if the caller has it (it saves work)."""
     title_words = indexed_words(title, MAX_INDEXED_WORDS)
-    return title_words, indexed_words(body, MAX_INDEXED_WORDS - len(title_words))
+    body_words = indexed_words(body, MAX_INDEXED_WORDS - len(title_words), normalised_body)
+    return title_words, body_words
 
 
 # Words the database's text-search parser might split or fold otherwise than str.split and
@@ -192,50 +255,53 @@ MAX_POSITIONS = 255
 MAX_JOINED_POSITIONS = 256
 
 
-def _positions(words: list[str], first: int, positions: dict[str, list[int]]) -> None:
-    """Add each word's positions (``first``, ``first`` + 1, ...) to ``positions``, at most
-    MAX_POSITIONS per word."""
-    for n, word in enumerate(words, first):
-        where = positions.get(word)
-        if where is None:
-            positions[word] = [n]
-        elif len(where) < MAX_POSITIONS:
-            where.append(n)
+# Position labels ("17A", "17B") by weight and position, made once per process: formatting
+# them anew was most of search_vector's time.
+_LABELS: dict[str, list[str]] = {"A": [""], "B": [""]}
 
 
-def _weighted(where: list[int], last_title: int) -> str:
-    """ "3A,7B" from [3, 7]: title positions (up to ``last_title``) weigh A, body ones B."""
-    if where[0] > last_title:
-        return "B,".join(map(str, where)) + "B"
-    if where[-1] <= last_title:
-        return "A,".join(map(str, where)) + "A"
-    split = bisect_right(where, last_title)
-    return "A,".join(map(str, where[:split])) + "A," + "B,".join(map(str, where[split:])) + "B"
+def _labels(weight: str, first: int, count: int) -> list[str]:
+    """The labels of positions ``first`` .. ``first + count - 1`` with ``weight``."""
+    made = _LABELS[weight]
+    if len(made) < first + count:  # a new, longer list: a thread still reading the old is fine
+        made = made + [f"{n}{weight}" for n in range(len(made), first + count)]
+        _LABELS[weight] = made
+    return made[first : first + count]
 
 
-def search_vector(title: str | None, body: str) -> str | None:
+def search_vector(title: str | None, body: str, normalised_body: str | None = None) -> str | None:
     """The ``articles.search_vector`` value as tsvector text: the twin of SQL
     ``akhbar_search_vector(title, body)``, i.e. the capped title stems with weight A followed
     by the body stems with weight B (positions 1, 2, ... across both), computed here so
     that crawler workers, not the database, pay for it. None when the text holds letters
     the database's parser could split or fold otherwise: the database then computes it (a
     NULL search_vector always means "compute it"). ``tests/test_search.py`` compares the two.
+
+    A stem keeps its first MAX_POSITIONS positions in the title and in the body, and at most
+    MAX_JOINED_POSITIONS in all (the title's first), as PostgreSQL's to_tsvector and || do.
+    ``normalised_body``: ``normalize_arabic(body)``, if the caller has it (it saves work).
     """
-    title_words, body_words = search_document(title, body)
+    title_words, body_words = search_document(title, body, normalised_body)
     if _PARSER_UNSURE.search(" ".join(title_words)) or _PARSER_UNSURE.search(" ".join(body_words)):
         return None
-    positions: dict[str, list[int]] = {}
-    _positions(title_words, 1, positions)
-    body_positions: dict[str, list[int]] = {}
-    _positions(body_words, len(title_words) + 1, body_positions)
-    for word, where in body_positions.items():
-        joined = positions.get(word)
-        if joined is None:
-            positions[word] = where
-        else:  # the title's positions first, then the body's: 256 at most in all
-            joined += where[: MAX_JOINED_POSITIONS - len(joined)]
-    last_title = len(title_words)
-    return " ".join(f"{word}:{_weighted(where, last_title)}" for word, where in positions.items())
+    positions: dict[str, list[str]] = {}  # stem -> its position labels, in first-seen order
+    for word, label in zip(title_words, _labels("A", 1, len(title_words)), strict=True):
+        where = positions.get(word)
+        if where is None:
+            positions[word] = [label]
+        elif len(where) < MAX_POSITIONS:
+            where.append(label)
+    body_labels = _labels("B", len(title_words) + 1, len(body_words))
+    for word, label in zip(body_words, body_labels, strict=True):
+        where = positions.get(word)
+        if where is None:
+            positions[word] = [label]
+        elif len(where) < MAX_POSITIONS or (
+            # A title stem: its body positions fill up to the joined cap.
+            len(where) < MAX_JOINED_POSITIONS and where[0][-1] == "A"
+        ):
+            where.append(label)
+    return " ".join([f"{word}:{','.join(where)}" for word, where in positions.items()])
 
 
 _QUERY_PART = re.compile(r'(-?)"([^"]*)"?|(\S+)')

@@ -439,3 +439,37 @@ def test_only_the_site_name_itself_is_not_an_author():
     )
     sites = meta.site_names(page)
     assert meta.find_byline(page, sites=sites)[0] is None
+
+
+def test_template_keys_only_skip_paragraphs_light_normalisation_empties():
+    """template_fingerprints decides "never learned" with _n only when normalize_arabic left
+    nothing: a character that survives normalize_arabic survives _n, and the characters _n
+    removes leave nothing to normalize_arabic, even two together under NFKC."""
+    import sys
+
+    from akhbar.cleanup import _n, template_fingerprints
+    from akhbar.normalize import normalize_arabic
+
+    codes = [c for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF]
+    assert not [hex(c) for c in codes if normalize_arabic(chr(c)) and not _n(chr(c))]
+    removed = [chr(c) for c in codes if not _n(chr(c))]
+    assert len(removed) > 100  # whitespace, diacritics, tatweel, the label punctuation
+    assert not [(a, b) for a in removed for b in removed if normalize_arabic("\u00a0" + a + b)]
+    paragraphs = ["نص الخبر هنا", "«»", "★★★", "", "…"]
+    keys = template_fingerprints(paragraphs)
+    assert [k is None for k in keys] == [False, True, False, True, True]
+    assert keys == template_fingerprints(paragraphs, [normalize_arabic(p) for p in paragraphs])
+
+
+def test_light_normalisation_and_squash_by_their_definitions():
+    """_n (a list table) and _squash (a regex) give what their dict definitions give."""
+    import sys
+
+    from akhbar.cleanup import _LIGHT_MAP, _n, _squash
+
+    marks = dict.fromkeys((0x200F, 0x200E, 0x200B, 0xFEFF))
+    codes = [c for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF]
+    for i in range(0, len(codes), 61):
+        text = "ب " + "".join(map(chr, codes[i : i + 61])) + "\u200f x"
+        assert _n(text) == " ".join(text.translate(_LIGHT_MAP).lower().split()), hex(codes[i])
+        assert _squash(text) == " ".join(text.translate(marks).split()), hex(codes[i])

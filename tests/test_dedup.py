@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import typer
 from typer.testing import CliRunner
 
 from akhbar import dedup
+from akhbar.normalize import normalize_arabic
 from cli.commands.dedup import register
 
 DATA = Path(__file__).parent / "data" / "dedup" / "articles.jsonl"
@@ -246,3 +248,54 @@ def test_cli_threshold_option(tmp_path: Path) -> None:
     assert json.loads(out.splitlines()[1])["duplicate_of"] == "a"
     _, out, _ = run_cli(str(path), "--threshold", "0.9")
     assert json.loads(out.splitlines()[1])["duplicate_of"] is None
+
+
+def test_signature_is_the_minimum_of_each_permutation() -> None:
+    """signature_from_shingles (minimum before the shift, in chunks) against its formula."""
+    rng = np.random.default_rng(3)
+    for size in (1, 2, 150, 5000):  # 5000: more than one chunk
+        hashes = rng.integers(0, 2**64 - 1, size=size, dtype=np.uint64)
+        p = dedup._perms(dedup.NUM_PERM, 1)
+        expected = ((p.a * hashes[None, :] + p.b) >> np.uint64(32)).min(axis=1)
+        got = dedup.signature_from_shingles(hashes)
+        assert got.dtype == np.uint32
+        assert np.array_equal(got, expected.astype(np.uint32))
+        assert np.array_equal(dedup.signature_from_shingles(np.unique(hashes)), got)
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        [],
+        [""],
+        ["كلمة"],
+        ["كلمتان هنا"],
+        ["", "كلمة", "", "ثلاث كلمات هنا", "كلمة"],
+        ["نص يتكرر في الخبر", "نص يتكرر في الخبر", "قصير جدا", "وحيد"],
+        ["word", "two words", "three short words", "a a a a a a"],
+        ["three words here", "one"],  # the last paragraph's pairs end before the text's
+        ["one", "three words here"],
+        ["two words", "two more"],
+        ["كلمات اربع في فقرة"],
+    ],
+)
+def test_signature_and_paragraphs_of_forms_is_both_computed_apart(lines: list[str]) -> None:
+    """The words hashed once give signature(joined lines) and paragraphs_of_forms(lines)."""
+    _same_as_apart(lines)
+
+
+def test_signature_and_paragraphs_of_forms_on_the_labelled_set() -> None:
+    for row in ROWS[:150]:
+        _same_as_apart([normalize_arabic(p) for p in dedup.split_paragraphs(row["text"])])
+
+
+def _same_as_apart(lines: list[str]) -> None:
+    sig, found = dedup.signature_and_paragraphs_of_forms(lines)
+    whole = " ".join(line for line in lines if line)
+    expected = dedup.paragraphs_of_forms(lines)
+    assert np.array_equal(sig, dedup.signature(whole, replace(dedup.DEFAULT, normalize=False)))
+    assert sig.dtype == np.uint32
+    for name in ("hashes", "sketches", "rest"):
+        got, want = getattr(found, name), getattr(expected, name)
+        assert got.dtype == want.dtype and np.array_equal(got, want), name
+        assert got.tobytes() == want.tobytes() and got.flags.c_contiguous, name

@@ -562,3 +562,29 @@ def test_documented_sql_entry_point(database_url: str, engine, judged_corpus) ->
     with psycopg.connect(**params) as conn:
         rows = conn.execute("SELECT id FROM akhbar_search('النفط')").fetchall()
         assert {keys[r[0]] for r in rows} == judged["النفط"]
+
+
+def test_vector_from_a_normalised_body_is_the_same() -> None:
+    """search_vector's ``normalised_body`` shortcut (normalize_arabic's words as search words,
+    where no character tells them apart) changes no vector."""
+    import unicodedata
+
+    from akhbar.normalize import normalize_arabic
+    from akhbar.search import _search_words, _shared_words, search_vector
+
+    for title, body in _vector_samples():
+        assert search_vector(title, body, normalize_arabic(body)) == search_vector(title, body)
+    for code in range(0x3100):  # every character the tables cover, and some beyond
+        ch = chr(code)
+        if not 0xD800 <= code <= 0xDFFF:
+            for text in (f"ب{ch}x{ch}", f"{ch}ΣΑΣ\n\nكلمة“{ch}”", f"كتاب {ch}… ﻻ"):
+                shared = _shared_words(text, normalize_arabic(text))
+                assert shared is None or shared == _search_words(text), hex(code)
+    for code in (0x1F600, 0x20000, 0x10FFFF):
+        assert _shared_words(f"ب{chr(code)}", normalize_arabic(f"ب{chr(code)}")) is None
+    # The shortcut is taken for ordinary text, NFKC or not ...
+    for text in ("«والمفاوضاتُ» السوريّة، أمسِ؛ ١٢ — Test-Case! ۴۵", "ﻻ إله… “نص”"):
+        assert _shared_words(text, normalize_arabic(text)) == _search_words(text)
+    # ... and not where NFKC would change text normalize_arabic leaves alone.
+    decomposed = unicodedata.normalize("NFD", "é كلمة")
+    assert _shared_words(decomposed, normalize_arabic(decomposed)) is None
