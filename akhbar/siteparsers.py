@@ -25,11 +25,15 @@ import importlib
 from dataclasses import replace
 from datetime import datetime
 from functools import lru_cache
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from akhbar.article import Article
 from akhbar.dates import parse_date
-from akhbar.parsed import ParsedPage
+
+# Annotations only: the registry loads parsers without the parsing stack (lxml, trafilatura),
+# which a crawl with worker processes loads only in them.
+if TYPE_CHECKING:
+    from akhbar.parsed import ParsedPage
 
 __all__ = ["FIELDS", "SiteParser", "SiteParserError", "apply_parser", "load_parser"]
 

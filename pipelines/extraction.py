@@ -6,9 +6,8 @@ import asyncio
 import logging
 from typing import Any
 
-from akhbar.page import FetchedPage
-from akhbar.processing import process_page, process_page_remote
-from pipelines.workers import acquire_pool, release_pool
+from akhbar.page import FetchedPage, ProcessedPage
+from pipelines.workers import acquire_pool, process_in_worker, release_pool
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +34,12 @@ class ExtractionPipeline:
         if not isinstance(item, FetchedPage):
             return item
         if self.pool is None:
+            # Inline (AKHBAR_WORKERS=0): only then does this process load the extraction stack.
+            from akhbar.processing import process_page
+
             return process_page(item)
-        processed = await asyncio.wrap_future(self.pool.submit(process_page_remote, item))
+        processed: ProcessedPage = await asyncio.wrap_future(
+            self.pool.submit(process_in_worker, item)
+        )
         processed.page = item
         return processed

@@ -13,7 +13,6 @@ from typing import Any
 
 from akhbar.cleanup import TemplateFilter, template_fingerprints
 from akhbar.page import ProcessedPage
-from akhbar.processing import judge_and_fingerprint
 
 logger = logging.getLogger(__name__)
 
@@ -42,5 +41,9 @@ class TemplateTextPipeline:
             logger.debug("%s: %d template paragraph(s) removed", item.page.url, removed)
             article.paragraphs = kept
             item.template_keys = None
+            # Imported here: the rest of this stage runs without the extraction stack, which
+            # with worker processes only they load.
+            from akhbar.processing import judge_and_fingerprint
+
             judge_and_fingerprint(item)
         return item

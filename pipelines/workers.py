@@ -22,6 +22,10 @@ import sys
 import threading
 import time
 from concurrent.futures import Executor, ProcessPoolExecutor
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from akhbar.page import FetchedPage, ProcessedPage
 
 _lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
@@ -69,6 +73,14 @@ def lifeline() -> None:
 
 
 lifeline()
+
+
+def process_in_worker(page: FetchedPage) -> ProcessedPage:
+    """``akhbar.processing.process_page_remote``, named here so that the crawl process can send
+    it to a worker without importing the extraction stack itself (the forkserver preloads it)."""
+    from akhbar.processing import process_page_remote
+
+    return process_page_remote(page)
 
 
 def acquire_pool(workers: int) -> Executor | None:
