@@ -203,3 +203,63 @@ def test_journal_keeps_no_known_url_check_mark() -> None:
     }
     encoded = json.loads(json.dumps(_encode_meta(meta)))
     assert _decode_meta(encoded) == {ARTICLE_META: True, "listed_published": listed}
+
+
+def test_journal_marks_done_only_what_the_database_does_not_show(database_url: str) -> None:
+    """A page stored or recorded as a duplicate under the URL it was scheduled with is done
+    by its row (no journal write); a page that went through the pipelines otherwise (a
+    redirect, a known-URL outcome, a rejected page), or any page when a resumed crawl would
+    not ask the database (``AKHBAR_SKIP_KNOWN=0``), is marked done."""
+    from scrapy.http import Request, Response
+    from scrapy.utils.test import get_crawler
+    from sqlalchemy import create_engine, pool
+
+    from crawlers.resume import URL_META, Journal, ResumeJournalMiddleware
+
+    def page(path: str, final: str | None = None) -> tuple[Response, str]:
+        url = f"http://site.test{path}"
+        request = Request(final or url, meta={URL_META: url})
+        return Response(final or url, request=request), final or url
+
+    engine = create_engine(database_url, poolclass=pool.NullPool)
+    try:
+        for skip_known in (True, False):
+            crawler = get_crawler(settings_dict={"AKHBAR_SKIP_KNOWN": skip_known})
+            middleware = ResumeJournalMiddleware(crawler)
+            journal = Journal("tiny", engine, flush_interval=60)
+            assert journal.open() is not None
+            middleware.journal = journal
+            pages = {
+                "/stored": ("scraped", "stored", None),
+                "/near": ("scraped", "near", None),
+                "/replaced": ("scraped", "replaced", None),
+                "/redirected": ("scraped", "stored", "http://site.test/elsewhere"),
+                "/known": ("scraped", "url", None),
+                "/rejected": ("dropped", None, None),
+            }
+            for path, (signal_name, outcome, final) in pages.items():
+                response, url = page(path, final)
+                journal.add(Request(f"http://site.test{path}"))
+                if signal_name == "scraped":
+                    item = {"url": url, "outcome": outcome}
+                    middleware.item_scraped(item, response, crawler.spider)
+                else:
+                    middleware.item_dropped({}, response, crawler.spider)
+            assert journal.flush()
+            states = {
+                u.removeprefix("http://site.test"): s for u, s in frontier(database_url).items()
+            }
+            journal.close(remove=True)
+            if skip_known:
+                assert states == {
+                    "/stored": "pending",
+                    "/near": "pending",
+                    "/replaced": "pending",
+                    "/redirected": "done",
+                    "/known": "done",
+                    "/rejected": "done",
+                }
+            else:
+                assert set(states.values()) == {"done"} and len(states) == len(pages)
+    finally:
+        engine.dispose()
