@@ -29,8 +29,29 @@ CHECKED_META = "akhbar_known_checked"
 KNOWN_URL_BATCH = 1000
 
 
-def _wants_check(request: Request) -> bool:
+def wants_check(request: Request) -> bool:
+    """An article request the known-URL check applies to."""
     return bool(request.meta.get(ARTICLE_META)) and not request.meta.get("akhbar_refetch")
+
+
+async def drop_known(batch: list[Request], stats: Any) -> list[Request]:
+    """``batch`` without the requests whose URL is already stored or known as a duplicate
+    (one query; counted as ``akhbar/skipped_known_url``); the rest are marked checked. When
+    the database cannot be asked, all are kept unmarked: SkipKnownUrlsMiddleware asks for
+    each."""
+    try:
+        known = await asyncio.to_thread(known_urls, get_engine(), [r.url for r in batch])
+    except Exception as exc:
+        logger.debug("known-URL batch check failed (%s); checking per request", exc)
+        return batch
+    kept = []
+    for request in batch:
+        if request.url in known:
+            stats.inc_value("akhbar/skipped_known_url")
+            continue
+        request.meta[CHECKED_META] = request.url
+        kept.append(request)
+    return kept
 
 
 class KnownUrlsBatchMiddleware:
@@ -54,24 +75,12 @@ class KnownUrlsBatchMiddleware:
         return cls(crawler)
 
     async def _unknown(self, batch: list[Request]) -> list[Request]:
-        try:
-            known = await asyncio.to_thread(known_urls, get_engine(), [r.url for r in batch])
-        except Exception as exc:  # the database is away: each request is asked about later
-            logger.debug("known-URL batch check failed (%s); checking per request", exc)
-            return batch
-        kept = []
-        for request in batch:
-            if request.url in known:
-                self.stats.inc_value("akhbar/skipped_known_url")
-                continue
-            request.meta[CHECKED_META] = request.url
-            kept.append(request)
-        return kept
+        return await drop_known(batch, self.stats)
 
     async def _filter(self, result: AsyncIterator[Any]) -> AsyncIterator[Any]:
         batch: list[Request] = []
         async for item in result:
-            if isinstance(item, Request) and _wants_check(item):
+            if isinstance(item, Request) and wants_check(item):
                 batch.append(item)
                 if len(batch) >= KNOWN_URL_BATCH:
                     for request in await self._unknown(batch):
@@ -116,7 +125,7 @@ class SkipKnownUrlsMiddleware:
         return cls(crawler)
 
     async def process_request(self, request: Request) -> None:
-        if not _wants_check(request) or request.meta.get(CHECKED_META) == request.url:
+        if not wants_check(request) or request.meta.get(CHECKED_META) == request.url:
             return None
         known = await asyncio.to_thread(known_urls, get_engine(), [request.url])
         if known:
@@ -166,8 +175,11 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
 __all__ = [
     "ARTICLE_META",
+    "KNOWN_URL_BATCH",
     "BackoffRetryMiddleware",
     "IgnoreRequest",
     "KnownUrlsBatchMiddleware",
     "SkipKnownUrlsMiddleware",
+    "drop_known",
+    "wants_check",
 ]

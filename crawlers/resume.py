@@ -6,12 +6,18 @@ Why not Scrapy's JOBDIR: its disk queue writes its size header, the priority que
 SIGKILL the queue reads as empty, and it is a local directory.
 
 A URL is ``pending`` when the spider schedules it and ``done`` when a discovery page
-(sitemap, feed, listing) was fully parsed or an article page went through the pipelines (a
-page that could not be stored stays pending). A run that ends ``finished``, ``degraded`` or
-``empty`` deletes its rows; a run that finds rows resumes: it re-schedules the pending
-requests and skips every URL already done. Articles already stored are skipped anyway by
-SkipKnownUrlsMiddleware (via the database); the journal adds the discovery pages and the
-pages that were rejected (non-articles), so nothing finished is fetched again.
+(sitemap, feed, listing) was fully parsed or an article page went through the pipelines
+without being stored (a non-article, a page too short). A page that could not be stored
+stays pending. A page stored as an article or recorded as a duplicate under the URL it was
+scheduled with is not marked: its row in ``articles`` or ``duplicates`` says it is done
+(committed with its batch, before the page counts as finished), and a resumed crawl asks the
+database about its pending article requests (one query per ``KNOWN_URL_BATCH``) before
+fetching any. So the journal writes one row per article page, not two, and nothing finished
+is fetched again. (With ``AKHBAR_SKIP_KNOWN=0`` the database is not asked, and every page
+that went through the pipelines is marked done.)
+
+A run that ends ``finished``, ``degraded`` or ``empty`` deletes its rows; a run that finds
+rows resumes: it re-schedules the pending requests and skips every URL already done.
 
 A PostgreSQL advisory lock per source (held by a connection of the crawl) keeps two crawls
 of one source from sharing it.
@@ -34,7 +40,13 @@ from scrapy.exceptions import NotConfigured
 from sqlalchemy import text
 
 from akhbar.outcomes import Thresholds, decide_outcome
-from crawlers.middlewares import ARTICLE_META, CHECKED_META
+from crawlers.middlewares import (
+    ARTICLE_META,
+    CHECKED_META,
+    KNOWN_URL_BATCH,
+    drop_known,
+    wants_check,
+)
 from db.engine import get_engine
 
 logger = logging.getLogger(__name__)
@@ -48,6 +60,9 @@ DONE_OUTCOMES = ("finished", "degraded", "empty")
 
 # Not journaled: a resumed request's URL is checked again (it may have been stored since).
 _NOT_KEPT = {URL_META, CHECKED_META}
+# Store outcomes that leave the page's own URL in ``articles`` or ``duplicates`` (a known-URL
+# outcome may have matched its canonical URL only).
+_KNOWN_AFTER = frozenset({"stored", "replaced", "exact", "near"})
 
 
 def _encode_meta(meta: dict[str, Any]) -> dict[str, Any]:
@@ -174,6 +189,7 @@ class Journal:
             self._buffer.append(entry)
 
     def add(self, request: Request) -> None:
+        meta = _encode_meta(request.meta)
         self._put(
             {
                 "source": self.source,
@@ -181,7 +197,7 @@ class Journal:
                 "state": "pending",
                 "callback": getattr(request.callback, "__name__", None),
                 "priority": request.priority,
-                "meta": json.dumps(_encode_meta(request.meta), ensure_ascii=False),
+                "meta": json.dumps(meta, ensure_ascii=False) if meta else None,
             }
         )
 
@@ -272,6 +288,8 @@ class ResumeJournalMiddleware:
         self.journal: Journal | None = None
         self.state = JournalState()
         self.stats = crawler.stats
+        # Stored pages need no mark only when a resumed crawl asks the database about them.
+        self.known_checked = crawler.settings.getbool("AKHBAR_SKIP_KNOWN", True)
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ResumeJournalMiddleware:
@@ -281,8 +299,8 @@ class ResumeJournalMiddleware:
         ):
             raise NotConfigured
         mw = cls(crawler)
-        crawler.signals.connect(mw.item_finished, signal=signals.item_scraped)
-        crawler.signals.connect(mw.item_finished, signal=signals.item_dropped)
+        crawler.signals.connect(mw.item_scraped, signal=signals.item_scraped)
+        crawler.signals.connect(mw.item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(mw.spider_closed, signal=signals.spider_closed)
         return mw
 
@@ -341,13 +359,31 @@ class ResumeJournalMiddleware:
             self.journal.add(request)
         return True
 
+    async def _restored(self, spider: Any) -> AsyncIterator[Request]:
+        """The pending requests, without the article pages stored meanwhile (asked in
+        batches; those stored before the kill are pending too, see the module docstring)."""
+        batch: list[Request] = []
+        for entry in list(self.state.pending.values()):
+            request = self._restore(spider, entry)
+            if request is None:
+                continue
+            if not (self.known_checked and wants_check(request)):
+                yield request
+                continue
+            batch.append(request)
+            if len(batch) >= KNOWN_URL_BATCH:
+                for kept in await drop_known(batch, self.stats):
+                    yield kept
+                batch = []
+        if batch:
+            for kept in await drop_known(batch, self.stats):
+                yield kept
+
     async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
         spider = self.crawler.spider
         self._open(spider)
-        pending = list(self.state.pending.values())
-        for entry in pending:
-            if (request := self._restore(spider, entry)) is not None:
-                yield request
+        async for request in self._restored(spider):
+            yield request
         async for item in start:
             if isinstance(item, Request):
                 if item.url in self.state.pending:
@@ -368,7 +404,20 @@ class ResumeJournalMiddleware:
         if self.journal is not None and not _is_article(response):
             self.journal.done(response.meta.get(URL_META, response.url))
 
-    def item_finished(self, item: Any, response: Any, spider: Any, **kwargs: Any) -> None:
+    def item_scraped(self, item: Any, response: Any, spider: Any, **kwargs: Any) -> None:
+        if self.journal is None or response is None:
+            return
+        url = response.meta.get(URL_META, response.url)
+        if (
+            self.known_checked
+            and isinstance(item, dict)
+            and item.get("outcome") in _KNOWN_AFTER
+            and item.get("url") == url
+        ):
+            return  # in articles or duplicates now: a resumed crawl asks the database
+        self.journal.done(url)
+
+    def item_dropped(self, item: Any, response: Any, spider: Any, **kwargs: Any) -> None:
         if self.journal is not None and response is not None:
             self.journal.done(response.meta.get(URL_META, response.url))
 

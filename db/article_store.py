@@ -377,10 +377,14 @@ def _save_html(session: Session, pages: list[tuple[int, PageHtml]]) -> None:
     if not pages:
         return
     raw = session.connection().connection.driver_connection
+    # Binary: the compressed page goes as its bytes, not as hex text for the server to decode.
     with (
         raw.cursor() as cur,
-        cur.copy("COPY article_html (article_id, html_zlib, headers, status) FROM STDIN") as cp,
+        cur.copy(
+            "COPY article_html (article_id, html_zlib, headers, status) FROM STDIN BINARY"
+        ) as cp,
     ):
+        cp.set_types(["int8", "bytea", "jsonb", "int2"])
         for aid, page in pages:
             headers = None if page.headers is None else Jsonb(page.headers)
             cp.write_row([aid, page.html_zlib, headers, page.status])

@@ -5,8 +5,8 @@ Processed pages wait in a batch until ``AKHBAR_STORE_BATCH_SIZE`` have arrived o
 written by ``db.article_store.store_articles`` in a thread, off the reactor, under the
 exclusive index lock, so two crawlers storing copies of one story agree on which is the
 article and which the duplicate. Each page's ``process_item`` returns only once its batch
-has committed, so its outcome, its stats and its feed record are final, and the resume
-journal marks the page done (on ``item_scraped``) only then.
+has committed, so its outcome, its stats and its feed record are final; that commit is
+also what marks a stored page done for a resumed crawl (crawlers/resume.py).
 
 A page that cannot be stored is counted (``akhbar/store_failed``): when the database is
 away, every page of its batch alike (when it refuses one page's content, the batch is

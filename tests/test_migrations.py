@@ -87,3 +87,30 @@ def test_0003_downgrade_restores_band_numbers(empty_database_url: str) -> None:
     assert rows == expected
     assert np.unique([r[1] for r in rows]).tolist() == list(range(dedup.BANDS))
     migrate.upgrade(empty_database_url)
+
+
+def test_0013_compresses_article_text_with_lz4(empty_database_url: str) -> None:
+    """Revision 0013 sets lz4 on the two long article columns (this server has lz4), and
+    its downgrade sets them back to the server's default."""
+    from sqlalchemy import text
+
+    def compression() -> dict[str, str]:
+        engine = create_engine(empty_database_url, poolclass=pool.NullPool)
+        try:
+            with engine.connect() as conn:
+                rows = conn.execute(
+                    text(
+                        "SELECT attname, attcompression FROM pg_attribute "
+                        "WHERE attrelid = 'articles'::regclass "
+                        "AND attname IN ('body', 'search_vector', 'title')"
+                    )
+                )
+                return {name: str(method) for name, method in rows}
+        finally:
+            engine.dispose()
+
+    migrate.upgrade(empty_database_url)
+    assert compression() == {"body": "l", "search_vector": "l", "title": ""}
+    migrate.downgrade(empty_database_url, "0012")
+    assert compression() == {"body": "", "search_vector": "", "title": ""}
+    migrate.upgrade(empty_database_url)

@@ -105,6 +105,7 @@ def test_store_then_recognise_url_exact_and_near_copies(engine, source_id: int) 
         }
         html = session.get(ArticleHtml, first.article_id)
         assert zlib.decompress(html.html_zlib) == original.page.body
+        assert (html.headers, html.status) == ({"Content-Type": "text/html"}, 200)
         bands = session.scalars(
             select(MinhashBand).where(MinhashBand.article_id == first.article_id)
         ).all()
