@@ -546,6 +546,23 @@ def trafilatura_alone(files: list[Path], base: str, processes: int) -> dict:
     )
 
 
+def fixed_and_per_page(
+    results: dict[str, dict], small: dict[str, dict]
+) -> dict[str, tuple[float, float]]:
+    """Each mode's CPU as fixed + pages x per page, from its (median) run on the full site and
+    its run on the small one: (fixed CPU seconds, marginal CPU seconds per page)."""
+    out = {}
+    for name, big in results.items():
+        little = small.get(name)
+        if little is None or big["pages"] <= little["pages"]:
+            continue
+        big_cpu = big["total_cpu_s_per_page"] * big["pages"]
+        little_cpu = little["total_cpu_s_per_page"] * little["pages"]
+        per_page = (big_cpu - little_cpu) / (big["pages"] - little["pages"])
+        out[name] = (little_cpu - little["pages"] * per_page, per_page)
+    return out
+
+
 def median_result(runs: list[dict]) -> dict:
     """The run with the median total CPU per page (its own figures, not a mix)."""
     ordered = sorted(runs, key=lambda r: r["total_cpu_s_per_page"])
@@ -577,6 +594,11 @@ def print_table(results: list[dict], ratios: dict[str, Any], pages: int, repeat:
         if len(r.get("total_cpu_s_per_page_all_runs", [])) > 1:
             runs = ", ".join(f"{x:.4f}" for x in r["total_cpu_s_per_page_all_runs"])
             print(f"{'':<6}total CPU/page of each run: {runs}")
+        if "marginal_cpu_s_per_page" in r:
+            print(
+                f"{'':<6}split with the small site's run: {r['fixed_cpu_s']:.2f} CPU-s fixed"
+                f" (start-up) + {r['marginal_cpu_s_per_page']:.4f} CPU-s a page"
+            )
     for key, value in ratios.items():
         print(f"{key}: {value}")
 
@@ -600,49 +622,59 @@ def main() -> None:
         default="INFO",
         help="the pipeline's AKHBAR_LOG_LEVEL (INFO, the production default: a JSON line a page)",
     )
+    parser.add_argument(
+        "--startup-pages",
+        type=int,
+        default=30,
+        help="pages of the small site each mode also crawls once, to split its CPU into a fixed"
+        " part (start-up: imports, worker processes, connections) and a part per page (0: no split)",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
     site_root = Path(tempfile.mkdtemp(prefix="akhbar-bench-site-"))
+    small_root = Path(tempfile.mkdtemp(prefix="akhbar-bench-small-site-"))
     server = None
+    small: dict[str, dict] = {}
     try:
         files = build_site(site_root, args.pages)
+        build_site(small_root, args.startup_pages)
         base_url, server = database(args)
         db_pid = postmaster_pid(server)
-        modes: list[tuple[str, Any]] = []
+
+        def modes_for(root: Path, site: SiteServer) -> list[tuple[str, Any]]:
+            def pipeline(workers: int) -> Any:
+                return lambda: crawl(
+                    root, site, fresh_database(base_url), workers, db_pid, args.log_level
+                )
+
+            modes: list[tuple[str, Any]] = []
+            if not args.quick:
+                modes.append(("inline", pipeline(0)))
+            modes.append(("pipeline", pipeline(2)))
+            modes.append(("no database", lambda: crawl_without_database(root, site)))
+            if not args.quick:
+                modes.append(("fetch", lambda: scrapy_alone(root, site, False)))
+            modes.append(("fetch+extract", lambda: scrapy_alone(root, site, True)))
+            modes.append(
+                ("fetch+extract, workers", lambda: scrapy_alone(root, site, True, workers=2))
+            )
+            return modes
+
         with SiteServer(site_root) as site:
-            if not args.quick:
-                modes.append(
-                    (
-                        "inline",
-                        lambda: crawl(
-                            site_root, site, fresh_database(base_url), 0, db_pid, args.log_level
-                        ),
-                    )
-                )
-            modes.append(
-                (
-                    "pipeline",
-                    lambda: crawl(
-                        site_root, site, fresh_database(base_url), 2, db_pid, args.log_level
-                    ),
-                )
-            )
-            modes.append(("no database", lambda: crawl_without_database(site_root, site)))
-            if not args.quick:
-                modes.append(("fetch", lambda: scrapy_alone(site_root, site, False)))
-            modes.append(("fetch+extract", lambda: scrapy_alone(site_root, site, True)))
-            modes.append(
-                ("fetch+extract, workers", lambda: scrapy_alone(site_root, site, True, workers=2))
-            )
+            modes = modes_for(site_root, site)
             runs: dict[str, list[dict]] = {name: [] for name, _ in modes}
             for _ in range(max(1, args.repeat)):  # interleaved: load changes hit every mode
                 for name, run in modes:
                     runs[name].append(run())
             if not args.quick:
                 runs["trafilatura"] = [trafilatura_alone(files, site.base_url(), processes=2)]
+        if args.startup_pages:
+            with SiteServer(small_root) as site:
+                small = {name: run() for name, run in modes_for(small_root, site)}
     finally:
         shutil.rmtree(site_root, ignore_errors=True)
+        shutil.rmtree(small_root, ignore_errors=True)
         if server is not None:
             server.destroy()
 
@@ -678,6 +710,21 @@ def main() -> None:
         ratios["speedup_workers_2_vs_inline"] = round(
             pipeline["pages_per_s"] / results["inline"]["pages_per_s"], 2
         )
+    if small:
+        split = fixed_and_per_page(results, small)
+        for name, (fixed, per_page) in split.items():
+            results[name]["fixed_cpu_s"] = round(fixed, 2)
+            results[name]["marginal_cpu_s_per_page"] = round(per_page, 5)
+        ratios["marginal_pipeline_overhead (2 workers vs fetch + extraction in 2 workers)"] = (
+            f"{split['pipeline'][1] / split['fetch+extract, workers'][1] - 1:.0%}"
+        )
+        ratios["marginal_pipeline_overhead (2 workers vs fetch + extraction in-process)"] = (
+            f"{split['pipeline'][1] / split['fetch+extract'][1] - 1:.0%}"
+        )
+        if "inline" in split:
+            ratios["marginal_pipeline_overhead (inline vs fetch + extraction in-process)"] = (
+                f"{split['inline'][1] / split['fetch+extract'][1] - 1:.0%}"
+            )
     if args.json:
         print(json.dumps({"results": results, "ratios": ratios}, ensure_ascii=False, indent=2))
         return
