@@ -471,16 +471,12 @@ def _ready_database() -> str:
     """The database URL, reachable and migrated; ValueError with a sentence otherwise."""
     from db import migrate
     from db.embedded import EmbeddedDatabaseError
-    from db.engine import DatabaseUnavailable, check_connection, database_url, get_engine
+    from db.engine import DatabaseUnavailable, database_url
 
     try:
         url = database_url()
-        check_connection(get_engine(url))
+        migrate.ready(url)
     except (EmbeddedDatabaseError, DatabaseUnavailable) as exc:
-        raise ValueError(str(exc)) from None
-    try:
-        migrate.ensure_current(url)
-    except migrate.SchemaBehind as exc:
         raise ValueError(str(exc)) from None
     return url
 

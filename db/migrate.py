@@ -10,6 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, pool
 
+from db.engine import DatabaseUnavailable
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -45,8 +47,17 @@ def head_revision(url: str) -> str | None:
     return ScriptDirectory.from_config(alembic_config(url)).get_current_head()
 
 
-class SchemaBehind(RuntimeError):
+class SchemaBehind(DatabaseUnavailable):
     """A database given by DATABASE_URL is behind the code's revision."""
+
+
+def ready(url: str) -> None:
+    """The database at ``url`` reachable and at the code's revision (``ensure_current``);
+    otherwise ``DatabaseUnavailable`` (or its ``SchemaBehind``) with a sentence to act on."""
+    from db.engine import check_connection, get_engine
+
+    check_connection(get_engine(url))
+    ensure_current(url)
 
 
 def ensure_current(url: str) -> None:

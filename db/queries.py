@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -80,3 +81,47 @@ def corpus_counts(session: Session) -> dict[str, int]:
         "duplicates": session.scalar(select(func.count()).select_from(Duplicate)) or 0,
         "sources": session.scalar(select(func.count()).select_from(Source)) or 0,
     }
+
+
+@dataclass(frozen=True)
+class SourceOverview:
+    """Per source name: stored articles, recorded duplicates, the latest run, and when the
+    latest successful run finished (``akhbar sources list``)."""
+
+    articles: dict[str, int]
+    duplicates: dict[str, int]
+    last_runs: dict[str, CrawlRun]
+    last_success: dict[str, datetime]
+
+
+def _count_by_source(session: Session, model: Any) -> dict[str, int]:
+    return dict(
+        session.execute(
+            select(Source.name, func.count(model.id))
+            .join(model, model.source_id == Source.id)
+            .group_by(Source.name)
+        ).all()
+    )
+
+
+def source_overview(session: Session) -> SourceOverview:
+    latest = (
+        select(CrawlRun.spider, func.max(CrawlRun.id).label("id"))
+        .group_by(CrawlRun.spider)
+        .subquery()
+    )
+    last_runs = {
+        run.spider: run
+        for run in session.scalars(select(CrawlRun).join(latest, CrawlRun.id == latest.c.id))
+    }
+    last_success = dict(
+        session.execute(
+            select(CrawlRun.spider, func.max(CrawlRun.finished_at))
+            .where(CrawlRun.status == "finished")
+            .group_by(CrawlRun.spider)
+        ).all()
+    )
+    return SourceOverview(
+        _count_by_source(session, Article), _count_by_source(session, Duplicate), last_runs,
+        last_success,
+    )  # fmt: skip

@@ -6,6 +6,7 @@ with the real akhbar.samples.SampleSites server, so request_log shows every fetc
 
 from __future__ import annotations
 
+import json
 import random
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from sqlalchemy import Engine, create_engine, pool, text
 
 from akhbar import dedup
 from akhbar.article import Article
@@ -23,6 +25,11 @@ from akhbar.page import FetchedPage, ProcessedPage
 from akhbar.samples import write_sitemap
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+# The labelled dedup set (tests/data/dedup): JSON lines with id, url, title, text, published,
+# cluster, case.
+LABELLED_SET = Path(__file__).resolve().parent / "data" / "dedup" / "articles.jsonl"
+LABELLED_ROWS = [json.loads(line) for line in LABELLED_SET.read_text(encoding="utf-8").splitlines()]
+LABELLED_BY_URL = {r["url"]: r for r in LABELLED_ROWS}
 SEEDS = sorted((REPO_ROOT / "tests" / "data" / "seeds").glob("*.txt"))
 
 # Word pool for article bodies; a built-in fallback keeps the tests independent of seeds.
@@ -166,17 +173,33 @@ article_url_patterns = ['/news/\\d+\\.html$']
 """
 
 
-def start_crawl(env: dict[str, str], source: str = "tiny", **popen: Any) -> subprocess.Popen:
-    """A real `scrapy crawl SOURCE` in the background, in its own session (so a test can kill
-    it and whatever it started)."""
+def start_crawl(
+    env: dict[str, str], source: str = "tiny", *args: str, **popen: Any
+) -> subprocess.Popen:
+    """A real `scrapy crawl SOURCE ARGS` in the background, in its own session (so a test can
+    kill it and whatever it started)."""
     popen.setdefault("stdout", subprocess.DEVNULL)
     popen.setdefault("stderr", subprocess.DEVNULL)
     return subprocess.Popen(
-        [sys.executable, "-m", "scrapy", "crawl", source],
+        [sys.executable, "-m", "scrapy", "crawl", source, *args],
         env=env,
         cwd=REPO_ROOT,
         start_new_session=True,
         **popen,
+    )
+
+
+def run_crawl(
+    env: dict[str, str], source: str = "tiny", *args: str, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """A real `scrapy crawl SOURCE ARGS` to its end; its output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "scrapy", "crawl", source, *args],
+        env=env,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
@@ -232,6 +255,17 @@ def frontier(url: str, source: str = "tiny") -> dict[str, str]:
     return dict(query(url, "SELECT url, state FROM crawl_frontier WHERE source = %s", source))
 
 
+def fingerprinted(page: FetchedPage, article: Article) -> ProcessedPage:
+    """``article`` of ``page`` with the content hash and signature extraction would give it."""
+    return ProcessedPage(
+        page=page,
+        article=article,
+        content_hash=dedup.content_hash(article.text),
+        signature=dedup.signature_to_bytes(dedup.signature(article.text)),
+        extractor_version="test",
+    )
+
+
 def labelled_page(row: dict, fetched_at: datetime) -> ProcessedPage:
     """A row of a labelled dedup set (tests/data/dedup, JSON lines with url, title, text,
     published) as the crawl's extraction stage hands it to storage."""
@@ -243,14 +277,43 @@ def labelled_page(row: dict, fetched_at: datetime) -> ProcessedPage:
         paragraphs=row["text"].split("\n\n"),
         published_at=datetime.fromisoformat(published) if published else None,
     )
-    body = article.text
     page = FetchedPage(
-        source="t", url=row["url"], body=body.encode(), headers={}, fetched_at=fetched_at
+        source="t", url=row["url"], body=article.text.encode(), headers={}, fetched_at=fetched_at
     )
-    return ProcessedPage(
-        page=page,
-        article=article,
-        content_hash=dedup.content_hash(body),
-        signature=dedup.signature_to_bytes(dedup.signature(body)),
-        extractor_version="test",
+    return fingerprinted(page, article)
+
+
+def labelled_outcome(database: str | Engine) -> tuple[set[str], dict[str, str]]:
+    """What a database made of the labelled set: the ids of the stored articles, and each
+    recorded duplicate's id -> the id of the article it points at."""
+    engine = (
+        create_engine(database, poolclass=pool.NullPool) if isinstance(database, str) else database
+    )
+    with engine.connect() as conn:
+        kept = {LABELLED_BY_URL[u]["id"] for (u,) in conn.execute(text("SELECT url FROM articles"))}
+        copies = {
+            LABELLED_BY_URL[d]["id"]: LABELLED_BY_URL[a]["id"]
+            for d, a in conn.execute(
+                text(
+                    "SELECT d.url, a.url FROM duplicates d JOIN articles a ON a.id = d.duplicate_of"
+                )
+            )
+        }
+    if isinstance(database, str):
+        engine.dispose()
+    return kept, copies
+
+
+def dedup_command_outcome(path: Path = LABELLED_SET) -> tuple[set[str], dict[str, str]]:
+    """What `akhbar dedup` decides for a labelled set file, in ``labelled_outcome``'s form."""
+    import io
+
+    from cli.commands import dedup as dedup_command
+
+    out = io.StringIO()
+    dedup_command.run(path, out, dedup.THRESHOLD)
+    decisions = [json.loads(line) for line in out.getvalue().splitlines()]
+    return (
+        {d["id"] for d in decisions if d["duplicate_of"] is None},
+        {d["id"]: d["duplicate_of"] for d in decisions if d["duplicate_of"]},
     )

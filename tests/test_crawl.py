@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import create_engine, pool, text
 
 from akhbar.samples import SampleSites
+from tests.crawl_helpers import run_crawl
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "samples"
@@ -150,14 +151,7 @@ def test_windows_1256_page_is_read_correctly(
         "AKHBAR_DOWNLOAD_DELAY": "0",
     }
     for source in sources:
-        result = subprocess.run(
-            [sys.executable, "-m", "scrapy", "crawl", source],
-            cwd=REPO,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        result = run_crawl(env, source, timeout=300)
         assert result.returncode == 0, result.stderr[-3000:]
     stored = {r.url: r for r in rows(database_url, "SELECT url, title, body FROM articles")}
     for key, entry in legacy.items():

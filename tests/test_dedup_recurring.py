@@ -28,13 +28,20 @@ from cli.main import app
 from db import dedup_index
 from db.article_store import ArticleRow, row_from_processed, store_articles
 from db.engine import session_scope
-from tests.crawl_helpers import labelled_page
+from tests.crawl_helpers import (
+    LABELLED_BY_URL,
+    LABELLED_ROWS,
+    LABELLED_SET,
+    dedup_command_outcome,
+    labelled_outcome,
+    labelled_page,
+)
 
 HERE = Path(__file__).parent / "data" / "dedup"
-DATA = HERE / "articles.jsonl"
-ROWS = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines()]
+DATA = LABELLED_SET
+ROWS = LABELLED_ROWS
 BY_ID = {r["id"]: r for r in ROWS}
-BY_URL = {r["url"]: r for r in ROWS}
+BY_URL = LABELLED_BY_URL
 sys.path.insert(0, str(HERE))
 import generate  # noqa: E402
 
@@ -174,22 +181,6 @@ def test_targets_on_the_enlarged_set() -> None:
 # --- the three entry points ------------------------------------------------------------------
 
 
-def _outcome(url: str) -> tuple[set[str], dict[str, str]]:
-    engine = create_engine(url, poolclass=pool.NullPool)
-    with engine.connect() as conn:
-        kept = {BY_URL[u]["id"] for (u,) in conn.execute(text("SELECT url FROM articles"))}
-        copies = {
-            BY_URL[d]["id"]: BY_URL[a]["id"]
-            for d, a in conn.execute(
-                text(
-                    "SELECT d.url, a.url FROM duplicates d JOIN articles a ON a.id = d.duplicate_of"
-                )
-            )
-        }
-    engine.dispose()
-    return kept, copies
-
-
 def test_crawl_dedup_command_and_import_decide_alike(
     database_url: str,
     pg_server,  # noqa: ANN001
@@ -202,13 +193,7 @@ def test_crawl_dedup_command_and_import_decide_alike(
     ordered = published_order(ROWS)
     path = tmp_path / "ordered.jsonl"
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in ordered), "utf-8")
-    out = io.StringIO()
-    dedup_command.run(path, out, dedup.THRESHOLD)
-    decisions = [json.loads(line) for line in out.getvalue().splitlines()]
-    expected = (
-        {d["id"] for d in decisions if d["duplicate_of"] is None},
-        {d["id"]: d["duplicate_of"] for d in decisions if d["duplicate_of"]},
-    )
+    expected = dedup_command_outcome(path)
     assert any(BY_ID[k]["case"] == "brief" for k in expected[1])  # hard cases are exercised
 
     engine = create_engine(database_url, poolclass=pool.NullPool)
@@ -220,14 +205,14 @@ def test_crawl_dedup_command_and_import_decide_alike(
                 session, [row_from_processed(labelled_page(row, NOW), source_id=sid, run_id=None)]
             )
     engine.dispose()
-    assert _outcome(database_url) == expected
+    assert labelled_outcome(database_url) == expected
 
     for batch in ("2000", "7"):
         target = _fresh_database(pg_server)
         monkeypatch.setenv("DATABASE_URL", target)
         result = CliRunner().invoke(app, ["import", str(path), "--batch", batch, "--workers", "0"])
         assert result.exit_code == 0, result.output
-        assert _outcome(target) == expected, f"import --batch {batch}"
+        assert labelled_outcome(target) == expected, f"import --batch {batch}"
 
 
 def _fresh_database(pg_server) -> str:  # noqa: ANN001

@@ -6,13 +6,12 @@ from __future__ import annotations
 import contextlib
 import struct
 import subprocess
-import sys
 import time
 import zlib
 from pathlib import Path
 
 import psutil
-from crawl_helpers import REPO_ROOT, crawl_env, make_site, query
+from crawl_helpers import crawl_env, make_site, query, start_crawl
 
 from akhbar.samples import SampleSites
 
@@ -77,14 +76,7 @@ def test_gzip_bomb_sitemap_and_feed_are_cut_short(tmp_path: Path, subprocess_env
 
     with SampleSites(samples_dir=root) as sites:
         env = crawl_env(subprocess_env, sites, root)
-        crawl = subprocess.Popen(
-            [sys.executable, "-m", "scrapy", "crawl", "tiny"],
-            env=env,
-            cwd=REPO_ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        crawl = start_crawl(env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         started = time.monotonic()
         watched = psutil.Process(crawl.pid)
         peak = 0

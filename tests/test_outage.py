@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ from tests.crawl_helpers import (
     frontier,
     make_site,
     query,
+    run_crawl,
     start_crawl,
     wait_for,
 )
@@ -87,14 +87,7 @@ def test_outage_mid_crawl_fails_the_run_and_the_next_run_stores_what_was_missed(
         assert pending, "a failed run must keep its journal with the missed pages pending"
 
         # The next ordinary run resumes from the journal and stores what was missed.
-        second = subprocess.run(
-            [sys.executable, "-m", "scrapy", "crawl", "tiny"],
-            env=crawl_env(env, sites, root),
-            cwd=REPO_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        second = run_crawl(crawl_env(env, sites, root))
         assert second.returncode == 0, second.stderr[-3000:]
     runs = query(url, "SELECT id, status FROM crawl_runs ORDER BY id")
     assert [s for _, s in runs] == ["failed", "finished"]

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from datetime import datetime
@@ -18,12 +17,12 @@ import pytest
 from akhbar.samples import SampleSites
 from db.embedded import free_port
 from tests.crawl_helpers import (
-    REPO_ROOT,
     UNRESOLVABLE_SOURCE,
     akhbar,
     crawl_env,
     make_site,
     query,
+    run_crawl,
 )
 
 
@@ -84,14 +83,7 @@ FAST_FAIL = ["-s", "RETRY_TIMES=1", "-s", "AKHBAR_RETRY_BACKOFF_BASE=0.05"]  # a
 
 
 def scrapy_crawl(env: dict[str, str], name: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "scrapy", "crawl", name, *FAST_FAIL, *args],
-        env=env,
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_crawl(env, name, *FAST_FAIL, *args)
 
 
 def last_run(url: str, source: str) -> tuple:
@@ -215,14 +207,7 @@ def test_scheduler_logs_each_runs_outcome_and_counts(
     root = make_site(tmp_path, articles=2)
     registry = _registry(root, free_port("127.0.0.62"))  # nothing listens there
     env = crawl_env(subprocess_env, _NoSites(), root, AKHBAR_SOURCES=str(registry))
-    crawl = subprocess.run(
-        [sys.executable, "-m", "scrapy", "crawl", "broken", *FAST_FAIL],
-        env=env,
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    crawl = scrapy_crawl(env, "broken")
     assert crawl.returncode == 1
     [(pid, started)] = query(database_url, "SELECT pid, started_at FROM crawl_runs")
     with caplog.at_level("INFO", logger="akhbar.scheduler"):

@@ -7,32 +7,26 @@ import json
 import os
 import signal
 import subprocess
-import sys
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from akhbar.samples import SampleSites, write_sitemap
 from tests.crawl_helpers import (
-    REPO_ROOT,
     article_fetches,
     crawl_env,
     frontier,
     make_site,
     query,
+    run_crawl,
+    start_crawl,
     wait_for,
 )
 
 
 def scrapy_crawl(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "scrapy", "crawl", "tiny", *args],
-        env=env,
-        cwd=REPO_ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,  # its own process group: kill it with its workers
+    return start_crawl(
+        env, "tiny", *args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
 
 
@@ -142,39 +136,18 @@ def test_incremental_skips_old_entries_unless_full(
     with SampleSites(samples_dir=root) as sites:
         env = crawl_env(subprocess_env, sites, root)
         # The first crawl has no earlier success: it reads everything.
-        subprocess.run(
-            [sys.executable, "-m", "scrapy", "crawl", "tiny"],
-            env=env,
-            cwd=REPO_ROOT,
-            check=True,
-            capture_output=True,
-            timeout=90,
-        )
+        assert run_crawl(env, "tiny", timeout=90).returncode == 0
         assert query(database_url, "SELECT count(*) FROM articles")[0][0] == 10
         # Forget the old articles, as if they had never been stored.
         query(database_url, "DELETE FROM articles WHERE url ~ '/news/[0-3][.]html$'")
         sites.request_log.clear()
-        subprocess.run(
-            [sys.executable, "-m", "scrapy", "crawl", "tiny"],
-            env=env,
-            cwd=REPO_ROOT,
-            check=True,
-            capture_output=True,
-            timeout=90,
-        )
+        assert run_crawl(env, "tiny", timeout=90).returncode == 0
         # Incremental: old entries were not even requested, the rest were known.
         assert article_fetches(sites) == []
         assert query(database_url, "SELECT count(*) FROM articles")[0][0] == 6
         stats = query(database_url, "SELECT stats FROM crawl_runs ORDER BY id DESC LIMIT 1")[0][0]
         assert stats["akhbar/skipped_older_than_since"] == 4
-        subprocess.run(
-            [sys.executable, "-m", "scrapy", "crawl", "tiny", "-a", "full=1"],
-            env=env,
-            cwd=REPO_ROOT,
-            check=True,
-            capture_output=True,
-            timeout=90,
-        )
+        assert run_crawl(env, "tiny", "-a", "full=1", timeout=90).returncode == 0
         assert sorted(article_fetches(sites)) == sorted(f"/news/{i}.html" for i in range(4))
     assert query(database_url, "SELECT count(*) FROM articles")[0][0] == 10
     # The per-run log file is JSON lines with one "stored" event per stored article.

@@ -16,6 +16,8 @@ from tests.crawl_helpers import (
     crawl_env,
     make_site,
     query,
+    run_crawl,
+    start_crawl,
 )
 
 NODNS = UNRESOLVABLE_SOURCE
@@ -69,14 +71,7 @@ def test_feed_export_and_parse(
     out = tmp_path / "out.jsonl"
     with SampleSites(samples_dir=root) as sites:
         env = crawl_env(subprocess_env, sites, root)
-        exported = subprocess.run(
-            [sys.executable, "-m", "scrapy", "crawl", "tiny", "-O", str(out)],
-            env=env,
-            cwd=REPO_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=90,
-        )
+        exported = run_crawl(env, "tiny", "-O", str(out), timeout=90)
         assert exported.returncode == 0, exported.stderr[-2000:]
         items = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
         assert sorted(i["url"].rsplit("/", 1)[1] for i in items) == [f"{n}.html" for n in range(4)]
@@ -121,16 +116,7 @@ def test_racing_crawls_report_only_the_duplicates_they_recorded(
     (site / "sitemap.xml").write_text(sitemap.replace("</urlset>", copies + "</urlset>"))
     with SampleSites(samples_dir=root) as sites:
         env = crawl_env(subprocess_env, sites, root, AKHBAR_RESUME="0")
-        crawls = [
-            subprocess.Popen(
-                [sys.executable, "-m", "scrapy", "crawl", "tiny"],
-                env=env,
-                cwd=REPO_ROOT,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            for _ in range(2)
-        ]
+        crawls = [start_crawl(env) for _ in range(2)]
         assert [c.wait(120) for c in crawls] == [0, 0]
     assert query(database_url, "SELECT count(*) FROM articles")[0][0] == 8
     rows = query(database_url, "SELECT count(*) FROM duplicates")[0][0]

@@ -4,8 +4,6 @@ extractor gets wrong; every other source keeps the generic path."""
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,7 +15,7 @@ from akhbar.processing import process_page
 from akhbar.samples import SampleSites
 from akhbar.siteparsers import SiteParser, SiteParserError, load_parser
 from akhbar.sources import SourceRegistryError, load_sources
-from tests.crawl_helpers import crawl_env, make_site, query
+from tests.crawl_helpers import crawl_env, make_site, query, run_crawl
 
 REPO = Path(__file__).resolve().parents[1]
 PAGE = REPO / "tests" / "data" / "site_parsers" / "data_attributes.html"
@@ -110,14 +108,7 @@ def test_a_crawl_applies_the_sources_parser(tmp_path: Path, subprocess_env: dict
     )
     with SampleSites(samples_dir=root) as sites:
         env = crawl_env(subprocess_env, sites, root)
-        result = subprocess.run(
-            [sys.executable, "-m", "scrapy", "crawl", "example"],
-            cwd=REPO,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        result = run_crawl(env, "example")
     assert result.returncode == 0, result.stderr[-2000:]
     rows = query(
         subprocess_env["DATABASE_URL"],

@@ -18,6 +18,7 @@ from db.engine import session_scope
 from db.models import Article as ArticleRow
 from db.models import ArticleHtml, Duplicate, MinhashBand
 from db.queries import known_urls, upsert_source
+from tests.crawl_helpers import fingerprinted
 
 # The five seed pages, copied into the repository (tests/data/seeds).
 SEEDS = Path(__file__).resolve().parent / "data" / "seeds"
@@ -41,13 +42,7 @@ def processed(url: str, paragraphs: list[str], title: str = "عنوان") -> Pro
         headers={"Content-Type": "text/html"},
         fetched_at=datetime.now(UTC),
     )
-    return ProcessedPage(
-        page=page,
-        article=article,
-        content_hash=dedup.content_hash(text),
-        signature=dedup.signature_to_bytes(dedup.signature(text)),
-        extractor_version="test",
-    )
+    return fingerprinted(page, article)
 
 
 @pytest.fixture

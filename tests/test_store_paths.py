@@ -5,11 +5,8 @@ its URL, through `duplicates`) to one."""
 
 from __future__ import annotations
 
-import io
 import json
 import random
-import subprocess
-import sys
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +16,6 @@ from sqlalchemy.engine import Engine
 
 from akhbar import dedup
 from akhbar.samples import SampleSites
-from cli.commands import dedup as dedup_command
 from db.article_store import (
     ArticleRow,
     StoreResult,
@@ -29,12 +25,24 @@ from db.article_store import (
 )
 from db.bulk_import import import_file
 from db.engine import session_scope
-from tests.crawl_helpers import REPO_ROOT, crawl_env, frontier, labelled_page, make_site, query
+from tests.crawl_helpers import (
+    LABELLED_BY_URL,
+    LABELLED_ROWS,
+    LABELLED_SET,
+    crawl_env,
+    dedup_command_outcome,
+    frontier,
+    labelled_outcome,
+    labelled_page,
+    make_site,
+    query,
+    run_crawl,
+)
 
-DATA = Path(__file__).parent / "data" / "dedup" / "articles.jsonl"
-ROWS = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines()]
+DATA = LABELLED_SET
+ROWS = LABELLED_ROWS
 BY_ID = {r["id"]: r for r in ROWS}
-BY_URL = {r["url"]: r for r in ROWS}
+BY_URL = LABELLED_BY_URL
 NOW = datetime(2025, 1, 1, tzinfo=UTC)
 # The crawl pipeline's batch size in these tests (AKHBAR_STORE_BATCH_SIZE).
 CRAWL_BATCH = 25
@@ -46,31 +54,6 @@ def _published(row: dict) -> datetime | None:
 
 def _published_order(rows: list[dict]) -> list[dict]:
     return [rows[i] for i in dedup.publication_order([_published(r) for r in rows])]
-
-
-def _expected(tmp_path: Path) -> tuple[set[str], dict[str, str]]:
-    """`akhbar dedup`'s decisions: labelled ids kept, and each copy's representative."""
-    out = io.StringIO()
-    dedup_command.run(DATA, out, dedup.THRESHOLD)
-    decisions = [json.loads(line) for line in out.getvalue().splitlines()]
-    return (
-        {d["id"] for d in decisions if d["duplicate_of"] is None},
-        {d["id"]: d["duplicate_of"] for d in decisions if d["duplicate_of"]},
-    )
-
-
-def _outcome(engine: Engine) -> tuple[set[str], dict[str, str]]:
-    with engine.connect() as conn:
-        kept = {BY_URL[u]["id"] for (u,) in conn.execute(text("SELECT url FROM articles"))}
-        copies = {
-            BY_URL[d]["id"]: BY_URL[a]["id"]
-            for d, a in conn.execute(
-                text(
-                    "SELECT d.url, a.url FROM duplicates d JOIN articles a ON a.id = d.duplicate_of"
-                )
-            )
-        }
-    return kept, copies
 
 
 def _unresolved(engine: Engine, handed_out: dict[int, str]) -> list[int]:
@@ -120,16 +103,15 @@ def _crawl(engine: Engine, rows: list[dict]) -> list[StoreResult]:
 def test_crawl_import_and_reprocess_decide_alike(
     database_url: str,
     pg_server,  # noqa: ANN001
-    tmp_path: Path,
 ) -> None:
-    expected = _expected(tmp_path)
+    expected = dedup_command_outcome()
     assert any(BY_ID[k]["case"] == "brief" for k in expected[1])  # hard cases are exercised
 
     # The crawl, pages arriving in published order, in the pipeline's batches.
     crawl = create_engine(database_url, poolclass=pool.NullPool)
     ordered = _published_order(ROWS)
     results = _crawl(crawl, ordered)
-    assert _outcome(crawl) == expected
+    assert labelled_outcome(crawl) == expected
     stored_ids = {r.article_id for r in results if r.kind == "stored"}
     with crawl.connect() as conn:
         assert set(conn.execute(text("SELECT id FROM articles")).scalars()) == stored_ids
@@ -139,7 +121,7 @@ def test_crawl_import_and_reprocess_decide_alike(
     target = _fresh_database(pg_server)
     imported = create_engine(target, poolclass=pool.NullPool)
     report = import_file(imported, DATA, batch_size=40)
-    assert _outcome(imported) == expected
+    assert labelled_outcome(imported) == expected
     assert report.stored == len(expected[0])
     imported.dispose()
 
@@ -183,7 +165,7 @@ def test_crawl_import_and_reprocess_decide_alike(
         with session_scope(engine) as session:
             if session.execute(text("SELECT 1 FROM articles WHERE id = :a"), {"a": aid}).first():
                 outcomes[aid] = reprocess_article(session, aid, clean)
-    assert _outcome(engine) == expected
+    assert labelled_outcome(engine) == expected
     assert {o.kind for o in outcomes.values()} == {"stored", "exact", "near"}
     assert _unresolved(engine, handed_out) == []
     with engine.connect() as conn:
@@ -210,7 +192,7 @@ def test_crawl_batches_in_any_order_keep_ids_and_earliest_copies(database_url: s
     with engine.connect() as conn:
         ids = set(conn.execute(text("SELECT id FROM articles")).scalars())
     assert {r.article_id for r in results} <= ids  # takeovers keep the ids handed out
-    kept, copies = _outcome(engine)
+    kept, copies = labelled_outcome(engine)
     assert len(kept) + len(copies) == len(ROWS)
     for copy, rep in copies.items():
         assert BY_ID[copy]["cluster"] == BY_ID[rep]["cluster"], (copy, rep)
@@ -236,14 +218,7 @@ def test_a_real_crawl_stores_in_batches_and_its_feed_shows_final_outcomes(
             AKHBAR_STORE_BATCH_SECONDS="2",
             AKHBAR_CONCURRENT_PER_DOMAIN="16",
         )
-        result = subprocess.run(
-            [sys.executable, "-m", "scrapy", "crawl", "tiny", "-O", str(feed)],
-            env=env,
-            cwd=REPO_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=180,
-        )
+        result = run_crawl(env, "tiny", "-O", str(feed), timeout=180)
     assert result.returncode == 0, result.stderr[-3000:]
     ids = dict(query(database_url, "SELECT url, id FROM articles"))
     assert len(ids) == 30

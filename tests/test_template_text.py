@@ -3,12 +3,10 @@ while a real paragraph quoted by two articles of the same site stays."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 from akhbar.samples import SampleSites
-from tests.crawl_helpers import REPO_ROOT, crawl_env, make_site, query
+from tests.crawl_helpers import crawl_env, make_site, query, run_crawl
 
 DISCLAIMER = "المقالات المنشورة في هذا القسم تعبر عن آراء كتابها وحدهم ولا تعكس بالضرورة وجهة نظر إدارة التحرير في الموقع."
 QUOTE = "وقال المتحدث باسم الوزارة إن المفاوضات ستستأنف الأسبوع المقبل في العاصمة بحضور ممثلين عن جميع الأطراف المعنية."
@@ -28,14 +26,7 @@ def test_disclaimer_on_every_page_is_removed_and_a_shared_quote_stays(
     with SampleSites(samples_dir=root) as sites:
         # One request at a time, in sitemap order, so "pages seen so far" is predictable.
         env = crawl_env(subprocess_env, sites, root, AKHBAR_CONCURRENT_REQUESTS="1")
-        result = subprocess.run(
-            [sys.executable, "-m", "scrapy", "crawl", "tiny"],
-            cwd=REPO_ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=180,
-        )
+        result = run_crawl(env, timeout=180)
         assert result.returncode == 0, result.stderr[-3000:]
     bodies = [row[0] for row in query(database_url, "SELECT body FROM articles ORDER BY id")]
     assert len(bodies) == 10

@@ -92,16 +92,12 @@ def ready_database() -> str:
     migrated explicitly (`akhbar db upgrade`), since other teams may share it.
     """
     from db import migrate
-    from db.engine import DatabaseUnavailable, check_connection, get_engine
+    from db.engine import DatabaseUnavailable
 
     url = resolve_database_url()
     try:
-        check_connection(get_engine(url))
+        migrate.ready(url)
     except DatabaseUnavailable as exc:
-        raise fail(str(exc)) from None
-    try:
-        migrate.ensure_current(url)
-    except migrate.SchemaBehind as exc:
         raise fail(str(exc)) from None
     return url
 

@@ -55,46 +55,17 @@ def sources(
     `akhbar sources check NAME` previews one source without storing anything."""
     if ctx.invoked_subcommand is not None:
         return
-    from sqlalchemy import func, select
 
     from akhbar.sources import registry_path
     from db.engine import get_engine, session_scope
-    from db.models import Article, CrawlRun, Duplicate
-    from db.models import Source as SourceRow
+    from db.queries import source_overview
 
     registry = load_registry()
     url = ready_database()
     with session_scope(get_engine(url)) as session:
-        articles = dict(
-            session.execute(
-                select(SourceRow.name, func.count(Article.id))
-                .join(Article, Article.source_id == SourceRow.id)
-                .group_by(SourceRow.name)
-            ).all()
-        )
-        duplicates = dict(
-            session.execute(
-                select(SourceRow.name, func.count(Duplicate.id))
-                .join(Duplicate, Duplicate.source_id == SourceRow.id)
-                .group_by(SourceRow.name)
-            ).all()
-        )
-        latest = (
-            select(CrawlRun.spider, func.max(CrawlRun.id).label("id"))
-            .group_by(CrawlRun.spider)
-            .subquery()
-        )
-        last_runs = {
-            run.spider: run
-            for run in session.scalars(select(CrawlRun).join(latest, CrawlRun.id == latest.c.id))
-        }
-        last_ok = dict(
-            session.execute(
-                select(CrawlRun.spider, func.max(CrawlRun.finished_at))
-                .where(CrawlRun.status == "finished")
-                .group_by(CrawlRun.spider)
-            ).all()
-        )
+        overview = source_overview(session)
+    articles, duplicates = overview.articles, overview.duplicates
+    last_runs, last_ok = overview.last_runs, overview.last_success
     if as_json:
         for name in sorted(registry):
             run = last_runs.get(name)
