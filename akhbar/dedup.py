@@ -78,6 +78,11 @@ class Settings:
     seed: int = _SEED
     min_shingles: int = MIN_SHINGLES  # 0: no minimum (the rule before issue 15)
     recurring: int = RECURRING_STORIES  # 0: recurring text counts (the rule before issue 15)
+    # False: stored articles keep a paragraph that turns recurring after them in their
+    # signature (the rule before revision 0012).
+    resign: bool = True
+    # False: the first LSH candidate is the original, unchecked (for comparisons only).
+    verify: bool = True
 
     def __post_init__(self) -> None:
         if self.shingle not in ("word", "char"):
@@ -773,6 +778,7 @@ class DedupEngine:
         self._exact: dict[bytes, Key] = {}
         self._hash_of: dict[Key, bytes] = {}
         self._published: dict[Key, datetime | None] = {}
+        self.compared = 0  # LSH candidates compared (the index's work)
 
     def know(
         self,
@@ -827,6 +833,8 @@ class DedupEngine:
         """Paragraphs ``hashes`` just turned recurring: the members carrying them are signed
         again without their recurring paragraphs (the index swaps their signature in place:
         their age and decisions stay; only the fingerprint changes)."""
+        if not self.settings.resign:
+            return
         keys = {k: None for h in hashes for k in self.recurring.carriers.get(h, ())}
         for key in keys:
             current = self.index.signature(key)
@@ -872,7 +880,7 @@ class DedupEngine:
     def _remember(self, key: Key, article: Signed | Fingerprint) -> None:
         """``key`` (kept, or the representative a copy took over) now says ``article``: it
         carries its paragraphs that are not recurring."""
-        if not self.settings.recurring:
+        if not (self.settings.recurring and self.settings.resign):
             return
         self._texts[key] = article
         found = article.paragraphs
@@ -1003,12 +1011,19 @@ class DedupEngine:
         if original is not None:
             decision = Decision(original, 1.0, "exact")
         else:
-            decision = decide(
-                sig,
-                self.index.candidates(sig, pairs),
-                self.settings.threshold,
-                self.settings.min_shingles,
-            )
+            candidates = self.index.candidates(sig, pairs)
+            self.compared += len(candidates)
+            if not self.settings.verify:
+                first = candidates[0] if candidates else None
+                decision = (
+                    Decision(None, 0.0)
+                    if first is None
+                    else Decision(first[0], similarity(sig, first[1]), "near")
+                )
+            else:
+                decision = decide(
+                    sig, candidates, self.settings.threshold, self.settings.min_shingles
+                )
         if decision.duplicate_of is not None:
             rep = decision.duplicate_of
             replace = should_replace(published, self._published.get(rep))

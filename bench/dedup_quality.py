@@ -19,9 +19,11 @@ mean LSH collision probability over the set's different-event pairs (exact Jacca
 from __future__ import annotations
 
 import argparse
+import hashlib
 import itertools
 import json
 import sys
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -32,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from akhbar import dedup  # noqa: E402
-from akhbar.dedup import Fingerprint, MinHashIndex, Settings  # noqa: E402
+from akhbar.dedup import Fingerprint, Settings  # noqa: E402
 
 DATA = ROOT / "tests" / "data" / "dedup" / "articles.jsonl"
 
@@ -90,45 +92,18 @@ def score(rows: list[dict], rep_of: list[int], candidates: int) -> Score:
 def run_ours(
     rows: list[dict], fps: list[Fingerprint], settings: Settings, verify: bool, resign: bool = True
 ) -> tuple[Score, list[int]]:
-    """Our pipeline, as ``akhbar.dedup.CorpusDeduplicator`` runs it (recurring text counted,
-    exact hash, LSH candidates, then, if ``verify``, the full-signature check with the
-    short-text minimum); also returns each article's representative. With ``resign`` (as
-    the engine does), kept articles carrying a paragraph that turns recurring are signed
-    again without it; without, they keep it (the rule before revision 0012)."""
-    index = MinHashIndex(settings)
-    recurring = dedup.RecurringText(settings.recurring)
+    """Our rules, through the engine every writer decides with (``akhbar.dedup.DedupEngine``,
+    as ``akhbar dedup`` runs it): recurring text counted, exact hash, LSH candidates, then, if
+    ``verify``, the full-signature check with the short-text minimum; also returns each
+    article's representative. Without ``resign``, kept articles carrying a paragraph that
+    turns recurring keep it in their signature (the rule before revision 0012)."""
+    engine = dedup.DedupEngine(replace(settings, verify=verify, resign=resign))
     rep_of = list(range(len(rows)))
-    ncand = 0
     for i in processing_order(rows):
-        sig = fps[i].signature
-        if found := recurring.observe(fps[i].paragraphs):
-            sig = dedup.signature(dedup.without_paragraphs(rows[i]["text"], found), settings)
-        carriers = {k for h in recurring.last_new for k in recurring.carriers.get(h, ())}
-        for key in carriers if resign else ():
-            if key in index:
-                drop = [h for h in fps[key].paragraphs.hashes.tolist() if h in recurring.recurring]
-                text = rows[key]["text"]
-                index.replace(
-                    key, dedup.residual_signature(text, drop, fps[key].signature, settings)
-                )
-        chash = fps[i].content_hash if settings.normalize else None
-        if chash is not None and (orig := index.exact(chash)) is not None:
-            rep_of[i] = orig
-            continue
-        cands = index.candidates(sig)
-        ncand += len(cands)
-        if verify:
-            dup = dedup.decide(sig, cands, settings.threshold, settings.min_shingles).duplicate_of
-        else:
-            dup = cands[0][0] if cands else None
-        if dup is None:
-            index.add(i, sig, chash)
-            if resign and settings.recurring:
-                hashes = fps[i].paragraphs.hashes.tolist()
-                recurring.add_carrier([h for h in hashes if h not in recurring.recurring], i)
-        else:
-            rep_of[i] = dup
-    return score(rows, rep_of, ncand), rep_of
+        original = engine.decide(i, fps[i]).decision.duplicate_of
+        if original is not None:
+            rep_of[i] = int(original)
+    return score(rows, rep_of, engine.compared), rep_of
 
 
 def raw_word_shingles(text: str, n: int = 5) -> list[bytes]:
@@ -220,7 +195,12 @@ def main(argv: list[str] | None = None) -> None:
     sig_cache: dict[tuple, list[Fingerprint]] = {}
     sh_cache: dict[tuple, list[np.ndarray]] = {}
     found = [dedup.paragraphs(r["text"]) for r in rows]
-    hashes = [dedup.content_hash(r["text"]) for r in rows]
+    texts = [zlib.compress(r["text"].encode("utf-8"), 1) for r in rows]
+    # "Exact" is equal text in the setting's own form: normalised, or as it is.
+    hashes = {
+        True: [dedup.content_hash(r["text"]) for r in rows],
+        False: [hashlib.sha256(r["text"].encode("utf-8")).digest() for r in rows],
+    }
 
     def sigs_for(s: Settings) -> list[Fingerprint]:
         key = (s.shingle, s.size, s.normalize, s.num_perm, s.seed)
@@ -229,8 +209,8 @@ def main(argv: list[str] | None = None) -> None:
             if shk not in sh_cache:
                 sh_cache[shk] = [dedup.shingle_hashes(r["text"], s) for r in rows]
             sig_cache[key] = [
-                Fingerprint(dedup.signature_from_shingles(h, s), c, f, b"")
-                for h, c, f in zip(sh_cache[shk], hashes, found, strict=True)
+                Fingerprint(dedup.signature_from_shingles(h, s), c, f, t)
+                for h, c, f, t in zip(sh_cache[shk], hashes[s.normalize], found, texts, strict=True)
             ]
         return sig_cache[key]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import random
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -135,3 +136,34 @@ def test_a_replaced_representative_keeps_its_age() -> None:
     index.replace("old", dedup.signature(a))
     assert [k for k, _ in index.candidates(dedup.signature(b))] == ["old", "young"]
     assert index.candidates(dedup.signature(other)) == []
+
+
+def _decide_all(settings: dedup.Settings) -> tuple[dedup.DedupEngine, dict[str, dedup.Decision]]:
+    """The labelled set one by one in published order, as ``akhbar dedup`` decides it."""
+    engine = dedup.DedupEngine(settings)
+    decisions = {}
+    for row in sorted(ROWS, key=lambda r: r["published"] or "9999"):
+        decisions[row["id"]] = engine.decide(row["id"], dedup.fingerprint(row["text"])).decision
+    return engine, decisions
+
+
+def test_comparison_switches_unchecked_lsh_and_no_resigning() -> None:
+    """The rules the quality bench compares against run through the same engine: without
+    ``verify`` the first LSH candidate is taken unchecked (so it merges pairs the signature
+    check refuses), without ``resign`` stored carriers keep a paragraph that turned
+    recurring; ``compared`` counts the candidates looked at."""
+    checked_engine, checked = _decide_all(dedup.DEFAULT)
+    unchecked_engine, unchecked = _decide_all(
+        replace(dedup.DEFAULT, num_perm=64, bands=32, rows=2, verify=False)
+    )
+    below = [d for d in unchecked.values() if d.kind == "near" and d.similarity < 0.35]
+    assert below, "LSH alone should take some candidate the signature check refuses"
+    assert all(
+        d.similarity >= dedup.DEFAULT.threshold for d in checked.values() if d.kind == "near"
+    )
+    assert checked_engine.compared > 0 and unchecked_engine.compared > 0
+
+    assert checked_engine.resigned, "the labelled set has carriers of text that turns recurring"
+    kept_engine, _ = _decide_all(replace(dedup.DEFAULT, resign=False))
+    assert kept_engine.resigned == {}
+    assert kept_engine.turned == checked_engine.turned  # counting itself is the same
