@@ -26,6 +26,7 @@ import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import lru_cache
 
 import numpy as np
 
@@ -683,10 +684,23 @@ def residual_signature(
 ) -> np.ndarray:
     """The signature used for near-duplicate decisions: of the text without its recurring
     paragraphs (``full``, the whole text's signature, when none is recurring)."""
-    drop = list(recurring)
+    drop = set(recurring)
     if not drop:
         return signature(text, settings) if full is None else full
+    if settings.normalize and not needs_nfkc(text):
+        # normalize_arabic works character by character and folds whitespace (NFKC aside),
+        # so the kept lines' forms joined by spaces are the residual text's own form: each
+        # line is normalised once, not again inside the residual text.
+        forms = (normalize_arabic(line) for line in split_paragraphs(text))
+        kept = " ".join(form for form in forms if form and paragraph_hash(form) not in drop)
+        return signature(kept, _prenormalised(settings))
     return signature(without_paragraphs(text, drop), settings)
+
+
+@lru_cache(maxsize=64)
+def _prenormalised(settings: Settings) -> Settings:
+    """``settings`` for a text that is already normalised."""
+    return replace(settings, normalize=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -992,7 +1006,7 @@ class DedupEngine:
             self.recurring_texts.update(paragraph_texts(article.text, self._just_turned))
         if not recurring:
             return article.signature
-        return signature(without_paragraphs(article.text, recurring), self.settings)
+        return residual_signature(article.text, recurring, None, self.settings)
 
     def judge(
         self,

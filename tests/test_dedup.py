@@ -299,3 +299,27 @@ def _same_as_apart(lines: list[str]) -> None:
         got, want = getattr(found, name), getattr(expected, name)
         assert got.dtype == want.dtype and np.array_equal(got, want), name
         assert got.tobytes() == want.tobytes() and got.flags.c_contiguous, name
+
+
+@pytest.mark.parametrize(
+    "settings", [dedup.DEFAULT, replace(dedup.DEFAULT, shingle="char", size=5)]
+)
+def test_residual_signature_is_the_signature_of_the_text_without_the_paragraphs(
+    settings: dedup.Settings,
+) -> None:
+    """The residual is signed from the kept lines' normal forms (each line normalised once);
+    it must equal signing the residual text itself, NFKC and Greek final sigma included."""
+    texts = [row["text"] for row in ROWS[:60]] + [
+        "ΟΔΟΣ ΑΣ\n\nفقرة أولى طويلة بما يكفي لتكون فقرة من ست كلمات\n\nΣΑΣ آخر",
+        "ﻻ شيء هنا سوى فقرة قصيرة\n\nفقرة ثانية مختلفة تماما عن الأولى في كل شيء",
+    ]
+    checked = 0
+    for text in texts:
+        hashes = [dedup.paragraph_hash(normalize_arabic(p)) for p in dedup.split_paragraphs(text)]
+        for drop in (hashes[:1], hashes[1::2]):
+            if not drop:
+                continue
+            expected = dedup.signature(dedup.without_paragraphs(text, drop), settings)
+            assert np.array_equal(dedup.residual_signature(text, drop, None, settings), expected)
+            checked += 1
+    assert checked > 100
