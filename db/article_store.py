@@ -325,18 +325,26 @@ def _write(
             takeovers.append((i, int(rep), decision.duplicate_of))
         else:
             duplicates.append(_duplicate(rows[i], int(rep), decision))
-    for i, rep, rep_key in takeovers:
-        # The stored page becomes the duplicate; its row takes this page's content.
-        old = session.execute(
-            text(
-                "SELECT url, source_id, title, published_at, crawl_run_id FROM articles "
-                "WHERE id = :id FOR UPDATE"
-            ),
-            {"id": rep},
-        ).one()
-        duplicates.append(_duplicate(old, rep, verdicts[i].decision))
-        sig = final(rep_key, verdicts[i].signature)
-        _replace_content(session, rep, rows[i], signed[i], sig, settings)
+    if takeovers:
+        # Each stored page taken over becomes a duplicate; its row takes the new page's
+        # content (in publication order: a later takeover of the same row records the page
+        # an earlier one put there, and its content is the one kept).
+        held: dict[int, Any] = {
+            row.id: row
+            for row in session.execute(
+                text(
+                    "SELECT id, url, source_id, title, published_at, crawl_run_id FROM articles "
+                    "WHERE id = ANY(CAST(:ids AS bigint[])) ORDER BY id FOR UPDATE"
+                ),
+                {"ids": sorted({rep for _, rep, _ in takeovers})},
+            )
+        }
+        content: dict[int, tuple[ArticleRow, dedup.Signed, np.ndarray]] = {}
+        for i, rep, rep_key in takeovers:
+            duplicates.append(_duplicate(held[rep], rep, verdicts[i].decision))
+            held[rep] = rows[i]
+            content[rep] = (rows[i], signed[i], final(rep_key, verdicts[i].signature))
+        _replace_contents(session, [(rep, *new) for rep, new in content.items()], settings)
     if duplicates:
         session.execute(_RECORD_DUPLICATES, duplicates)
     _save_resigned(session, engine, {rep for _, rep, _ in takeovers}, settings)
@@ -353,24 +361,47 @@ def _replace_content(
     *,
     html: bool = True,
 ) -> None:
-    """Article ``article_id`` now holds ``row`` (same id): columns, fingerprints, bands and,
-    with ``html``, the fetched page (removed when ``row`` has none: the page kept until now
-    belonged to the other copy)."""
-    values = _values(row, signed, sig)
+    """Article ``article_id`` now holds ``row`` (same id): see ``_replace_contents``."""
+    _replace_contents(session, [(article_id, row, signed, sig)], settings, html=html)
+
+
+def _replace_contents(
+    session: Session,
+    replaced: Sequence[tuple[int, ArticleRow, dedup.Signed, np.ndarray]],
+    settings: Settings,
+    *,
+    html: bool = True,
+) -> None:
+    """Each article ``(article_id, row, signed, sig)`` now holds ``row`` (same id): columns,
+    fingerprints, bands and, with ``html``, the fetched page (removed when ``row`` has none:
+    the page kept until now belonged to the other copy). A few statements for all of them."""
+    if not replaced:
+        return
+    params = [
+        {**_values(row, signed, sig), "article_id": article_id}
+        for article_id, row, signed, sig in replaced
+    ]
     assignments = ", ".join(
         f"{name} = CAST(:{name} AS tsvector)" if name == "search_vector" else f"{name} = :{name}"
-        for name in values
+        for name in params[0]
+        if name != "article_id"
     )
     session.execute(
         text(f"UPDATE articles SET {assignments}, updated_at = now() WHERE id = :article_id"),
-        {**values, "article_id": article_id},
+        params,
     )
-    dedup_index.remove_bands(session, [article_id])
-    dedup_index.add_bands(session, [article_id], sig[None, :], settings)
+    ids = [article_id for article_id, *_ in replaced]
+    dedup_index.remove_bands(session, ids)
+    dedup_index.add_bands(session, ids, np.stack([sig for *_, sig in replaced]), settings)
     if html:
-        session.execute(text("DELETE FROM article_html WHERE article_id = :a"), {"a": article_id})
-        if row.html is not None:
-            _save_html(session, [(article_id, row.html)])
+        session.execute(
+            text("DELETE FROM article_html WHERE article_id = ANY(CAST(:a AS bigint[]))"),
+            {"a": ids},
+        )
+        _save_html(
+            session,
+            [(article_id, row.html) for article_id, row, *_ in replaced if row.html is not None],
+        )
 
 
 def _save_html(session: Session, pages: list[tuple[int, PageHtml]]) -> None:
