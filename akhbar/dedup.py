@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -402,6 +403,23 @@ class Paragraphs:
     hashes: np.ndarray  # int64, distinct tracked paragraphs, in first-appearance order
     sketches: np.ndarray  # (len(hashes), CONTEXT_PERM) uint32: MinHash of each one's shingles
     rest: np.ndarray  # CONTEXT_PERM uint32: MinHash of the untracked (short) paragraphs
+
+    def __reduce__(self) -> tuple[Any, tuple[bytes, bytes, bytes]]:
+        # As raw bytes: a crawl worker sends one per page, and pickling three numpy arrays
+        # as arrays costs several times more (each carries its dtype and reconstructor).
+        return _paragraphs_from_bytes, (
+            self.hashes.astype(np.int64, copy=False).tobytes(),
+            self.sketches.astype(np.uint32, copy=False).tobytes(),
+            self.rest.astype(np.uint32, copy=False).tobytes(),
+        )
+
+
+def _paragraphs_from_bytes(hashes: bytes, sketches: bytes, rest: bytes) -> Paragraphs:
+    return Paragraphs(
+        np.frombuffer(hashes, dtype=np.int64).copy(),
+        np.frombuffer(sketches, dtype=np.uint32).reshape(-1, CONTEXT_PERM).copy(),
+        np.frombuffer(rest, dtype=np.uint32).copy(),
+    )
 
 
 def split_paragraphs(text: str) -> list[str]:

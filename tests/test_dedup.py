@@ -323,3 +323,17 @@ def test_residual_signature_is_the_signature_of_the_text_without_the_paragraphs(
             assert np.array_equal(dedup.residual_signature(text, drop, None, settings), expected)
             checked += 1
     assert checked > 100
+
+
+def test_paragraphs_survive_the_trip_to_and_from_a_worker() -> None:
+    """Paragraphs pickle as raw bytes (a crawl worker sends one per page): same values,
+    dtypes and shapes back, with or without tracked paragraphs."""
+    import pickle
+
+    for text in (ROWS[0]["text"], ROWS[5]["text"], "", "كلمة"):
+        sent = dedup.paragraphs(text)
+        back = pickle.loads(pickle.dumps(sent, protocol=5))
+        for name in ("hashes", "sketches", "rest"):
+            a, b = getattr(sent, name), getattr(back, name)
+            assert (a.dtype, a.shape) == (b.dtype, b.shape) and np.array_equal(a, b), name
+            assert b.flags.writeable
