@@ -25,6 +25,11 @@ article, the two merge (the id stored first survives).
 from __future__ import annotations
 
 import multiprocessing
+import os
+import select
+import signal
+import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, replace
@@ -688,4 +693,37 @@ def worker_pool(workers: int, preload: str) -> ProcessPoolExecutor | None:
         return None
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([preload])
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=_start_worker,
+        initargs=(os.getpid(),),
+    )
+
+
+def _start_worker(caller: int) -> None:
+    """Ctrl-C is for the calling process, which stops the pool (a worker interrupted too
+    would only print a traceback); and a worker exits when the caller dies, even SIGKILLed:
+    it holds the pool's pipes open, so it would otherwise wait for work forever (and keep
+    the forkserver alive)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with, args=(caller,), daemon=True).start()
+
+
+def _exit_with(pid: int) -> None:
+    try:
+        select.select([os.pidfd_open(pid)], [], [])  # readable once the process has exited
+    except ProcessLookupError:  # gone already
+        pass
+    except (AttributeError, OSError):  # no pidfd (not Linux 5.3+): ask twice a second
+        while _alive(pid):
+            time.sleep(0.5)
+    os._exit(1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True

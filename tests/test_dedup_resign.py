@@ -5,7 +5,11 @@ signature, or a later brief sharing only the notice would be merged with it."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -427,6 +431,68 @@ def test_an_interrupted_rebuild_leaves_no_worker_behind(database_url: str) -> No
     assert not [pid for pid in workers if psutil.pid_exists(pid)], interrupted
     assert _recurring_rows(engine)  # the two finished batches counted their paragraphs
     engine.dispose()
+
+
+def _add_variants(engine: Engine, per_article: int) -> int:
+    """``per_article`` more stored articles per stored one (its body with a number added):
+    a corpus a rebuild takes some seconds over. Returns how many articles are stored."""
+    with session_scope(engine) as session:
+        session.execute(
+            text(
+                "INSERT INTO articles (source_id, url, canonical_url, body, content_hash, "
+                "fetched_at) SELECT source_id, url || '?v=' || g, canonical_url || '?v=' || g, "
+                "body || ' ' || g, sha256(convert_to(body || ' ' || g, 'UTF8')), fetched_at "
+                "FROM articles, generate_series(1, :n) AS g"
+            ),
+            {"n": per_article},
+        )
+        return session.execute(text("SELECT count(*) FROM articles")).scalar_one()
+
+
+@pytest.mark.parametrize("stop", ["Ctrl-C", "SIGKILL"])
+def test_a_stopped_rebuild_leaves_no_process_behind(
+    database_url: str, subprocess_env: dict[str, str], stop: str
+) -> None:
+    """`akhbar dedup-index rebuild --workers 2` stopped while its workers sign: by Ctrl-C
+    (SIGINT to the whole process group, as a terminal sends it: exit code 130, no traceback
+    of a worker) or by SIGKILL (no `finally` runs). Either way its worker processes, the
+    forkserver and the resource tracker are all gone soon after."""
+    import psutil
+
+    engine = create_engine(database_url, poolclass=pool.NullPool)
+    _store_labelled(engine)
+    _add_variants(engine, 40)
+    engine.dispose()
+    command = [sys.executable, "-m", "cli", "dedup-index", "rebuild", "--workers", "2"]
+    rebuild = subprocess.Popen(
+        [*command, "--batch", "10"],
+        env=subprocess_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as in a terminal
+    )
+    started = psutil.Process(rebuild.pid)
+    deadline = time.monotonic() + 60
+    workers: list[psutil.Process] = []
+    while not workers and time.monotonic() < deadline and rebuild.poll() is None:
+        children = started.children()
+        workers = [w for c in children for w in c.children()]  # the forkserver's children
+        time.sleep(0.05)
+    assert workers, "the rebuild never started its workers"
+    everything = started.children(recursive=True)
+    if stop == "Ctrl-C":
+        os.killpg(rebuild.pid, signal.SIGINT)
+    else:
+        rebuild.kill()
+    _, stderr = rebuild.communicate(timeout=60)
+    if stop == "Ctrl-C":
+        assert rebuild.returncode == 130  # 128 + SIGINT, as a shell reports it
+        assert "Traceback" not in stderr, stderr
+    else:
+        assert rebuild.returncode == -signal.SIGKILL
+    _, alive = psutil.wait_procs(everything, timeout=10)
+    assert alive == []
 
 
 def test_a_body_replaced_between_batches_is_signed_as_read(database_url: str) -> None:
