@@ -515,7 +515,8 @@ def _stored_bands(session: Session, ids: list[int]) -> dict[int, list[int]]:
 
 
 SignedBody = tuple[np.ndarray, dedup.Paragraphs]
-# Bodies per task sent to a worker: few round trips, yet shares even enough for 2-8 workers.
+# Bodies per task sent to a worker: at most this many (few round trips), and few enough for
+# every worker to get about 4 tasks of a batch (even shares with many workers).
 SIGN_CHUNK = 64
 
 
@@ -531,16 +532,18 @@ class BodySigner:
     the same body for that id again; any other row (a body replaced or an article stored or
     merged meanwhile) is signed then. So the decisions depend only on what that batch reads."""
 
-    def __init__(self, settings: Settings, pool: Executor | None = None) -> None:
+    def __init__(self, settings: Settings, pool: Executor | None = None, workers: int = 0) -> None:
         self.settings = settings
         self.pool = pool
+        self.workers = workers  # the pool's
         self._ahead: dict[int, tuple[str, int]] = {}  # id -> (body, position in the results)
         self._ahead_results: Callable[[], list[SignedBody]] = list
 
     def _start(self, bodies: list[str]) -> Callable[[], list[SignedBody]]:
         """Start signing ``bodies`` in the pool; the returned call waits for them, in order."""
         assert self.pool is not None
-        chunks = [bodies[i : i + SIGN_CHUNK] for i in range(0, len(bodies), SIGN_CHUNK)]
+        size = max(1, min(SIGN_CHUNK, len(bodies) // (4 * max(self.workers, 1))))
+        chunks = [bodies[i : i + size] for i in range(0, len(bodies), size)]
         pending = self.pool.map(partial(_sign_bodies, settings=self.settings), chunks)
         return lambda: [signed for chunk in pending for signed in chunk]
 
@@ -668,7 +671,7 @@ def rebuild_index(
             report.forgot_learned = forget_learned(session)
     pool = worker_pool(workers, "db.article_store")
     try:
-        signer = BodySigner(settings, pool)
+        signer = BodySigner(settings, pool, workers)
         after: int | None = 0
         while after is not None:
             with session_scope(engine) as session:
