@@ -1,6 +1,7 @@
 """Bulk import of realistic articles, end to end (`akhbar import`'s code path).
 
     .venv/bin/python bench/import_bench.py [--articles 20000] [--words 600] [--batch 2000]
+                                           [--rebuild-batch 1000] [--rebuilds 2]
 
 Writes a JSONL file of articles whose bodies are ``--words`` words drawn at random from the
 labelled Arabic set (tests/data/dedup), 5 % of them near copies of earlier lines (a
@@ -8,6 +9,12 @@ dropped paragraph and a new dateline), then imports it into fresh databases on a
 cluster (PostgreSQL 15, durable defaults: fsync on): with signatures, content hashes and search vectors
 computed in 2 worker processes, and in the importing process alone. Prints articles/s from
 reading the file to the last commit, and how many copies were found.
+
+Then ``akhbar dedup-index rebuild``'s code path (``rebuild_index``) on the database imported
+last, in one process and with signatures in 2 worker processes, each run twice (alternated,
+--rebuilds): every band row is deleted before a run, so each run signs every stored body
+again and rewrites every article's signature and bands, as after a change of the banding.
+Prints articles/s from the first read to the last commit; the reports must be equal.
 
 bench/dedup_scale.py measures the dedup index at 1M with short bodies; this one what real
 article rows cost (body TOAST, full-text vector and its GIN index).
@@ -31,6 +38,7 @@ import psycopg  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
 from db import migrate  # noqa: E402
+from db.article_store import RebuildReport, rebuild_index  # noqa: E402
 from db.bulk_import import import_file  # noqa: E402
 from db.embedded import ADMIN_ROLE, EmbeddedPostgres, free_port  # noqa: E402
 
@@ -71,11 +79,35 @@ def write_corpus(path: Path, n: int, words_per_article: int) -> int:
     return copies
 
 
+def time_rebuilds(url: str, batch: int, runs: int) -> None:
+    """``rebuild_index`` in one process and with 2 workers, alternated, ``runs`` times each."""
+    engine = create_engine(url)
+    print(f"\n{'mode':<42} {'articles/s':>10} {'examined':>8} {'rewritten':>9} {'s':>7}")
+    reports: dict[int, RebuildReport] = {}
+    for _ in range(runs):
+        for workers in (0, 2):
+            with engine.begin() as conn:
+                conn.execute(text("DELETE FROM minhash_bands"))
+            t = time.perf_counter()
+            report = rebuild_index(engine, batch=batch, workers=workers)
+            dt = time.perf_counter() - t
+            assert reports.setdefault(workers, report) == report
+            mode = (
+                f"rebuild, signatures in {workers} workers" if workers else "rebuild, one process"
+            )
+            print(f"{mode:<42} {report.examined / dt:>10,.0f} {report.examined:>8,} "
+                  f"{report.resigned + report.rebanded:>9,} {dt:>7.1f}")  # fmt: skip
+    engine.dispose()
+    assert reports[0] == reports[2], (reports[0], reports[2])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--articles", type=int, default=20_000)
     parser.add_argument("--words", type=int, default=600)
     parser.add_argument("--batch", type=int, default=2000)
+    parser.add_argument("--rebuild-batch", type=int, default=1000, help="dedup-index --batch")
+    parser.add_argument("--rebuilds", type=int, default=2, help="timed runs per rebuild mode")
     args = parser.parse_args()
 
     home = Path(tempfile.mkdtemp(prefix="akhbar-import-bench-", dir="/tmp"))
@@ -110,6 +142,7 @@ def main() -> None:
             )
             print(f"{mode:<42} {args.articles / dt:>10,.0f} {report.stored:>8,} "
                   f"{report.kinds['near']:>6,} {report.kinds['exact']:>6,} {dt:>7.1f}")  # fmt: skip
+        time_rebuilds(url, args.rebuild_batch, args.rebuilds)
     finally:
         server.destroy()
         shutil.rmtree(home, ignore_errors=True)  # the corpus file

@@ -24,9 +24,17 @@ article, the two merge (the id stored first survives).
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import select
+import signal
+import threading
+import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -35,6 +43,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from akhbar import dedup
+from akhbar import settings as akhbar_settings
 from akhbar.dedup import DEFAULT, Settings
 from akhbar.page import ProcessedPage, compress_html
 from db import dedup_index
@@ -536,18 +545,80 @@ def _stored_bands(session: Session, ids: list[int]) -> dict[int, list[int]]:
     return {aid: list(keys) for aid, keys in rows}
 
 
+SignedBody = tuple[np.ndarray, dedup.Paragraphs]
+# Bodies per task sent to a worker: at most this many (few round trips), and few enough for
+# every worker to get about 4 tasks of a batch (even shares with many workers).
+SIGN_CHUNK = 64
+
+
+def _sign_bodies(bodies: list[str], settings: Settings) -> list[SignedBody]:
+    return [dedup.signature_and_paragraphs(body, settings) for body in bodies]
+
+
+class BodySigner:
+    """``dedup.signature_and_paragraphs`` of the bodies ``rebuild_batch`` reads. Without a
+    pool, in this process. With one, in its workers, and ahead: once a batch is read, the
+    next one's bodies are read too (same transaction, a plain SELECT) and signed while this
+    batch is decided and written. The next batch uses a body's early result only if it reads
+    the same body for that id again; any other row (a body replaced or an article stored or
+    merged meanwhile) is signed then. So the decisions depend only on what that batch reads."""
+
+    def __init__(self, settings: Settings, pool: Executor | None = None, workers: int = 0) -> None:
+        self.settings = settings
+        self.pool = pool
+        self.workers = workers  # the pool's
+        self._ahead: dict[int, tuple[str, int]] = {}  # id -> (body, position in the results)
+        self._ahead_results: Callable[[], list[SignedBody]] = list
+
+    def _start(self, bodies: list[str]) -> Callable[[], list[SignedBody]]:
+        """Start signing ``bodies`` in the pool; the returned call waits for them, in order."""
+        assert self.pool is not None
+        size = max(1, min(SIGN_CHUNK, len(bodies) // (4 * max(self.workers, 1))))
+        chunks = [bodies[i : i + size] for i in range(0, len(bodies), size)]
+        pending = self.pool.map(partial(_sign_bodies, settings=self.settings), chunks)
+        return lambda: [signed for chunk in pending for signed in chunk]
+
+    def sign(self, session: Session, rows: Sequence[Any], limit: int) -> list[SignedBody]:
+        """Signature and paragraphs of each row's body (``rows``: id and body first, as
+        ``rebuild_batch`` reads them, at most ``limit``), in order."""
+        if self.pool is None:
+            return _sign_bodies([row[1] for row in rows], self.settings)
+        ahead, ahead_results = self._ahead, self._ahead_results
+        early: list[int | None] = []  # each row's position in the early results (None: none)
+        for aid, body, *_ in rows:
+            known = ahead.get(aid)
+            early.append(known[1] if known is not None and known[0] == body else None)
+        late = [row[1] for row, at in zip(rows, early, strict=True) if at is None]
+        late_results = self._start(late) if late else list
+        # Queued after this batch's bodies: the workers go on with them while this batch is
+        # decided and written.
+        self._read_ahead(session, rows[-1][0], limit)
+        done, rest = ahead_results(), iter(late_results())
+        return [done[at] if at is not None else next(rest) for at in early]
+
+    def _read_ahead(self, session: Session, after_id: int, limit: int) -> None:
+        rows = session.execute(
+            text("SELECT id, body FROM articles WHERE id > :a ORDER BY id LIMIT :n"),
+            {"a": after_id, "n": limit},
+        ).all()
+        self._ahead = {aid: (body, i) for i, (aid, body) in enumerate(rows)}
+        self._ahead_results = self._start([body for _, body in rows]) if rows else list
+
+
 def rebuild_batch(
     session: Session,
     after_id: int,
     limit: int,
     report: RebuildReport,
     settings: Settings = DEFAULT,
+    signer: BodySigner | None = None,
 ) -> int | None:
     """One batch of ``rebuild_index``, in the caller's transaction: the stored articles after
     ``after_id`` (at most ``limit``, oldest id first) are counted into ``recurring_text`` as
     if stored again, and every one of them (and every earlier article carrying a paragraph
     that turns recurring now) gets the signature of its body without its recurring
-    paragraphs, and the matching band rows. Returns the last id read (None: no more)."""
+    paragraphs, and the matching band rows. ``signer`` computes the bodies' signatures
+    (default: in this process). Returns the last id read (None: no more)."""
     dedup_index.lock_index(session)
     rows = session.execute(
         text("SELECT id, body, minhash FROM articles WHERE id > :a ORDER BY id LIMIT :n"),
@@ -557,10 +628,11 @@ def rebuild_batch(
         return None
     ids = [aid for aid, _, _ in rows]
     engine = dedup.DedupEngine(settings)
-    signed = []
-    for _, body, _ in rows:
-        sig, found = dedup.signature_and_paragraphs(body, settings)
-        signed.append(dedup.Signed(body, sig, b"", found))
+    signer = signer or BodySigner(settings)
+    signed = [
+        dedup.Signed(body, sig, b"", found)
+        for (_, body, _), (sig, found) in zip(rows, signer.sign(session, rows, limit), strict=True)
+    ]
     if settings.recurring:
         hashes = [s.paragraphs.hashes for s in signed if s.paragraphs is not None]
         if hashes:
@@ -610,6 +682,7 @@ def rebuild_index(
     relearn: bool = False,
     settings: Settings = DEFAULT,
     progress: Callable[[int, int], None] | None = None,
+    workers: int | None = None,
 ) -> RebuildReport:
     """Re-learn ``recurring_text`` from the stored bodies, oldest first, and re-sign and
     re-band every stored article: one transaction per ``batch`` articles, each under the
@@ -617,16 +690,74 @@ def rebuild_index(
     index). Safe to stop and run again: counting an article twice changes nothing, and an
     article whose signature and bands are right is not written. ``relearn`` empties the
     learned set first (after a change of ``RECURRING_STORIES`` or of the paragraph rules);
-    ``progress(done, total)`` is called after each batch."""
+    ``progress(done, total)`` is called after each batch. The bodies' signatures, the bulk
+    of the work, are computed by ``workers`` processes (default: ``AKHBAR_WORKERS``; 0: in
+    this one); everything else happens here, in the same order, so the result is the same."""
+    if workers is None:
+        workers = akhbar_settings.value("AKHBAR_WORKERS")
     report = RebuildReport()
     with session_scope(engine) as session:
         total = session.execute(text("SELECT count(*) FROM articles")).scalar_one()
         if relearn:
             report.forgot_learned = forget_learned(session)
-    after: int | None = 0
-    while after is not None:
-        with session_scope(engine) as session:
-            after = rebuild_batch(session, after, batch, report, settings)
-        if progress is not None:
-            progress(report.examined, total)
+    pool = worker_pool(workers, "db.article_store")
+    try:
+        signer = BodySigner(settings, pool, workers)
+        after: int | None = 0
+        while after is not None:
+            with session_scope(engine) as session:
+                after = rebuild_batch(session, after, batch, report, settings, signer)
+            if progress is not None:
+                progress(report.examined, total)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
     return report
+
+
+# --- Worker processes --------------------------------------------------------------------
+
+
+def worker_pool(workers: int, preload: str) -> ProcessPoolExecutor | None:
+    """``workers`` processes for the CPU-heavy part of a bulk job (None when ``workers`` is 0
+    or less: the caller computes in its own process). They are forked from a forkserver that
+    has imported ``preload`` already, so they start fast and inherit no connection, lock or
+    thread of this process. The caller shuts the pool down, in a ``finally``."""
+    if workers <= 0:
+        return None
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([preload])
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=_start_worker,
+        initargs=(os.getpid(),),
+    )
+
+
+def _start_worker(caller: int) -> None:
+    """Ctrl-C is for the calling process, which stops the pool (a worker interrupted too
+    would only print a traceback); and a worker exits when the caller dies, even SIGKILLed:
+    it holds the pool's pipes open, so it would otherwise wait for work forever (and keep
+    the forkserver alive)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with, args=(caller,), daemon=True).start()
+
+
+def _exit_with(pid: int) -> None:
+    try:
+        select.select([os.pidfd_open(pid)], [], [])  # readable once the process has exited
+    except ProcessLookupError:  # gone already
+        pass
+    except (AttributeError, OSError):  # no pidfd (not Linux 5.3+): ask twice a second
+        while _alive(pid):
+            time.sleep(0.5)
+    os._exit(1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True

@@ -27,7 +27,6 @@ in a crawl.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -47,7 +46,7 @@ from sqlalchemy.orm import Session
 from akhbar import dedup
 from akhbar.jsonl import iso_date_field, object_line
 from akhbar.search import search_vector
-from db.article_store import ArticleRow, store_articles
+from db.article_store import ArticleRow, store_articles, worker_pool
 from db.models import Article, Source
 
 TEXT_FIELDS = ("title", "author", "section", "language")
@@ -268,11 +267,7 @@ def import_file(
         )
         session.commit()
     report = ImportReport()
-    pool = None
-    if workers > 0:
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["db.bulk_import"])
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    pool = worker_pool(workers, "db.bulk_import")
     try:
         batch: list[dict[str, Any]] = []
         first_line = last_line = 0
@@ -297,7 +292,7 @@ def import_file(
             _store(engine, *waiting, report, progress)
     finally:
         if pool is not None:
-            pool.shutdown()
+            pool.shutdown(wait=True, cancel_futures=True)
     return report
 
 

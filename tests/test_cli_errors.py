@@ -76,6 +76,7 @@ MISTAKES = [
     (["schedule", "--time", "25:00"], "--time '25:00' is not a time of day; use HH:MM", 2),
     (["sources", "check", "nosuch"], "Unknown source: nosuch. Known sources: tiny.", 2),
     (["dedup", "nowhere.jsonl"], "error: nowhere.jsonl: no such file", 2),
+    (["dedup-index", "rebuild", "--workers", "-1"], "--workers must be 0 or more, not -1.", 2),
 ]
 
 
@@ -97,6 +98,11 @@ USAGE_ERRORS = [
     (
         ["runs", "--limit", "many"],
         "error: Invalid value for '--limit' / '-n': Input should be a valid integer, "
+        "unable to parse string as an integer",
+    ),
+    (
+        ["dedup-index", "rebuild", "--workers", "many"],
+        "error: Invalid value for '--workers': Input should be a valid integer, "
         "unable to parse string as an integer",
     ),
     (["search"], "error: Missing argument 'query'."),

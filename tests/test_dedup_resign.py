@@ -5,7 +5,11 @@ signature, or a later brief sharing only the notice would be merged with it."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -343,3 +347,221 @@ def test_reprocessing_that_turns_a_paragraph_recurring_resigns_its_carriers(
     assert np.array_equal(stored[s_res.article_id][1], dedup.signature(lead_s))
     _assert_residual_signatures(engine)
     engine.dispose()
+
+
+def _recurring_rows(engine: Engine) -> list[tuple]:
+    """Every ``recurring_text`` row, but its timestamps: whether it recurs, not since when."""
+    with engine.connect() as conn:
+        return [
+            tuple(row)
+            for row in conn.execute(
+                text(
+                    "SELECT hash, stories, contexts, recurring_since IS NOT NULL, text, article_ids "
+                    "FROM recurring_text ORDER BY hash"
+                )
+            )
+        ]
+
+
+def test_rebuild_in_worker_processes_is_the_rebuild_in_this_one(database_url: str) -> None:
+    """The labelled set, as before revision 0006 (whole-body signatures, nothing learned),
+    rebuilt in batches of 10 by this process alone and then, from the same start, with 2
+    worker processes signing (each batch's bodies while the one before is written): the same
+    report, the same signatures, band rows and recurring_text rows. The workers are gone
+    once the rebuild returns."""
+    import psutil
+
+    from db.article_store import rebuild_index
+
+    engine = create_engine(database_url, poolclass=pool.NullPool)
+    _store_labelled(engine)
+    _reset_to_whole_body_signatures(engine, forget=True)
+    start = _index_state(engine), _recurring_rows(engine)
+    this = psutil.Process()
+    before = {p.pid for p in this.children(recursive=True)}
+    seen_while_running: set[int] = set()
+
+    def look(done: int, total: int) -> None:
+        seen_while_running.update(p.pid for p in this.children(recursive=True))
+
+    inline = rebuild_index(engine, batch=10, workers=0, progress=look)
+    assert seen_while_running <= before  # no process of its own
+    inline_state = _index_state(engine), _recurring_rows(engine)
+    assert inline.resigned > 0 and inline.turned_recurring > 0
+    assert inline_state != start
+
+    _reset_to_whole_body_signatures(engine, forget=True)
+    assert (_index_state(engine), _recurring_rows(engine)) == start
+    pooled = rebuild_index(engine, batch=10, workers=2, progress=look)
+    assert pooled == inline
+    assert (_index_state(engine), _recurring_rows(engine)) == inline_state
+    # Workers are children of the forkserver, which (with the resource tracker) is a child
+    # of this process and serves every later pool: the workers must be gone, those two not.
+    direct = {p.pid for p in this.children()}
+    workers = seen_while_running - before - direct
+    assert workers, "no worker process was seen during the rebuild"
+    assert not [pid for pid in workers if psutil.pid_exists(pid)]
+    engine.dispose()
+
+
+def test_an_interrupted_rebuild_leaves_no_worker_behind(database_url: str) -> None:
+    """Ctrl-C (KeyboardInterrupt) between two batches: the workers are gone when the
+    interrupt reaches the caller, even while its traceback still holds the rebuild's frames,
+    and the finished batches stay committed."""
+    import psutil
+
+    from db.article_store import rebuild_index
+
+    engine = create_engine(database_url, poolclass=pool.NullPool)
+    _store_labelled(engine)
+    _reset_to_whole_body_signatures(engine, forget=True)
+    this = psutil.Process()
+    before = {p.pid for p in this.children(recursive=True)}
+    seen: set[int] = set()
+
+    def interrupt(done: int, total: int) -> None:
+        seen.update(p.pid for p in this.children(recursive=True))
+        if done >= 20:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt) as interrupted:
+        rebuild_index(engine, batch=10, workers=2, progress=interrupt)
+    workers = seen - before - {p.pid for p in this.children()}
+    assert workers, "no worker process was seen during the rebuild"
+    assert not [pid for pid in workers if psutil.pid_exists(pid)], interrupted
+    assert _recurring_rows(engine)  # the two finished batches counted their paragraphs
+    engine.dispose()
+
+
+def _add_variants(engine: Engine, per_article: int) -> int:
+    """``per_article`` more stored articles per stored one (its body with a number added):
+    a corpus a rebuild takes some seconds over. Returns how many articles are stored."""
+    with session_scope(engine) as session:
+        session.execute(
+            text(
+                "INSERT INTO articles (source_id, url, canonical_url, body, content_hash, "
+                "fetched_at) SELECT source_id, url || '?v=' || g, canonical_url || '?v=' || g, "
+                "body || ' ' || g, sha256(convert_to(body || ' ' || g, 'UTF8')), fetched_at "
+                "FROM articles, generate_series(1, :n) AS g"
+            ),
+            {"n": per_article},
+        )
+        return session.execute(text("SELECT count(*) FROM articles")).scalar_one()
+
+
+@pytest.mark.parametrize("stop", ["Ctrl-C", "SIGKILL"])
+def test_a_stopped_rebuild_leaves_no_process_behind(
+    database_url: str, subprocess_env: dict[str, str], stop: str
+) -> None:
+    """`akhbar dedup-index rebuild --workers 2` stopped while its workers sign: by Ctrl-C
+    (SIGINT to the whole process group, as a terminal sends it: exit code 130, no traceback
+    of a worker) or by SIGKILL (no `finally` runs). Either way its worker processes, the
+    forkserver and the resource tracker are all gone soon after."""
+    import psutil
+
+    engine = create_engine(database_url, poolclass=pool.NullPool)
+    _store_labelled(engine)
+    _add_variants(engine, 40)
+    engine.dispose()
+    command = [sys.executable, "-m", "cli", "dedup-index", "rebuild", "--workers", "2"]
+    rebuild = subprocess.Popen(
+        [*command, "--batch", "10"],
+        env=subprocess_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as in a terminal
+    )
+    started = psutil.Process(rebuild.pid)
+    deadline = time.monotonic() + 60
+    workers: list[psutil.Process] = []
+    while not workers and time.monotonic() < deadline and rebuild.poll() is None:
+        children = started.children()
+        workers = [w for c in children for w in c.children()]  # the forkserver's children
+        time.sleep(0.05)
+    assert workers, "the rebuild never started its workers"
+    everything = started.children(recursive=True)
+    if stop == "Ctrl-C":
+        os.killpg(rebuild.pid, signal.SIGINT)
+    else:
+        rebuild.kill()
+    _, stderr = rebuild.communicate(timeout=60)
+    if stop == "Ctrl-C":
+        assert rebuild.returncode == 130  # 128 + SIGINT, as a shell reports it
+        assert "Traceback" not in stderr, stderr
+    else:
+        assert rebuild.returncode == -signal.SIGKILL
+    _, alive = psutil.wait_procs(everything, timeout=10)
+    assert alive == []
+
+
+def test_a_body_replaced_between_batches_is_signed_as_read(database_url: str) -> None:
+    """With workers, a batch's bodies are read and signed ahead, during the batch before; an
+    article whose body changes meanwhile (an earlier original taking its row over, a
+    reprocess) must get the signature of the body its own batch reads."""
+    from db.article_store import rebuild_index
+
+    engine = create_engine(database_url, poolclass=pool.NullPool)
+    _store_labelled(engine)
+    with engine.connect() as conn:
+        ids = conn.execute(text("SELECT id FROM articles ORDER BY id")).scalars().all()
+    later, donor = ids[45], ids[-1]  # in the second batch of 40; another story's body
+    _reset_to_whole_body_signatures(engine, forget=False)
+
+    def replace_later_body(done: int, total: int) -> None:
+        if done == 40:
+            with session_scope(engine) as session:
+                session.execute(
+                    text(
+                        "UPDATE articles SET body = (SELECT body || '\n\nتحديث' FROM articles "
+                        "WHERE id = :d) WHERE id = :l"
+                    ),
+                    {"d": donor, "l": later},
+                )
+
+    report = rebuild_index(engine, batch=40, workers=2, progress=replace_later_body)
+    assert report.examined == len(ids)
+    stored = _stored(engine)
+    assert stored[later][0].endswith("تحديث")
+    _assert_residual_signatures(engine)
+    engine.dispose()
+
+
+def test_rebuild_takes_workers_from_the_option_or_the_setting(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = create_engine(database_url, poolclass=pool.NullPool)
+    sid = _source(engine)
+    a, s, b = _articles()
+    _store(engine, [_row(sid, n, body) for n, body in enumerate((a, s, b))])
+    _reset_to_whole_body_signatures(engine, forget=True)
+    monkeypatch.setenv("AKHBAR_WORKERS", "0")
+    first = _rebuild(["--workers", "2"])
+    assert (first["examined"], first["resigned"]) == (3, 2)  # the notice is left out of A, S
+    monkeypatch.setenv("AKHBAR_WORKERS", "1")
+    second = _rebuild([])
+    assert (second["examined"], second["resigned"], second["rebanded"]) == (3, 0, 0)
+    engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("args", "environ", "message"),
+    [
+        (["--workers", "-1"], {}, "--workers must be 0 or more, not -1."),
+        ([], {"AKHBAR_WORKERS": "-2"}, "AKHBAR_WORKERS must be 0 or more, not -2."),
+        ([], {"AKHBAR_WORKERS": "many"}, "AKHBAR_WORKERS='many' is not an integer."),
+    ],
+)
+def test_rebuild_refuses_a_bad_worker_count(
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    environ: dict[str, str],
+    message: str,
+) -> None:
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    result = CliRunner().invoke(app, ["dedup-index", "rebuild", *args])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output

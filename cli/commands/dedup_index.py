@@ -3,7 +3,8 @@
 Run it once on a database created before revision 0012 (or 0006), and after any change of the
 dedup settings (shingling, permutations, bands, the recurring-text rule): see
 docs/operations.md. It reads the stored bodies oldest first, in batches of ``--batch``
-articles, one transaction each under the index lock, so a crawl may run meanwhile.
+articles, one transaction each under the index lock, so a crawl may run meanwhile; ``--workers``
+processes compute the bodies' signatures.
 """
 
 from __future__ import annotations
@@ -37,16 +38,34 @@ def rebuild(
         ),
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON summary on stdout.")] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            help="Processes computing signatures (0: in this one). Default: AKHBAR_WORKERS.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Re-learn recurring text from stored bodies (oldest first) and re-sign and re-band every
     stored article; safe to stop and run again."""
     from rich.progress import Progress
 
+    from akhbar import settings
     from db.article_store import rebuild_index
     from db.engine import get_engine
 
     if batch < 1:
         raise fail(f"--batch must be at least 1, not {batch}.")
+    if workers is None:
+        try:
+            workers = settings.value("AKHBAR_WORKERS")
+        except settings.SettingError as exc:
+            raise fail(str(exc)) from None
+        if workers < 0:
+            raise fail(f"AKHBAR_WORKERS must be 0 or more, not {workers}.")
+    elif workers < 0:
+        raise fail(f"--workers must be 0 or more, not {workers}.")
     url = ready_database()
     with Progress(console=console, transient=True, disable=as_json) as bar:
         task = bar.add_task("Re-signing", total=None)
@@ -54,6 +73,7 @@ def rebuild(
             get_engine(url),
             batch=batch,
             relearn=relearn,
+            workers=workers,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
     if as_json:
