@@ -11,7 +11,6 @@ heartbeat that stops: whoever looks after the lease closes it as ``interrupted``
 
 from __future__ import annotations
 
-import gc
 import logging
 import time
 from pathlib import Path
@@ -23,11 +22,11 @@ from twisted.internet import task
 
 from akhbar.logging import record_source, register_run, use_json_lines
 from akhbar.outcomes import Outcome, Thresholds, decide_outcome
+from akhbar.processes import settle_garbage_collector
 from crawlers.runlog import installed_run_log, run_log_path
 from db.crawl_runs import run_context
 from db.engine import get_engine, session_scope
 from db.queries import finish_run, update_run
-from pipelines.workers import GC_THRESHOLD
 
 logger = logging.getLogger(__name__)
 
@@ -239,20 +238,6 @@ class CrawlRunRecorder:
                 **counters,
             },
         )
-
-
-def settle_garbage_collector() -> None:
-    """Keep the cyclic garbage collector off the objects that live as long as the process.
-
-    Once every component is built, what exists (modules, classes, SQLAlchemy's and Scrapy's
-    structures) stays: ``gc.freeze`` moves it out of the collected generations, and a
-    larger first generation makes collections rarer. Before this, collections took about
-    7% of the crawl process's CPU (the full ones scanned every imported object). No full
-    collection first: start-up leaves a few dozen cyclic objects (46 when measured), not
-    worth a pass over every object (60-90 ms of CPU).
-    """
-    gc.freeze()
-    gc.set_threshold(GC_THRESHOLD, *gc.get_threshold()[1:])
 
 
 def _first_line(exc: BaseException) -> str:

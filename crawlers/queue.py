@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import hashlib
 import logging
 import os
@@ -52,6 +51,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
+
+from akhbar.processes import signal_when_parent_dies
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 QUEUE_NAME = "crawl"
@@ -206,14 +207,6 @@ _config: WorkerConfig = WorkerConfig()
 _conninfo: str = ""
 
 
-def _die_with_parent() -> None:
-    """In the crawl child: get SIGTERM when the worker dies (even by SIGKILL), so a lost
-    worker leaves no crawl behind; Scrapy then closes its run as ``interrupted``."""
-    with contextlib.suppress(Exception):
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
 def _child_env() -> dict[str, str]:
     env = dict(os.environ)
     env.pop("AKHBAR_METRICS_PORT", None)  # the worker serves the metrics, not each crawl
@@ -293,7 +286,7 @@ async def _run_crawl(job_id: int, source: str, full: bool, trigger: str) -> str:
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # Ctrl-C reaches the worker only; it forwards one SIGTERM
-            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+            preexec_fn=signal_when_parent_dies if sys.platform == "linux" else None,
         )
     logger.info("job %s: %s crawl started (pid %d), log %s", job_id, source, proc.pid, log_file)
     try:

@@ -24,14 +24,8 @@ article, the two merge (the id stored first survives).
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-import select
-import signal
-import threading
-import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import partial
@@ -46,6 +40,7 @@ from akhbar import dedup
 from akhbar import settings as akhbar_settings
 from akhbar.dedup import DEFAULT, Settings
 from akhbar.page import ProcessedPage, compress_html
+from akhbar.processes import worker_pool
 from db import dedup_index
 from db.engine import session_scope
 
@@ -700,7 +695,7 @@ def rebuild_index(
         total = session.execute(text("SELECT count(*) FROM articles")).scalar_one()
         if relearn:
             report.forgot_learned = forget_learned(session)
-    pool = worker_pool(workers, "db.article_store")
+    pool = worker_pool(workers, ["db.article_store"])
     try:
         signer = BodySigner(settings, pool, workers)
         after: int | None = 0
@@ -716,48 +711,3 @@ def rebuild_index(
 
 
 # --- Worker processes --------------------------------------------------------------------
-
-
-def worker_pool(workers: int, preload: str) -> ProcessPoolExecutor | None:
-    """``workers`` processes for the CPU-heavy part of a bulk job (None when ``workers`` is 0
-    or less: the caller computes in its own process). They are forked from a forkserver that
-    has imported ``preload`` already, so they start fast and inherit no connection, lock or
-    thread of this process. The caller shuts the pool down, in a ``finally``."""
-    if workers <= 0:
-        return None
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([preload])
-    return ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=context,
-        initializer=_start_worker,
-        initargs=(os.getpid(),),
-    )
-
-
-def _start_worker(caller: int) -> None:
-    """Ctrl-C is for the calling process, which stops the pool (a worker interrupted too
-    would only print a traceback); and a worker exits when the caller dies, even SIGKILLed:
-    it holds the pool's pipes open, so it would otherwise wait for work forever (and keep
-    the forkserver alive)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    threading.Thread(target=_exit_with, args=(caller,), daemon=True).start()
-
-
-def _exit_with(pid: int) -> None:
-    try:
-        select.select([os.pidfd_open(pid)], [], [])  # readable once the process has exited
-    except ProcessLookupError:  # gone already
-        pass
-    except (AttributeError, OSError):  # no pidfd (not Linux 5.3+): ask twice a second
-        while _alive(pid):
-            time.sleep(0.5)
-    os._exit(1)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True

@@ -45,8 +45,9 @@ from sqlalchemy.orm import Session
 
 from akhbar import dedup
 from akhbar.jsonl import iso_date_field, object_line
+from akhbar.processes import worker_pool
 from akhbar.search import search_vector
-from db.article_store import ArticleRow, store_articles, worker_pool
+from db.article_store import ArticleRow, store_articles
 from db.models import Article, Source
 
 TEXT_FIELDS = ("title", "author", "section", "language")
@@ -267,7 +268,7 @@ def import_file(
         )
         session.commit()
     report = ImportReport()
-    pool = worker_pool(workers, "db.bulk_import")
+    pool = worker_pool(workers, ["db.bulk_import"])
     try:
         batch: list[dict[str, Any]] = []
         first_line = last_line = 0
