@@ -177,7 +177,8 @@ _declare(
     "AKHBAR_WORKERS",
     int,
     _cores,
-    "Worker processes for extraction and MinHash. 0 runs them inline in Scrapy's thread.",
+    "Worker processes for CPU-heavy work: a crawl's extraction and MinHash, and the default of"
+    " `dedup-index rebuild --workers`. 0: in the calling process (a crawl's: Scrapy's thread).",
     "crawl",
     shown_default="number of cores",
 )
