@@ -38,6 +38,7 @@ import os
 import random
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -648,17 +649,19 @@ def main() -> None:
                     root, site, fresh_database(base_url), workers, db_pid, args.log_level
                 )
 
+            # Each pipeline mode runs right after the floor it is compared with: the machine's
+            # speed drifts over minutes, and neighbours see the same speed.
             modes: list[tuple[str, Any]] = []
+            modes.append(("fetch+extract", lambda: scrapy_alone(root, site, True)))
             if not args.quick:
                 modes.append(("inline", pipeline(0)))
+            modes.append(
+                ("fetch+extract, workers", lambda: scrapy_alone(root, site, True, workers=2))
+            )
             modes.append(("pipeline", pipeline(2)))
             modes.append(("no database", lambda: crawl_without_database(root, site)))
             if not args.quick:
                 modes.append(("fetch", lambda: scrapy_alone(root, site, False)))
-            modes.append(("fetch+extract", lambda: scrapy_alone(root, site, True)))
-            modes.append(
-                ("fetch+extract, workers", lambda: scrapy_alone(root, site, True, workers=2))
-            )
             return modes
 
         with SiteServer(site_root) as site:
@@ -700,6 +703,22 @@ def main() -> None:
         ratios["pipeline_overhead_like_for_like (inline vs fetch + extraction in-process)"] = (
             f"{(inline_cpu / floor_cpu - 1):.0%}"
         )
+    # The same overheads run by run (each pipeline run against the floor run just before it):
+    # the median of these holds when the machine's speed drifts between repeats.
+    for label, mode, base in (
+        ("2 workers vs fetch + extraction in 2 workers", "pipeline", "fetch+extract, workers"),
+        ("inline vs fetch + extraction in-process", "inline", "fetch+extract"),
+        ("2 workers vs fetch + extraction in-process", "pipeline", "fetch+extract"),
+    ):
+        if mode in runs and len(runs[mode]) > 1:
+            paired = sorted(
+                a["total_cpu_s_per_page"] / b["total_cpu_s_per_page"] - 1
+                for a, b in zip(runs[mode], runs[base], strict=True)
+            )
+            ratios[f"pipeline_overhead_paired_by_run ({label})"] = (
+                f"median {statistics.median(paired):.0%}, runs "
+                + ", ".join(f"{x:.0%}" for x in paired)
+            )
     dry_cpu = results["no database"]["total_cpu_s_per_page"]
     ratios["pipeline_without_database_overhead"] = f"{(dry_cpu / floor_cpu - 1):.0%}"
     ratios["database_work_cpu_per_page (both sides)"] = round(pipeline_cpu - dry_cpu, 4)
