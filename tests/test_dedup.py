@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
@@ -337,3 +337,19 @@ def test_paragraphs_survive_the_trip_to_and_from_a_worker() -> None:
             a, b = getattr(sent, name), getattr(back, name)
             assert (a.dtype, a.shape) == (b.dtype, b.shape) and np.array_equal(a, b), name
             assert b.flags.writeable
+
+
+def test_publication_order_compares_instants_across_offsets() -> None:
+    """Earliest instant first whatever the offset it is written in, equal instants in the
+    given order, undated last; naive times count as UTC."""
+    damascus = timezone(timedelta(hours=3))
+    published = [
+        None,
+        datetime(2026, 5, 1, 12, 0, tzinfo=damascus),  # 09:00 UTC
+        datetime(2026, 5, 1, 10, 0, tzinfo=UTC),
+        datetime(2026, 5, 1, 9, 0, tzinfo=UTC),  # the same instant as item 1
+        datetime(2026, 5, 1, 9, 0, 0, 1),  # naive: one microsecond later
+        datetime(2026, 5, 1, 8, 59, tzinfo=UTC),
+        None,
+    ]
+    assert dedup.publication_order(published) == [5, 1, 3, 4, 2, 0, 6]
