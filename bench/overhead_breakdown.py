@@ -176,8 +176,8 @@ def main() -> None:
             server.destroy()
 
     ms = {stage: statistics.median(p[stage] for p in passes) for stage in STAGES}
-    print(f"{len(pages)} pages ({stored} stored articles), batches of {args.batch}, ")
-    print(f"median of {len(passes)} passes; CPU milliseconds per page")
+    print(f"{len(pages)} pages ({stored} stored articles), store batches of {args.batch}")
+    print(f"CPU milliseconds per page, median of {len(passes)} pass(es)")
     print(f"{'stage':<28}{'ms/page':>9}{'of extraction':>15}   passes")
     for stage in STAGES:
         runs = ", ".join(f"{p[stage]:.3f}" for p in passes)
