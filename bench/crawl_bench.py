@@ -529,8 +529,8 @@ def _trafilatura_one(body: bytes) -> int:
     return len(text or "")
 
 
-def trafilatura_alone(files: list[Path], base: str, processes: int) -> dict:
-    bodies = [f.read_bytes().replace(b"{{BASE}}", base.encode()) for f in files]
+def trafilatura_alone(files: list[Path], site: SiteServer, processes: int) -> dict:
+    bodies = [f.read_bytes().replace(b"{{BASE}}", site.base_url().encode()) for f in files]
     started = time.perf_counter()
     with TreeSampler(os.getpid()) as sampler:
         cpu_before = sum(psutil.Process().cpu_times()[:2])
@@ -538,7 +538,11 @@ def trafilatura_alone(files: list[Path], base: str, processes: int) -> dict:
             list(pool.map(_trafilatura_one, bodies, chunksize=16))
         cpu_self = sum(psutil.Process().cpu_times()[:2]) - cpu_before
     wall = time.perf_counter() - started
-    children_cpu = sum(cpu for pid, cpu in sampler.cpu.items() if pid != os.getpid())
+    # The pool's processes only: the site server is this process's child too, and its CPU
+    # reading covers every crawl it served before this.
+    children_cpu = sum(
+        seconds for pid, seconds in sampler.cpu.items() if pid not in (os.getpid(), site.pid)
+    )
     cpu = {kind: 0.0 for kind in KINDS}
     cpu["workers"] = children_cpu
     cpu["scrapy"] = cpu_self  # the process feeding the pool
@@ -671,7 +675,7 @@ def main() -> None:
                 for name, run in modes:
                     runs[name].append(run())
             if not args.quick:
-                runs["trafilatura"] = [trafilatura_alone(files, site.base_url(), processes=2)]
+                runs["trafilatura"] = [trafilatura_alone(files, site, processes=2)]
         if args.startup_pages:
             with SiteServer(small_root) as site:
                 small = {name: run() for name, run in modes_for(small_root, site)}
