@@ -84,7 +84,175 @@ def _page_file(source: str, url_path: str) -> Path | None:
     return None
 
 
-def build_site(root: Path, pages: int, seed: int = 7) -> list[Path]:
+# What a real news page weighs, measured on the 181 real pages of
+# bench/data/article-extraction-benchmark (medians): 115 KB of HTML, a quarter of it inline
+# scripts, about 785 elements and 135 links; a body of about 480 words (the five real Arabic
+# articles this project's samples started from: 389-754 words, median 474). The sample
+# layouts are 2-14 KB with bodies of about 175 words: ``--page-size news`` grows each page to
+# those medians with the blocks real Arabic news pages carry around an article.
+NEWS_PAGE_WORDS = 480
+NEWS_PAGE_SCRIPT_BYTES = 60_000
+NEWS_PAGE_LINKS = 135
+PAGE_SIZES = ("news", "sample")
+_SECTIONS = [
+    "سياسة",
+    "اقتصاد",
+    "رياضة",
+    "ثقافة",
+    "فنون",
+    "منوعات",
+    "تكنولوجيا",
+    "صحة",
+    "علوم",
+    "مجتمع",
+    "محليات",
+    "دولي",
+    "عربي",
+    "آراء",
+    "مقالات",
+    "تحقيقات",
+    "حوارات",
+    "فيديو",
+    "صور",
+    "ملفات",
+    "سياحة",
+    "سيارات",
+    "طقس",
+    "وفيات",
+    "إعلانات",
+]
+
+
+def _headline(rng: random.Random, pool: list[str]) -> str:
+    words = rng.choice(pool).split()
+    start = rng.randrange(max(1, len(words) - 10))
+    return html.escape(" ".join(words[start : start + rng.randint(6, 11)]))
+
+
+def _news_blocks(rng: random.Random, pool: list[str], i: int) -> tuple[str, str, str]:
+    """(head scripts, header navigation, sidebar and footer) for a news-sized page."""
+    nav = "".join(
+        f'<li class="menu-item"><a href="/section/{k}">{name}</a><ul class="sub-menu">'
+        + "".join(
+            f'<li><a href="/section/{k}/{m}">{rng.choice(_SECTIONS)}</a></li>' for m in range(1)
+        )
+        + "</ul></li>"
+        for k, name in enumerate(_SECTIONS)
+    )
+    # The head's meta and link tags, as real pages carry them.
+    head = "".join(
+        f'<link rel="preload" href="/assets/{k}.woff2" as="font" crossorigin>'
+        f'<meta property="article:tag" content="{rng.choice(_SECTIONS)}">'
+        for k in range(15)
+    )
+    header = (
+        '<header class="site-header"><div class="top-bar"><span class="date">الأحد</span>'
+        '<a href="/login">تسجيل الدخول</a><a href="/subscribe">اشترك</a></div>'
+        f'<nav class="main-nav"><ul class="menu">{nav}</ul></nav>'
+        '<form class="search" action="/search"><input name="q" placeholder="بحث"></form>'
+        "</header>"
+    )
+
+    def teasers(title: str, count: int, cls: str) -> str:
+        items = []
+        for _ in range(count):
+            story = rng.randrange(10**6)
+            headline = _headline(rng, pool)
+            image = f"/img/2026/11/{story}"
+            items.append(
+                f'<article class="teaser teaser--{cls} col-12 col-md-6 col-lg-4" '
+                f'data-id="{story}" data-section="{rng.choice(_SECTIONS)}">'
+                f'<div class="teaser__media"><a class="teaser__link" href="/news/{story}.html">'
+                f'<picture><source type="image/webp" srcset="{image}-300.webp 300w, '
+                f'{image}-600.webp 600w, {image}-900.webp 900w"><img class="teaser__image" '
+                f'src="{image}-300.jpg" srcset="{image}-300.jpg 300w, {image}-600.jpg 600w" '
+                f'sizes="(max-width: 768px) 100vw, 300px" alt="{headline}" loading="lazy" '
+                f'width="300" height="200"></picture></a></div><div class="teaser__body">'
+                f'<span class="teaser__section">{rng.choice(_SECTIONS)}</span>'
+                f'<h3 class="teaser__title"><a href="/news/{story}.html">{headline}</a></h3>'
+                f'<div class="teaser__meta"><time class="teaser__date" '
+                f'datetime="2026-11-{rng.randint(1, 28):02d}T{rng.randint(0, 23):02d}:00:00+03:00">'
+                f"منذ {rng.randint(2, 59)} دقيقة</time></div></div></article>"
+            )
+        return (
+            f'<section class="block block--{cls}"><div class="block__header"><h2 '
+            f'class="block__title">{title}</h2></div><div class="block__items row">'
+            + "".join(items)
+            + "</div></section>"
+        )
+
+    share = "".join(
+        f'<li class="share__item"><a class="share__link share__link--{n}" rel="noopener" '
+        f'href="https://share.example/{n}?u=/news/{i}.html"><span class="icon icon-{n}">'
+        f'</span><span class="share__label">{n}</span></a></li>'
+        for n in ("facebook", "twitter", "whatsapp", "telegram", "email")
+    )
+    used = 2 * len(_SECTIONS) + 2 + 2 * (6 + 10 + 8) + 5
+    footer_links = "".join(
+        f'<li><a href="/page/{k}">{rng.choice(_SECTIONS)}</a></li>'
+        for k in range(max(0, NEWS_PAGE_LINKS - used))
+    )
+    tail = (
+        f'<div class="share"><ul class="share__list">{share}</ul></div>'
+        + teasers("اقرأ أيضاً", 6, "related")
+        + '<aside class="sidebar">'
+        + teasers("الأكثر قراءة", 10, "most-read")
+        + '<div class="ad-slot" id="ad-sidebar-1"></div>'
+        + teasers("آخر الأخبار", 8, "latest")
+        + '<div class="newsletter"><h4>النشرة البريدية</h4><form action="/newsletter">'
+        '<input name="email" type="email"><button>اشترك</button></form></div></aside>'
+        f'<footer class="site-footer"><ul class="footer-links">{footer_links}</ul>'
+        "<p>جميع الحقوق محفوظة © 2026</p></footer>"
+    )
+    # Inline scripts: analytics and ad configuration, as real pages carry them.
+    config = [
+        {
+            "slot": f"ad-{k}",
+            "sizes": [[300, 250], [728, 90]],
+            "targeting": {"section": rng.choice(_SECTIONS), "page": i, "pos": k},
+        }
+        for k in range(NEWS_PAGE_SCRIPT_BYTES // 130)
+    ]
+    payload = json.dumps(config, ensure_ascii=False)
+    half = len(payload) // 2
+    scripts = (
+        f"<script>window.dataLayer = window.dataLayer || []; dataLayer.push({payload[:half]!r});"
+        "</script>"
+        f'<script type="application/json" id="ad-config">{payload[half:]}</script>'
+    )
+
+    # Indented as served pages are (whitespace between tags).
+    def indented(markup: str) -> str:
+        return markup.replace("><", ">\n            <")
+
+    return head + scripts, indented(header), indented(tail)
+
+
+def _news_sized(
+    page: str, rng: random.Random, pool: list[str], i: int, last: str, words: int
+) -> str:
+    """``page`` grown to a real news page's size: a body of about NEWS_PAGE_WORDS words
+    (``words`` now; paragraphs added after ``last``, its last body paragraph) and the blocks
+    around it."""
+    extra = []
+    while words < NEWS_PAGE_WORDS:
+        para = f"{rng.choice(pool)} ({i}-{len(extra)}+)"
+        extra.append(f"<p>{html.escape(para, quote=False)}</p>")
+        words += len(para.split())
+    at = page.find(last)
+    if at >= 0:
+        close = page.find(">", page.find("</", at + len(last))) + 1
+        page = page[:close] + "".join(extra) + page[close:]
+    scripts, header, tail = _news_blocks(rng, pool, i)
+    page = re.sub(r"(<head[^>]*>)", lambda m: m.group(1) + scripts, page, count=1)
+    page = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + header, page, count=1)
+    return page.replace("</body>", tail + "</body>", 1)
+
+
+def build_site(root: Path, pages: int, seed: int = 7, page_size: str = "sample") -> list[Path]:
+    """``pages`` article pages from the sample layouts under ``root``/sites/bench;
+    ``page_size`` "news" grows each to a real news page's size (_news_sized), "sample" keeps
+    the sample layouts' size."""
     rng = random.Random(seed)
     templates = _templates()
     if not templates:
@@ -95,12 +263,17 @@ def build_site(root: Path, pages: int, seed: int = 7) -> list[Path]:
     files = []
     for i in range(pages):
         page, paragraphs = templates[i % len(templates)]
+        last, words = "", 0
         for j, para in enumerate(paragraphs):
             replacement = f"{rng.choice(pool)} ({i}-{j})"
             for form in (para, html.escape(para, quote=False), html.escape(para)):
                 if form in page:
-                    page = page.replace(form, html.escape(replacement, quote=False), 1)
+                    last = html.escape(replacement, quote=False)
+                    page = page.replace(form, last, 1)
+                    words += len(replacement.split())
                     break
+        if page_size == "news":
+            page = _news_sized(page, rng, pool, i, last, words)
         # Point canonical/og:url at the page itself so each page is its own article.
         page = re.sub(
             r'(<link[^>]+rel="canonical"[^>]+href=")[^"]*',
@@ -614,6 +787,13 @@ def main() -> None:
     )
     parser.add_argument("--pages", type=int, default=1500)
     parser.add_argument(
+        "--page-size",
+        choices=PAGE_SIZES,
+        default="news",
+        help="news: pages grown to a real news page's size and body length (the default);"
+        " sample: the sample layouts as they are (2-14 KB, bodies of about 175 words)",
+    )
+    parser.add_argument(
         "--repeat", type=int, default=1, help="runs of each mode; the median is reported"
     )
     parser.add_argument(
@@ -642,8 +822,8 @@ def main() -> None:
     server = None
     small: dict[str, dict] = {}
     try:
-        files = build_site(site_root, args.pages)
-        build_site(small_root, args.startup_pages)
+        files = build_site(site_root, args.pages, page_size=args.page_size)
+        build_site(small_root, args.startup_pages, page_size=args.page_size)
         base_url, server = database(args)
         db_pid = postmaster_pid(server)
 

@@ -47,6 +47,7 @@ from akhbar.page import FetchedPage, ProcessedPage  # noqa: E402
 from akhbar.sources import load_sources  # noqa: E402
 from bench.crawl_bench import (  # noqa: E402
     BENCH_HOST,
+    PAGE_SIZES,
     CPUDelta,
     build_site,
     database,
@@ -140,12 +141,15 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=1500)
     parser.add_argument("--batch", type=int, default=100, help="as AKHBAR_STORE_BATCH_SIZE")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--page-size", choices=PAGE_SIZES, default="news", help="as bench/crawl_bench.py's"
+    )
     args = parser.parse_args()
 
     site_root = Path(tempfile.mkdtemp(prefix="akhbar-breakdown-site-"))
     server = None
     try:
-        files = build_site(site_root, args.pages)
+        files = build_site(site_root, args.pages, page_size=args.page_size)
         os.environ["AKHBAR_SOURCES"] = str(site_root / "sources.toml")
         os.environ.setdefault("AKHBAR_SAMPLES_PORT", "8000")  # the registry's base_url needs one
         base = f"http://{BENCH_HOST}:{os.environ['AKHBAR_SAMPLES_PORT']}"
@@ -176,7 +180,10 @@ def main() -> None:
             server.destroy()
 
     ms = {stage: statistics.median(p[stage] for p in passes) for stage in STAGES}
-    print(f"{len(pages)} pages ({stored} stored articles), store batches of {args.batch}")
+    print(
+        f"{len(pages)} {args.page_size}-sized pages ({stored} stored articles), "
+        f"store batches of {args.batch}"
+    )
     print(f"CPU milliseconds per page, median of {len(passes)} pass(es)")
     print(f"{'stage':<28}{'ms/page':>9}{'of extraction':>15}   passes")
     for stage in STAGES:

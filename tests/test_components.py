@@ -20,7 +20,7 @@ from akhbar import dedup
 from akhbar.article import Article
 from akhbar.cleanup import TemplateFilter, template_fingerprints
 from akhbar.normalize import normalize_arabic
-from akhbar.page import FetchedPage, ProcessedPage
+from akhbar.page import FetchedPage, ProcessedPage, compress_html
 from akhbar.processing import line_forms, normalised_text, process_page_remote
 from akhbar.samples import load_truth, read_page
 from crawlers.middlewares import (
@@ -229,6 +229,24 @@ def test_template_filter_given_keys_decides_as_without() -> None:
             assert keyed.filter(source, paragraphs, keys) == expected, (n, round_)
             removed += len(paragraphs) - len(expected)
     assert removed > 0  # the comparison covered removals, not only pages kept whole
+
+
+def test_stored_html_is_a_zlib_stream_any_reader_can_inflate() -> None:
+    """article_html.html_zlib is written by ISA-L but read with the standard library (and by
+    downstream readers): an empty body, a sample page and a page of several deflate blocks
+    (over 64 KB, with bytes that are not UTF-8) come back byte for byte, and smaller."""
+    sample = next(
+        read_page(e["source"], e["url_path"], "http://127.0.0.9")
+        for e in load_truth().values()
+        if e.get("is_article")
+    )
+    large = sample * 40 + bytes(range(256)) * 64
+    assert len(large) > 65_536
+    for body in (b"", sample, large):
+        stored = compress_html(body)
+        assert zlib.decompress(stored) == body
+        if body:
+            assert len(stored) < len(body)
 
 
 def test_worker_result_fingerprints_what_dedup_would_and_comes_back_without_the_body() -> None:
