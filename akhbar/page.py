@@ -48,6 +48,8 @@ class ProcessedPage:
     # The page's HTML as stored in article_html (compress_html), compressed with the
     # extraction in the worker processes rather than in Scrapy's one thread.
     html_zlib: bytes | None = None
+    # Words of article.text (articles.word_count), counted once with the quality verdict.
+    word_count: int | None = None
 
 
 # article_html.html_zlib is a zlib stream (any zlib reads it back). ISA-L (python-isal)

@@ -16,7 +16,7 @@ from akhbar.cleanup import template_fingerprints
 from akhbar.extract import EXTRACTOR_VERSION, extract
 from akhbar.normalize import needs_nfkc, normalize_arabic
 from akhbar.page import FetchedPage, ProcessedPage, compress_html
-from akhbar.quality import rejection_reason
+from akhbar.quality import rejection_reason, word_count
 from akhbar.search import search_vector
 from akhbar.siteparsers import load_parser
 
@@ -51,7 +51,8 @@ def judge_and_fingerprint(
     ``normalised_paragraphs``: normalize_arabic of each of the article's paragraphs, if
     already computed."""
     article = processed.article
-    processed.rejected = rejection_reason(article)
+    processed.word_count = word_count(article)
+    processed.rejected = rejection_reason(article, words=processed.word_count)
     if processed.rejected is None:
         text = article.text
         forms = normalised_paragraphs

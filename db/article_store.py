@@ -146,6 +146,7 @@ def row_from_processed(
         fetched_at=page.fetched_at or datetime.now(UTC),
         crawl_run_id=run_id,
         extractor_version=processed.extractor_version,
+        word_count=processed.word_count,
         content_hash=processed.content_hash,
         search_vector=processed.search_vector,
         signature=(

@@ -29,6 +29,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from akhbar.page import ProcessedPage
+from akhbar.quality import word_count
 from db.article_store import ArticleRow, StoreResult, row_from_processed, store_articles
 from db.crawl_runs import run_context
 from db.engine import get_engine, session_scope
@@ -200,7 +201,7 @@ def export_record(item: ProcessedPage, outcome: StoreResult | None) -> dict[str,
         "author": article.author,
         "section": article.section,
         "language": article.language,
-        "word_count": len(article.text.split()),
+        "word_count": item.word_count if item.word_count is not None else word_count(article),
         "body": article.text,
         "fetched_at": page.fetched_at.isoformat() if page.fetched_at else None,
         "outcome": outcome.kind if outcome is not None else "dry_run",

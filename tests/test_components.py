@@ -264,6 +264,8 @@ def test_worker_result_fingerprints_what_dedup_would_and_comes_back_without_the_
         assert processed.page.body == b"" and processed.page.url == url
         # The HTML comes back once, compressed as article_html stores it.
         assert zlib.decompress(processed.html_zlib) == body
+        # Counted once, for the quality verdict, articles.word_count and the export record.
+        assert processed.word_count == len(processed.article.text.split())
         paragraphs = processed.article.paragraphs
         probe = TemplateFilter()  # which paragraphs the plain filter learns, and as what
         probe.learn("probe", "page", paragraphs)

@@ -93,6 +93,8 @@ def test_store_then_recognise_url_exact_and_near_copies(engine, source_id: int) 
     with session_scope(engine) as session:
         assert session.scalar(select(ArticleRow.url)) == "http://a.test/1"
         assert len(session.scalars(select(ArticleRow)).all()) == 1
+        stored = session.get(ArticleRow, first.article_id)
+        assert stored.word_count == len(stored.body.split()) > 0  # counted by the store
         rows = {d.url: (d.kind, d.duplicate_of) for d in session.scalars(select(Duplicate))}
         assert rows == {
             "http://b.test/9": ("exact", first.article_id),
