@@ -2,9 +2,15 @@
 """End-to-end crawl benchmark: real Scrapy against a generated local news site.
 
 Builds a site of N article pages from the sample sites' real layouts (each page keeps its
-template's boilerplate, with body paragraphs recombined so pages are distinct articles),
-serves it on 127.0.0.x from its own process, and crawls it with `scrapy crawl` into a fresh
-PostgreSQL database:
+template's boilerplate, with body paragraphs recombined so pages are distinct articles) and,
+by default (``--page-size news``), grown to what real news pages weigh: a body of about 480
+words and the navigation, teaser lists, scripts and footer around it, about 107 KB a page
+(``bench/page_sizes.py`` compares them with the 181 real pages of bench/data). The overhead
+is a ratio to extraction's cost, and pages a fifteenth of a real page's size cost a third of
+its extraction: ``--page-size sample`` keeps the layouts as they are (2-14 KB, bodies of
+about 175 words), as the figures before 2026-11-29 19:00 were measured. It serves the site
+on 127.0.0.x from its own process and crawls it with `scrapy crawl` into a fresh PostgreSQL
+database:
 
 * with extraction inline in Scrapy's thread (AKHBAR_WORKERS=0),
 * with extraction and fingerprints in 2 worker processes (AKHBAR_WORKERS=2: the pipeline),
@@ -26,7 +32,8 @@ CPU seconds grow when both cores are busy (the pipeline keeps them busy, the in-
 floor uses one), and with other load on the machine: compare medians of runs taken together
 (``--repeat``; modes are interleaved).
 
-    .venv/bin/python bench/crawl_bench.py [--pages 1500] [--repeat 3] [--quick] [--json]
+    .venv/bin/python bench/crawl_bench.py [--pages 1500] [--repeat 3] [--page-size news|sample]
+        [--quick] [--json]
 """
 
 from __future__ import annotations

@@ -2,11 +2,12 @@
 """Where the pipeline's CPU above "fetch + extraction" goes, stage by stage, without Scrapy.
 
     .venv/bin/python bench/overhead_breakdown.py [--pages 1500] [--batch 100] [--repeat 3]
+        [--page-size news|sample]
 
 ``bench/crawl_bench.py`` measures the whole crawl against Scrapy with extraction alone; this
 script splits the difference into the stages the pipeline adds. It uses the same generated
-site (bench/crawl_bench.py ``build_site``), in one process, on a throwaway PostgreSQL cluster
-with the durable defaults. The CPU of each stage is measured in the thread that does the
+site (bench/crawl_bench.py ``build_site``, news-sized pages unless ``--page-size sample``),
+in one process, on a throwaway PostgreSQL cluster with the durable defaults. The CPU of each stage is measured in the thread that does the
 work (``time.thread_time``); the server's CPU is the CPU of all its processes:
 
 * extraction: ``akhbar.extract.extract`` as the crawl calls it (the floor's own work);
