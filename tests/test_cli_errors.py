@@ -319,3 +319,28 @@ def test_central_handler_explains_database_errors(
     assert message is not None and "has no akhbar schema" in message
     assert message.endswith("Run `akhbar db upgrade`.")
     assert explain(KeyError("a bug")) is None
+
+
+# The finaliser's dropped KeyboardInterrupt is what this test makes happen.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_a_ctrl_c_dropped_by_a_finaliser_still_stops_a_long_command() -> None:
+    """Python prints and drops a KeyboardInterrupt raised while a ``__del__`` runs; the long
+    commands (rebuild, reprocess, import) check between steps, so the Ctrl-C still stops
+    them there. Outside the block, SIGINT's handler is what it was."""
+    import gc
+    import signal
+
+    from cli.commands._common import interrupts_noticed
+
+    class Finalised:
+        def __del__(self) -> None:
+            os.kill(os.getpid(), signal.SIGINT)  # handled here, inside the finaliser
+
+    before = signal.getsignal(signal.SIGINT)
+    with interrupts_noticed() as check:
+        check()  # nothing yet
+        Finalised()  # its KeyboardInterrupt is printed as "Exception ignored" and dropped
+        gc.collect()
+        with pytest.raises(KeyboardInterrupt):
+            check()
+    assert signal.getsignal(signal.SIGINT) is before

@@ -487,7 +487,7 @@ def test_a_stopped_rebuild_leaves_no_process_behind(
         rebuild.kill()
     _, stderr = rebuild.communicate(timeout=60)
     if stop == "Ctrl-C":
-        assert rebuild.returncode == 130  # 128 + SIGINT, as a shell reports it
+        assert rebuild.returncode == 130, stderr  # 128 + SIGINT, as a shell reports it
         assert "Traceback" not in stderr, stderr
     else:
         assert rebuild.returncode == -signal.SIGKILL

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Sequence
+import signal
+from collections.abc import Callable, Iterator, Sequence
 
 import typer
 from rich.console import Console
@@ -20,6 +22,30 @@ def _console(stderr: bool = False) -> Console:
 
 console = _console()
 err_console = _console(stderr=True)
+
+
+@contextlib.contextmanager
+def interrupts_noticed() -> Iterator[Callable[[], None]]:
+    """Ctrl-C for a long command, made sure to stop it: yields ``check``, to call between
+    steps. SIGINT raises KeyboardInterrupt as Python's own handler does, and is remembered:
+    Python prints and drops a KeyboardInterrupt raised while a finaliser runs (a ``__del__``,
+    a weakref callback), and ``check`` then raises it again at the next step."""
+    seen = False
+
+    def interrupt(signum: int, frame: object) -> None:
+        nonlocal seen
+        seen = True
+        raise KeyboardInterrupt
+
+    def check() -> None:
+        if seen:
+            raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, interrupt)
+    try:
+        yield check
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:

@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from cli.commands._common import console, fail, ready_database
+from cli.commands._common import console, fail, interrupts_noticed, ready_database
 
 
 def register(app: typer.Typer) -> None:
@@ -67,14 +67,18 @@ def rebuild(
     elif workers < 0:
         raise fail(f"--workers must be 0 or more, not {workers}.")
     url = ready_database()
-    with Progress(console=console, transient=True, disable=as_json) as bar:
+    with (
+        interrupts_noticed() as check,
+        Progress(console=console, transient=True, disable=as_json) as bar,
+    ):
         task = bar.add_task("Re-signing", total=None)
+
+        def progress(done: int, total: int) -> None:  # after each batch
+            check()
+            bar.update(task, completed=done, total=total)
+
         report = rebuild_index(
-            get_engine(url),
-            batch=batch,
-            relearn=relearn,
-            workers=workers,
-            progress=lambda done, total: bar.update(task, completed=done, total=total),
+            get_engine(url), batch=batch, relearn=relearn, workers=workers, progress=progress
         )
     if as_json:
         print(json.dumps(report.as_json()))

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from cli.commands._common import console, ready_database
+from cli.commands._common import console, interrupts_noticed, ready_database
 
 
 def register(app: typer.Typer) -> None:
@@ -30,7 +30,7 @@ def import_command(
     """Store articles from JSON lines (e.g. another database's `akhbar export`), deduplicated
     against what is stored. The file is checked first, against every limit the database
     enforces: a bad line stores nothing. Then batches are committed one by one."""
-    from db.bulk_import import ImportError_, ImportFailed, import_file
+    from db.bulk_import import ImportError_, ImportFailed, ImportReport, import_file
     from db.engine import get_engine
 
     if not path.is_file():
@@ -38,14 +38,19 @@ def import_command(
         raise typer.Exit(2)
     url = ready_database()
     try:
-        with console.status("Importing…") as status:
+        with interrupts_noticed() as check, console.status("Importing…") as status:
+
+            def progress(read: ImportReport) -> None:
+                check()
+                status.update(f"Importing… {read.lines:,} articles read")
+
             report = import_file(
                 get_engine(url),
                 path,
                 default_source=source,
                 batch_size=batch,
                 workers=workers,
-                progress=lambda r: status.update(f"Importing… {r.lines:,} articles read"),
+                progress=progress,
             )
     except ImportError_ as exc:
         for line in exc.errors:

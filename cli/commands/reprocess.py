@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli.commands._common import check_source, console, ready_database
+from cli.commands._common import check_source, console, interrupts_noticed, ready_database
 
 
 def register(app: typer.Typer) -> None:
@@ -20,13 +20,14 @@ def reprocess(source: str = typer.Option(None, help="Only this source's articles
 
     url = ready_database()
     check_source(url, source)
-    with Progress(console=console, transient=True) as bar:
+    with interrupts_noticed() as check, Progress(console=console, transient=True) as bar:
         task = bar.add_task("Re-extracting", total=None)
-        report = run(
-            get_engine(url),
-            source=source,
-            progress=lambda done, total: bar.update(task, completed=done, total=total),
-        )
+
+        def progress(done: int, total: int) -> None:
+            check()
+            bar.update(task, completed=done, total=total)
+
+        report = run(get_engine(url), source=source, progress=progress)
     console.print(
         f"Examined {report.examined} articles: {report.updated} updated, {report.unchanged} unchanged, "
         f"{report.new_duplicates} newly found duplicates, {report.now_rejected} no longer pass the quality filter."
