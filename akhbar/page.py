@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
-
-from isal import isal_zlib
 
 from akhbar.article import Article
 from akhbar.dedup import Paragraphs
@@ -50,17 +49,21 @@ class ProcessedPage:
     html_zlib: bytes | None = None
     # Words of article.text (articles.word_count), counted once with the quality verdict.
     word_count: int | None = None
+    # CPU seconds extract() took on this page, in the thread that ran it (a worker's or the
+    # crawl's): the crawl sums them into the stat ``akhbar/extraction_cpu_seconds``.
+    extraction_cpu_s: float = 0.0
 
 
-# article_html.html_zlib is a zlib stream (any zlib reads it back). ISA-L (python-isal)
-# writes that same format 3.5-5x faster than the standard library's zlib at level 1, and
-# smaller: on the 181 real pages of bench/data (median 115 KB) 0.33 ms a page at 4.38x
-# against 1.86 ms at 4.26x; on the sample-sized pages (5-8 KB) 0.04 ms at 2.46x against
-# 0.15 ms at 2.42x. Level 2 is ISA-L's default and, of its levels 0-2, the smallest output
-# at no more CPU. Per crawled page the CPU counts more than the stored bytes.
-HTML_ZLIB_LEVEL = 2
+# article_html.html_zlib: a zlib stream from the standard library at level 1. Per crawled page
+# the CPU counts more than the stored bytes: on the 181 real pages of bench/data (median 115
+# KB) level 1 takes about 1.4 ms a page at 4.3x. ISA-L (python-isal) writes the same stream in
+# a quarter of that time, and was used for an evening, but on this machine's Xeon it slowed the
+# extract() that ran next in the same worker by 1.1-1.3 ms a page (6-7%), more than it saved
+# (most likely the core's clock slowing after ISA-L's AVX-512 code); the standard library's
+# zlib does not (bench/compression_cost.py).
+HTML_ZLIB_LEVEL = 1
 
 
 def compress_html(body: bytes) -> bytes:
-    """``article_html.html_zlib``: ``body`` as a zlib stream (ISA-L at HTML_ZLIB_LEVEL)."""
-    return isal_zlib.compress(body, HTML_ZLIB_LEVEL)
+    """``article_html.html_zlib``: ``body`` as a zlib stream (level HTML_ZLIB_LEVEL)."""
+    return zlib.compress(body, HTML_ZLIB_LEVEL)

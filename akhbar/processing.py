@@ -7,6 +7,7 @@ re-processing stored HTML (``akhbar reprocess``): the same function either way.
 from __future__ import annotations
 
 import hashlib
+import time
 import unicodedata
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -85,6 +86,7 @@ def line_forms(paragraphs: list[str], normalised: list[str] | None) -> list[str]
 
 
 def process_page(page: FetchedPage) -> ProcessedPage:
+    started = time.thread_time()
     article = extract(
         page.body,
         page.url,
@@ -93,9 +95,15 @@ def process_page(page: FetchedPage) -> ProcessedPage:
         fetched_at=page.fetched_at or datetime.now(UTC),
         site_parser=load_parser(page.parser) if page.parser else None,
     )
+    extraction_cpu_s = time.thread_time() - started
     if article.published_at is None and page.listed_published is not None:
         article.published_at = page.listed_published
-    processed = ProcessedPage(page=page, article=article, extractor_version=EXTRACTOR_VERSION)
+    processed = ProcessedPage(
+        page=page,
+        article=article,
+        extractor_version=EXTRACTOR_VERSION,
+        extraction_cpu_s=extraction_cpu_s,
+    )
     normalised = None
     if article.is_article:
         normalised = [normalize_arabic(p) for p in article.paragraphs]

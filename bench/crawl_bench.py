@@ -546,8 +546,19 @@ def measured_run(
     return cpu, wall, sampler.peak_rss, stderr
 
 
+# The crawl's stat of extract()'s own CPU seconds (pipelines/extraction.py; fetch_spider.py
+# keeps the same one).
+EXTRACTION_CPU_STAT = "akhbar/extraction_cpu_seconds"
+
+
 def _result(
-    mode: str, pages: int, elapsed: float, cpu: dict[str, float], peak_rss: int, **extra: Any
+    mode: str,
+    pages: int,
+    elapsed: float,
+    cpu: dict[str, float],
+    peak_rss: int,
+    stats: dict[str, Any] | None = None,
+    **extra: Any,
 ) -> dict:
     per_page = {kind: round(cpu[kind] / max(pages, 1), 5) for kind in KINDS}
     return {
@@ -557,6 +568,11 @@ def _result(
         "pages_per_s": round(pages / elapsed, 1) if elapsed else 0.0,
         "cpu_s_per_page": per_page,
         "total_cpu_s_per_page": round(sum(cpu.values()) / max(pages, 1), 5),
+        # What extract() itself cost inside this run, timed around each call in the thread
+        # that made it (the same way in the pipeline and in the floor).
+        "extraction_cpu_s_per_page": round(
+            float((stats or {}).get(EXTRACTION_CPU_STAT, 0.0)) / max(pages, 1), 5
+        ),
         "peak_rss_mb": round(peak_rss / 2**20, 1),
         **extra,
     }
@@ -630,6 +646,7 @@ def crawl(
         elapsed,
         cpu,
         peak_rss,
+        run.stats,
         stored=run.articles_stored,
         duplicates=run.exact_duplicates + run.near_duplicates,
         errors=run.errors,
@@ -663,7 +680,7 @@ def crawl_without_database(site_root: Path, site: SiteServer, log_level: str = "
     stats = json.loads(stats_file.read_text())
     pages = int(stats.get("akhbar/dry_run_articles", 0)) + int(stats.get("akhbar/non_articles", 0))
     elapsed = float(stats.get("elapsed_time_seconds", wall))
-    return _result("pipeline without database (dry run)", pages, elapsed, cpu, peak_rss)
+    return _result("pipeline without database (dry run)", pages, elapsed, cpu, peak_rss, stats)
 
 
 def scrapy_alone(
@@ -705,7 +722,7 @@ def scrapy_alone(
     mode = "Scrapy fetch + extraction alone" if with_extraction else "Scrapy fetch alone"
     if workers:
         mode += f", {workers} workers"
-    return _result(mode, pages, elapsed, cpu, peak_rss)
+    return _result(mode, pages, elapsed, cpu, peak_rss, stats)
 
 
 # Runs `scrapy runspider ...` in this interpreter and writes the crawl's stats to argv[1].
@@ -780,6 +797,15 @@ def fixed_and_per_page(
     return out
 
 
+def added_above(run: dict, floor: dict) -> float:
+    """What ``run`` costs above ``floor`` per page, as a share of ``floor``'s CPU, with its
+    extraction counted at the floor's cost: everything but extract() against everything but
+    extract(), each run's extract() calls timed in that run."""
+    own = run["total_cpu_s_per_page"] - run["extraction_cpu_s_per_page"]
+    floor_own = floor["total_cpu_s_per_page"] - floor["extraction_cpu_s_per_page"]
+    return (own - floor_own) / floor["total_cpu_s_per_page"]
+
+
 def median_result(runs: list[dict]) -> dict:
     """The run with the median total CPU per page (its own figures, not a mix)."""
     ordered = sorted(runs, key=lambda r: r["total_cpu_s_per_page"])
@@ -798,7 +824,7 @@ def print_table(results: list[dict], ratios: dict[str, Any], pages: int, repeat:
     header = (
         f"{'mode':<36}{'pages':>6}{'pages/s':>9}"
         + "".join(f"{kind:>12}" for kind in KINDS)
-        + f"{'total':>9}{'peak MB':>9}"
+        + f"{'total':>9}{'extract()':>10}{'peak MB':>9}"
     )
     print(header)
     print("-" * len(header))
@@ -806,7 +832,8 @@ def print_table(results: list[dict], ratios: dict[str, Any], pages: int, repeat:
         cells = "".join(f"{r['cpu_s_per_page'][kind]:>12.4f}" for kind in KINDS)
         print(
             f"{r['mode']:<36}{r['pages']:>6}{r['pages_per_s']:>9}{cells}"
-            f"{r['total_cpu_s_per_page']:>9.4f}{r['peak_rss_mb']:>9}"
+            f"{r['total_cpu_s_per_page']:>9.4f}{r['extraction_cpu_s_per_page']:>10.4f}"
+            f"{r['peak_rss_mb']:>9}"
         )
         if len(r.get("total_cpu_s_per_page_all_runs", [])) > 1:
             runs = ", ".join(f"{x:.4f}" for x in r["total_cpu_s_per_page_all_runs"])
@@ -942,6 +969,28 @@ def main() -> None:
                 f"median {statistics.median(paired):.0%}, runs "
                 + ", ".join(f"{x:.0%}" for x in paired)
             )
+    # extract() is most of every run's CPU and, for the same code on the same pages, its cost
+    # swings with the machine's speed by more than the goal's margin from one run to the next.
+    # Each run times its own extract() calls: held at the floor run's cost, what a pipeline
+    # run adds is its own work. The second line says how far extraction itself moved.
+    for label, mode, base in (
+        ("2 workers vs fetch + extraction in 2 workers", "pipeline", "fetch+extract, workers"),
+        ("inline vs fetch + extraction in-process", "inline", "fetch+extract"),
+        ("2 workers vs fetch + extraction in-process", "pipeline", "fetch+extract"),
+    ):
+        pairs = list(zip(runs.get(mode, []), runs.get(base, []), strict=False))
+        if not pairs or not all(a["extraction_cpu_s_per_page"] for pair in pairs for a in pair):
+            continue
+        held = sorted(added_above(a, b) for a, b in pairs)
+        ratios[f"pipeline_overhead_extraction_held_equal ({label})"] = (
+            f"median {statistics.median(held):.0%}, runs " + ", ".join(f"{x:.0%}" for x in held)
+        )
+        moved = sorted(
+            a["extraction_cpu_s_per_page"] / b["extraction_cpu_s_per_page"] - 1 for a, b in pairs
+        )
+        ratios[f"extract()_in_the_pipeline_run_vs_the_floor_run ({label})"] = (
+            f"median {statistics.median(moved):+.0%}, runs " + ", ".join(f"{x:+.0%}" for x in moved)
+        )
     dry_cpu = results["no database"]["total_cpu_s_per_page"]
     ratios["pipeline_without_database_overhead"] = f"{(dry_cpu / floor_cpu - 1):.0%}"
     ratios["database_work_cpu_per_page (both sides)"] = round(pipeline_cpu - dry_cpu, 4)

@@ -11,6 +11,8 @@ from pipelines.workers import acquire_pool, process_in_worker, release_pool
 
 logger = logging.getLogger(__name__)
 
+EXTRACTION_CPU_STAT = "akhbar/extraction_cpu_seconds"
+
 
 class ExtractionPipeline:
     def __init__(self, crawler: Any) -> None:
@@ -37,9 +39,11 @@ class ExtractionPipeline:
             # Inline (AKHBAR_WORKERS=0): only then does this process load the extraction stack.
             from akhbar.processing import process_page
 
-            return process_page(item)
-        processed: ProcessedPage = await asyncio.wrap_future(
-            self.pool.submit(process_in_worker, item)
-        )
-        processed.page = item
+            processed: ProcessedPage = process_page(item)
+        else:
+            processed = await asyncio.wrap_future(self.pool.submit(process_in_worker, item))
+            processed.page = item
+        # What extraction alone costs this crawl (bench/crawl_bench.py weighs the rest of
+        # the pipeline against it), and a trend an operator can follow per source.
+        self.crawler.stats.inc_value(EXTRACTION_CPU_STAT, processed.extraction_cpu_s)
         return processed

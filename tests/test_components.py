@@ -30,6 +30,7 @@ from crawlers.middlewares import (
     KnownUrlsBatchMiddleware,
     SkipKnownUrlsMiddleware,
 )
+from pipelines.extraction import EXTRACTION_CPU_STAT, ExtractionPipeline
 from pipelines.quality import QualityFilterPipeline
 from pipelines.template import TemplateTextPipeline
 
@@ -232,8 +233,8 @@ def test_template_filter_given_keys_decides_as_without() -> None:
 
 
 def test_stored_html_is_a_zlib_stream_any_reader_can_inflate() -> None:
-    """article_html.html_zlib is written by ISA-L but read with the standard library (and by
-    downstream readers): an empty body, a sample page and a page of several deflate blocks
+    """article_html.html_zlib is a zlib stream that the standard library (and downstream
+    readers) inflate: an empty body, a sample page and a page of several deflate blocks
     (over 64 KB, with bytes that are not UTF-8) come back byte for byte, and smaller."""
     sample = next(
         read_page(e["source"], e["url_path"], "http://127.0.0.9")
@@ -285,6 +286,47 @@ def test_worker_result_fingerprints_what_dedup_would_and_comes_back_without_the_
                 assert np.array_equal(getattr(got, name), getattr(expected, name)), name
             checked += 1
     assert checked >= 10
+
+
+@pytest.mark.parametrize("workers", [0, 1])
+def test_extraction_pipeline_counts_the_cpu_extraction_took(workers: int) -> None:
+    """Each page carries the CPU seconds its extract() call took, measured where it ran (a
+    worker process or the crawl's thread), and the crawl sums them in a stat: what the crawl
+    bench weighs the rest of the pipeline against."""
+    crawler = _crawler(AKHBAR_WORKERS=workers)
+    pipeline = ExtractionPipeline.from_crawler(crawler)
+    entries = [e for e in load_truth().values() if e.get("is_article")][:3]
+    pages = [
+        FetchedPage(
+            source=e["source"],
+            url="http://127.0.0.9" + e["url_path"],
+            body=read_page(e["source"], e["url_path"], "http://127.0.0.9"),
+            fetched_at=datetime.now(UTC),
+        )
+        for e in entries
+    ]
+
+    async def run() -> list[tuple[ProcessedPage, float]]:
+        done = []
+        for page in pages:
+            started = time.thread_time()
+            processed = await pipeline.process_item(page)
+            done.append((processed, time.thread_time() - started))
+        return done
+
+    pipeline.open_spider()
+    try:
+        results = asyncio.run(run())
+    finally:
+        pipeline.close_spider()
+    assert len(results) == 3
+    for processed, spent_here in results:
+        assert processed.page.body  # the page sent is the page kept
+        assert 0 < processed.extraction_cpu_s < 5
+        if workers == 0:  # measured in this thread: a part of what the whole call took here
+            assert processed.extraction_cpu_s <= spent_here
+    total = sum(processed.extraction_cpu_s for processed, _ in results)
+    assert crawler.stats.get_value(EXTRACTION_CPU_STAT) == pytest.approx(total)
 
 
 @pytest.mark.parametrize(
