@@ -25,9 +25,11 @@ then runs trafilatura alone over the same pages on both cores. For each it print
 CPU seconds per page split by process kind, every process counted the same way for every
 mode: the Scrapy process, its worker pool (forkserver and workers), the PostgreSQL server
 (postmaster and backends) and the HTTP server; and peak memory of the crawl's process tree.
-The pipeline's overhead is its total CPU per page above "Scrapy fetch + extraction alone";
-it is also printed like for like: the pipeline with 2 workers against the floor with 2
-workers, and the inline pipeline against the in-process floor.
+The pipeline's overhead is its total CPU per page above "Scrapy fetch + extraction alone".
+The goal's line judges it as a crawl runs, like for like: the pipeline with 2 workers against
+the floor with 2 workers. It is also printed against the floor in one process (which adds the
+price of two processes), and inline against the in-process floor; run by run; and with each
+run's extraction, which every run times, held at the floor run's cost.
 CPU seconds grow when both cores are busy (the pipeline keeps them busy, the in-process
 floor uses one), and with other load on the machine: compare medians of runs taken together
 (``--repeat``; modes are interleaved).
@@ -62,6 +64,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from akhbar.samples import write_sitemap  # noqa: E402
+from pipelines.extraction import EXTRACTION_CPU_STAT  # noqa: E402  (fetch_spider.py keeps it too)
 
 BENCH_HOST = "127.0.0.60"
 
@@ -546,9 +549,8 @@ def measured_run(
     return cpu, wall, sampler.peak_rss, stderr
 
 
-# The crawl's stat of extract()'s own CPU seconds (pipelines/extraction.py; fetch_spider.py
-# keeps the same one).
-EXTRACTION_CPU_STAT = "akhbar/extraction_cpu_seconds"
+# Issue 12: the pipeline's CPU per page at most this far above Scrapy fetch + extraction alone.
+GOAL = 0.25
 
 
 def _result(
@@ -937,7 +939,10 @@ def main() -> None:
     ratios: dict[str, Any] = {
         "pipeline_cpu_per_page": round(pipeline_cpu, 4),
         "fetch_and_extraction_alone_cpu_per_page": round(floor_cpu, 4),
-        "pipeline_overhead_above_fetch_and_extraction": f"{(pipeline_cpu / floor_cpu - 1):.0%}",
+        # Against the floor in one process: the pipeline's work plus the price of 2 processes.
+        "pipeline_overhead_above_fetch_and_extraction_in_one_process (pipeline with 2 workers)": (
+            f"{(pipeline_cpu / floor_cpu - 1):.0%}"
+        ),
         "pipeline_pages_per_s (workers, 2 cores)": pipeline["pages_per_s"],
         "fetch_and_extraction_pages_per_s (in-process, 1 core)": floor["pages_per_s"],
     }
@@ -1016,6 +1021,12 @@ def main() -> None:
             ratios["marginal_pipeline_overhead (inline vs fetch + extraction in-process)"] = (
                 f"{split['inline'][1] / split['fetch+extract'][1] - 1:.0%}"
             )
+    # The goal (issue 12): the pipeline at most 25% above Scrapy fetch + extraction alone, judged
+    # as a crawl runs (extraction in 2 worker processes) against the floor arranged the same way.
+    like_for_like = pipeline_cpu / pooled_floor_cpu - 1
+    ratios[f"goal: at most {GOAL:.0%} above fetch + extraction, both with 2 workers"] = (
+        f"{like_for_like:.0%} ({'met' if like_for_like <= GOAL else 'not met'})"
+    )
     if args.json:
         print(json.dumps({"results": results, "ratios": ratios}, ensure_ascii=False, indent=2))
         return
