@@ -58,7 +58,7 @@ class ProcessedPage:
 # the CPU counts more than the stored bytes: on the 181 real pages of bench/data (median 115
 # KB) level 1 takes about 1.4 ms a page at 4.3x. ISA-L (python-isal) writes the same stream in
 # a quarter of that time, and was used for an evening, but on this machine's Xeon it slowed the
-# extract() that ran next in the same worker by 1.1-1.3 ms a page (6-7%), more than it saved
+# extract() that ran next in the same worker by 1.0-1.4 ms a page (6-8%), more than it saved
 # (most likely the core's clock slowing after ISA-L's AVX-512 code); the standard library's
 # zlib does not (bench/compression_cost.py).
 HTML_ZLIB_LEVEL = 1
